@@ -270,26 +270,13 @@ void ctca_builder_add_der_bit_string(ctca_builder *b, const uint8_t *p, size_t n
     ctca_builder_close(b);
 }
 
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 void ctca_builder_add_der_time(ctca_builder *b, int64_t t)
 {
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t secs = t - days * 86400;
     int y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    ctca_civil_from_days(days, &y, &m, &d);
     if (y < 0 || y > 9999) {
         fail(b, CTCA_ERR_VALUE_RANGE);
         return;

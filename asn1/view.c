@@ -268,22 +268,6 @@ static bool digits(const uint8_t *p, size_t n, int *out)
     return true;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    /* Howard Hinnant's days_from_civil: proleptic Gregorian, no timegm/TZ. */
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 ctca_err ctca_der_get_time(ctca_view *v, int64_t *out)
 {
     ctca_view c = *v, val;
@@ -303,14 +287,13 @@ ctca_err ctca_der_get_time(ctca_view *v, int64_t *out)
     } else {
         return CTCA_ERR_DER_TAG;
     }
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (!digits(p, 2, &mon) || !digits(p + 2, 2, &day) || !digits(p + 4, 2, &hour) ||
         !digits(p + 6, 2, &min) || !digits(p + 8, 2, &sec) || p[10] != 'Z')
         return CTCA_ERR_DER_TIME;
     if (mon < 1 || mon > 12 || day < 1 ||
-        day > mdays[mon - 1] + (mon == 2 && leap(year)) || hour > 23 || min > 59 || sec > 59)
+        day > ctca_days_in_month(year, (unsigned)mon) || hour > 23 || min > 59 || sec > 59)
         return CTCA_ERR_DER_TIME;
-    *out = days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hour * 3600 +
+    *out = ctca_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 + hour * 3600 +
            min * 60 + sec;
     *v = c;
     return CTCA_OK;

@@ -1,2 +1,57 @@
 #include <stdio.h>
-int main(void) { return 0; }
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"verify", cli_cmd_verify, "verify the SCTs embedded in a certificate"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ctca <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'ctca <command> --help' describes a command's options.\n");
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ctca: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_error_code(const char *what, ctca_err code, const ctca_errbuf *eb)
+{
+    if (eb != NULL && eb->msg[0] != '\0')
+        cli_error("%s: %s: %s", what, ctca_err_str(code), eb->msg);
+    else
+        cli_error("%s: %s", what, ctca_err_str(code));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown command '%s'", argv[1]);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

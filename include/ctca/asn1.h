@@ -193,6 +193,15 @@ void ctca_builder_add_der_bit_string(ctca_builder *b, const uint8_t *p, size_t n
  * otherwise (RFC 5280 4.1.2.5). */
 void ctca_builder_add_der_time(ctca_builder *b, int64_t t);
 
+/* ---- calendar (proleptic Gregorian, UTC; no libc time zone state) ---------- */
+
+/* ctca_days_from_civil: days since 1970-01-01 of y-m-d (m 1..12, d 1..31). */
+int64_t ctca_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* ctca_civil_from_days: the inverse of ctca_days_from_civil. */
+void ctca_civil_from_days(int64_t days, int *y, unsigned *m, unsigned *d);
+/* ctca_days_in_month: 28..31. */
+int ctca_days_in_month(int64_t y, unsigned m);
+
 /* ---- base64 (RFC 4648, standard alphabet, padded) ------------------------ */
 
 /* ctca_base64_encode: *out is a malloc'd NUL-terminated string, caller frees. */

@@ -1,0 +1,26 @@
+/* The ctca command-line tool: one file per subcommand, each a thin layer over
+ * the public headers in include/ctca/. */
+#ifndef CTCA_CLI_H
+#define CTCA_CLI_H
+
+#include <stdarg.h>
+
+#include "ctca/error.h"
+
+/* Exit statuses shared by every subcommand. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,    /* verification failed, issuance failed */
+    CLI_EXIT_USAGE = 2,   /* usage or input error */
+    CLI_EXIT_DEFERRED = 75 /* EX_TEMPFAIL: issuance queued for later */
+};
+
+/* Subcommands: each takes argv with argv[0] = the subcommand's name. */
+int cli_cmd_verify(int argc, char **argv);
+
+/* cli_error: prints "ctca: <fmt>" and a newline to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_error_code: prints "ctca: <what>: <ctca_err_str(code)>[: <eb->msg>]". */
+void cli_error_code(const char *what, ctca_err code, const ctca_errbuf *eb);
+
+#endif

@@ -1,0 +1,268 @@
+#include "ctca/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctca/asn1.h"
+
+ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len,
+                        ctca_errbuf *eb)
+{
+    ctca_err rc = CTCA_OK;
+    uint8_t *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a regular file", path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > cap) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: larger than the %zu-byte limit", path, cap);
+        goto out;
+    }
+    size_t n = (size_t)st.st_size;
+    buf = malloc(n + 1);
+    if (buf == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    if (fread(buf, 1, n, f) != n || ferror(f)) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: read error", path);
+        goto out;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+ctca_err ctca_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                                ctca_errbuf *eb)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: path too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", tmp, strerror(errno));
+    const uint8_t *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto fail;
+        p += w;
+        left -= (size_t)w;
+    }
+    /* open() applies the umask; the mode asked for is the mode wanted. */
+    if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
+        goto fail;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    if (rename(tmp, path) != 0) {
+        fd = -1;
+        goto fail;
+    }
+    return CTCA_OK;
+fail:;
+    int saved = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(saved));
+}
+
+ctca_err ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, uint8_t **der,
+                         size_t *der_len)
+{
+    if (in_len > CTCA_FILE_MAX)
+        return CTCA_ERR_PEM;
+    BIO *bio = BIO_new_mem_buf(in, (int)in_len);
+    if (bio == NULL)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = CTCA_ERR_PEM;
+    for (;;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long n = 0;
+        if (PEM_read_bio(bio, &name, &header, &data, &n) != 1)
+            break;
+        bool match = strcmp(name, label) == 0 && header[0] == '\0';
+        if (match) {
+            *der = malloc(n > 0 ? (size_t)n : 1);
+            if (*der == NULL) {
+                rc = CTCA_ERR_NOMEM;
+            } else {
+                memcpy(*der, data, (size_t)n);
+                *der_len = (size_t)n;
+                rc = CTCA_OK;
+            }
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (match)
+            break;
+    }
+    BIO_free(bio);
+    return rc;
+}
+
+ctca_err ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out)
+{
+    char *b64 = NULL;
+    CTCA_GUARD(ctca_base64_encode(der, der_len, &b64));
+    size_t b64_len = strlen(b64);
+    size_t cap = b64_len + b64_len / 64 + 2 * strlen(label) + 64;
+    char *s = malloc(cap);
+    if (s == NULL) {
+        free(b64);
+        return CTCA_ERR_NOMEM;
+    }
+    size_t pos = (size_t)snprintf(s, cap, "-----BEGIN %s-----\n", label);
+    for (size_t i = 0; i < b64_len; i += 64) {
+        size_t n = b64_len - i < 64 ? b64_len - i : 64;
+        memcpy(s + pos, b64 + i, n);
+        pos += n;
+        s[pos++] = '\n';
+    }
+    snprintf(s + pos, cap - pos, "-----END %s-----\n", label);
+    free(b64);
+    *out = s;
+    return CTCA_OK;
+}
+
+static bool is_single_der_sequence(const uint8_t *p, size_t n)
+{
+    ctca_view v = ctca_view_make(p, n), contents;
+    return ctca_der_get(&v, CTCA_DER_SEQUENCE, &contents) == CTCA_OK && v.len == 0;
+}
+
+ctca_err ctca_der_or_pem_load(const char *path, const char *label, uint8_t **der,
+                              size_t *der_len, ctca_errbuf *eb)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CTCA_GUARD(ctca_file_read(path, CTCA_FILE_MAX, &buf, &len, eb));
+    ctca_err rc;
+    if (len > 0 && buf[0] == 0x30) {
+        if (is_single_der_sequence(buf, len)) {
+            *der = buf;
+            *der_len = len;
+            return CTCA_OK;
+        }
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CERT_MALFORMED,
+                             "%s: not a well-formed DER structure (truncated or trailing bytes)",
+                             path);
+    } else {
+        rc = ctca_pem_decode(buf, len, label, der, der_len);
+        if (rc == CTCA_ERR_PEM)
+            ctca_errbuf_set(eb, rc, "%s: no PEM block labelled \"%s\"", path, label);
+    }
+    free(buf);
+    return rc;
+}
+
+static bool take_digits(const char **s, int n, int *out)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*s)[i];
+        if (c < '0' || c > '9')
+            return false;
+        x = x * 10 + (c - '0');
+    }
+    *s += n;
+    *out = x;
+    return true;
+}
+
+static bool take_char(const char **s, const char *set)
+{
+    if (**s == '\0' || strchr(set, **s) == NULL)
+        return false;
+    (*s)++;
+    return true;
+}
+
+ctca_err ctca_time_parse_rfc3339(const char *s, int64_t *ms)
+{
+    int y, mo, d, h, mi, se, frac = 0;
+    if (!take_digits(&s, 4, &y) || !take_char(&s, "-") || !take_digits(&s, 2, &mo) ||
+        !take_char(&s, "-") || !take_digits(&s, 2, &d) || !take_char(&s, "Tt ") ||
+        !take_digits(&s, 2, &h) || !take_char(&s, ":") || !take_digits(&s, 2, &mi) ||
+        !take_char(&s, ":") || !take_digits(&s, 2, &se))
+        return CTCA_ERR_USAGE;
+    if (*s == '.') {
+        s++;
+        int scale = 100, ndig = 0;
+        while (*s >= '0' && *s <= '9') {
+            frac += (*s - '0') * scale;
+            scale /= 10;
+            s++;
+            ndig++;
+        }
+        if (ndig == 0)
+            return CTCA_ERR_USAGE;
+    }
+    int offset_min = 0;
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int sign = *s == '-' ? -1 : 1, oh, om;
+        s++;
+        if (!take_digits(&s, 2, &oh) || !take_char(&s, ":") || !take_digits(&s, 2, &om) ||
+            oh > 23 || om > 59)
+            return CTCA_ERR_USAGE;
+        offset_min = sign * (oh * 60 + om);
+    } else {
+        return CTCA_ERR_USAGE;
+    }
+    if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > ctca_days_in_month(y, (unsigned)mo) ||
+        h > 23 || mi > 59 || se > 60)
+        return CTCA_ERR_USAGE;
+    if (se == 60) /* a leap second counts as the last second of its minute */
+        se = 59;
+    int64_t secs = ctca_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 +
+                   mi * 60 + se - offset_min * 60;
+    *ms = secs * 1000 + frac;
+    return CTCA_OK;
+}
+
+void ctca_time_format_rfc3339(int64_t ms, char *buf, size_t buf_len)
+{
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t rem_ms = ms - secs * 1000;
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400;
+    int y;
+    unsigned m, d;
+    ctca_civil_from_days(days, &y, &m, &d);
+    snprintf(buf, buf_len, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, (int)(sod / 3600),
+             (int)(sod / 60 % 60), (int)(sod % 60), (int)rem_ms);
+}
+
+int64_t ctca_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
