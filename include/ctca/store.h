@@ -1,0 +1,248 @@
+/* ctca/store.h - the durable store (SQLite): certificate records, SCTs and the
+ * append-only audit journal. No SQL lives anywhere else in ctca.
+ *
+ * Invariants the store enforces (DESIGN.md "Invariants"):
+ *  - a serial is bound to exactly one TBSCertificate, forever: a record is
+ *    never deleted and its TBS, precertificate and final certificate, once
+ *    written, never change (SQL triggers refuse it even to raw SQL);
+ *  - the TBS is journaled before anything is signed: a precertificate can only
+ *    be stored for a journaled serial, a final certificate only after its
+ *    precertificate;
+ *  - every write commits with synchronous=FULL in WAL mode before it returns,
+ *    so a precertificate or SCT the caller was told is stored survives a crash.
+ *
+ * Durability and concurrency: WAL journal, synchronous=FULL, foreign_keys=ON, a
+ * 5 s busy timeout, and every write in one BEGIN IMMEDIATE transaction, so
+ * several processes (and several connections) may share one database file.
+ *
+ * Threads: a ctca_store is one connection (opened SQLITE_OPEN_FULLMUTEX). Use
+ * one ctca_store per thread; the error text of ctca_store_errmsg belongs to the
+ * connection and is only meaningful to the thread that made the failing call.
+ *
+ * Time is injected: every write takes now_ms (ms since the epoch); the store
+ * never reads the clock.
+ *
+ * Errors: any SQLite failure is CTCA_ERR_STORE with its context (including
+ * sqlite3_errmsg) in ctca_store_errmsg. A missing record is
+ * CTCA_ERR_STORE_NOT_FOUND; a write that contradicts what is stored (other
+ * bytes for a serial, an illegal state transition) is CTCA_ERR_STORE_CONFLICT.
+ * An invalid argument (malformed serial, ct_version not 1 or 2, empty or
+ * oversized blob or text) is CTCA_ERR_VALUE_RANGE. Outputs are zeroed on
+ * failure. */
+#ifndef CTCA_STORE_H
+#define CTCA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctca/error.h"
+
+/* A serial is the lower-case hex of the DER INTEGER's minimal magnitude: an
+ * even number of [0-9a-f], at most 20 octets (RFC 5280 4.1.2.2), first octet
+ * non-zero ("05", "7f3a...", never "0005" or "7F"). */
+#define CTCA_STORE_SERIAL_MAX 40
+#define CTCA_STORE_DIGEST_LEN 32         /* SHA-256 of the CSR's DER */
+#define CTCA_STORE_LOG_ID_LEN 32
+#define CTCA_STORE_MAX_SCTS 256          /* per certificate; a cap, not a spec bound */
+#define CTCA_STORE_SCT_MAX_LEN 65535     /* an SCT is opaque<1..2^16-1> (RFC 6962 3.3) */
+#define CTCA_STORE_DER_MAX_LEN ((size_t)16 * 1024 * 1024) /* = CTCA_DER_MAX_LEN */
+#define CTCA_STORE_NAME_MAX 128          /* profile names and audit event names */
+#define CTCA_STORE_TEXT_MAX 8192         /* failure reasons and audit details */
+#define CTCA_STORE_AUDIT_PAGE_MAX 1024   /* entries per ctca_store_audit_read */
+#define CTCA_STORE_BUSY_TIMEOUT_MS 5000
+
+typedef struct ctca_store ctca_store;
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* ctca_store_open: opens (creating if needed) the database at path and brings
+ * its schema to the current version, one transaction per migration step. A
+ * file that is not an SQLite database, an SQLite database that is not a ctca
+ * store, or a store written by a newer ctca (PRAGMA user_version above
+ * ctca_store_schema_version) is refused with CTCA_ERR_STORE and a message in
+ * eb (may be NULL). On success the caller owns *out (ctca_store_close); on
+ * failure *out is NULL. */
+CTCA_RESULT ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb);
+
+/* ctca_store_close: closes and frees s; accepts NULL. */
+void ctca_store_close(ctca_store *s);
+
+/* ctca_store_schema_version: the schema version this build writes and reads. */
+int ctca_store_schema_version(void);
+
+/* ctca_store_errmsg: context of s's last failed call ("" when none); borrowed
+ * from s, valid until the next call on s. */
+const char *ctca_store_errmsg(const ctca_store *s);
+
+/* ctca_store_integrity_check: CTCA_OK only when PRAGMA integrity_check says
+ * "ok" and PRAGMA foreign_key_check finds nothing; otherwise CTCA_ERR_STORE with
+ * the first problem in ctca_store_errmsg. */
+CTCA_RESULT ctca_store_integrity_check(ctca_store *s);
+
+/* ---- certificate records ------------------------------------------------- */
+
+typedef enum ctca_store_state {
+    CTCA_STORE_JOURNALED = 0, /* TBS written, nothing signed yet */
+    CTCA_STORE_PRECERT,       /* precertificate signed and stored */
+    CTCA_STORE_ISSUED,        /* final certificate stored */
+    CTCA_STORE_FAILED         /* SCT collection failed; precert kept on record */
+} ctca_store_state;
+
+/* ctca_store_state_name: "journaled", "precert", "issued" or "failed";
+ * static, never NULL ("unknown" for an invalid value). */
+const char *ctca_store_state_name(ctca_store_state st);
+
+/* What the issuance engine journals before signing. All pointers are borrowed
+ * for the duration of the call. */
+typedef struct ctca_store_journal_entry {
+    const char *serial;
+    const char *profile;                        /* profile name, 1..NAME_MAX bytes */
+    int ct_version;                             /* 1 (RFC 6962) or 2 (RFC 9162) */
+    const uint8_t *csr_sha256;                  /* CTCA_STORE_DIGEST_LEN bytes */
+    const uint8_t *tbs;                         /* the TBSCertificate DER */
+    size_t tbs_len;
+    int64_t not_before, not_after;              /* seconds since the epoch */
+    int64_t now_ms;
+} ctca_store_journal_entry;
+
+/* ctca_store_journal: inserts a record for e->serial in state journaled.
+ * Journaling the same entry again (same TBS, profile, CT version, CSR digest
+ * and validity) is CTCA_OK and changes nothing, so a crashed attempt can be
+ * retried; any difference for an existing serial is CTCA_ERR_STORE_CONFLICT,
+ * which is how "one serial, one TBS" is kept. */
+CTCA_RESULT ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e);
+
+/* ctca_store_serial_exists: *exists tells whether serial has a record. */
+CTCA_RESULT ctca_store_serial_exists(ctca_store *s, const char *serial, bool *exists);
+
+/* ctca_store_put_precert: stores the signed precertificate der (borrowed) and
+ * moves serial from journaled to precert. Storing the same bytes again, in any
+ * later state, is CTCA_OK; other bytes are CTCA_ERR_STORE_CONFLICT. Unknown
+ * serial: CTCA_ERR_STORE_NOT_FOUND. */
+CTCA_RESULT ctca_store_put_precert(ctca_store *s, const char *serial, const uint8_t *der,
+                                   size_t len, int64_t now_ms);
+
+/* ctca_store_put_final: stores the final certificate der (borrowed) and moves
+ * serial from precert or failed (a later retry may complete it) to issued.
+ * Storing the same bytes again is CTCA_OK; other bytes, or a record without a
+ * precertificate (journaled), are CTCA_ERR_STORE_CONFLICT. */
+CTCA_RESULT ctca_store_put_final(ctca_store *s, const char *serial, const uint8_t *der,
+                                 size_t len, int64_t now_ms);
+
+/* ctca_store_mark_failed: moves serial from precert to failed with reason
+ * (borrowed, 1..TEXT_MAX bytes) as its last error; on a failed record it only
+ * replaces the reason. The precertificate stays on record. A journaled or
+ * issued record is CTCA_ERR_STORE_CONFLICT. */
+CTCA_RESULT ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
+                                   int64_t now_ms);
+
+/* A record as read back. Every pointer is owned by the struct and released by
+ * ctca_store_cert_cleanup; precert_der, final_der and last_error are NULL when
+ * absent. */
+typedef struct ctca_store_cert {
+    char serial[CTCA_STORE_SERIAL_MAX + 1];
+    ctca_store_state state;
+    char *profile;
+    int ct_version;
+    uint8_t csr_sha256[CTCA_STORE_DIGEST_LEN];
+    uint8_t *tbs;
+    size_t tbs_len;
+    uint8_t *precert_der;
+    size_t precert_len;
+    uint8_t *final_der;
+    size_t final_len;
+    int64_t not_before, not_after;
+    int64_t created_ms, updated_ms;
+    char *last_error;
+} ctca_store_cert;
+
+/* ctca_store_get_cert: fills *out with serial's record; the caller releases it
+ * with ctca_store_cert_cleanup (also safe after a failure, *out is zeroed).
+ * CTCA_ERR_STORE_NOT_FOUND when absent. */
+CTCA_RESULT ctca_store_get_cert(ctca_store *s, const char *serial, ctca_store_cert *out);
+
+/* ctca_store_get_cert_by_csr: as ctca_store_get_cert, for the most recently
+ * created record journaled for this CSR digest (CTCA_STORE_DIGEST_LEN bytes),
+ * so an interrupted batch can resume instead of issuing twice. */
+CTCA_RESULT ctca_store_get_cert_by_csr(ctca_store *s, const uint8_t *csr_sha256,
+                                       ctca_store_cert *out);
+
+/* ctca_store_cert_cleanup: frees c's buffers and zeroes it; accepts a zeroed c. */
+void ctca_store_cert_cleanup(ctca_store_cert *c);
+
+/* ---- SCTs ----------------------------------------------------------------- */
+
+typedef struct ctca_store_sct {
+    uint8_t log_id[CTCA_STORE_LOG_ID_LEN];
+    int entry_type;         /* 0 x509_entry, 1 precert_entry */
+    int ct_version;         /* 1 or 2 */
+    uint64_t timestamp_ms;
+    uint8_t *sct;           /* the serialized SCT (or RFC 9162 TransItem) */
+    size_t sct_len;
+} ctca_store_sct;
+
+typedef struct ctca_store_sct_list {
+    ctca_store_sct *items;  /* owned, in the order they were stored */
+    size_t count;
+} ctca_store_sct_list;
+
+/* ctca_store_add_sct: stores a verified SCT (sct borrowed, 1..SCT_MAX_LEN
+ * bytes) for serial. At most one SCT is kept per (serial, log_id, entry_type):
+ * adding the identical SCT again is CTCA_OK; a DIFFERENT SCT for the same key
+ * is also CTCA_OK but is NOT stored: the first one stays, because it may
+ * already be embedded in a signed certificate. Callers must embed what
+ * ctca_store_list_scts returns, not what they just received. A precert_entry
+ * SCT needs a stored precertificate and an x509_entry SCT a final certificate
+ * (CTCA_ERR_STORE_CONFLICT otherwise); more than CTCA_STORE_MAX_SCTS per
+ * serial is CTCA_ERR_SCT_LIST_TOO_LONG. timestamp_ms must be <= INT64_MAX. */
+CTCA_RESULT ctca_store_add_sct(ctca_store *s, const char *serial, const uint8_t *log_id,
+                               int entry_type, int ct_version, uint64_t timestamp_ms,
+                               const uint8_t *sct, size_t len, int64_t now_ms);
+
+/* ctca_store_list_scts: every SCT stored for serial, into *out (caller
+ * releases with ctca_store_sct_list_cleanup; zeroed on failure). An unknown
+ * serial is CTCA_ERR_STORE_NOT_FOUND; a known one without SCTs gives count 0.
+ * More than CTCA_STORE_MAX_SCTS rows is CTCA_ERR_SCT_LIST_TOO_LONG, never a
+ * truncated list. */
+CTCA_RESULT ctca_store_list_scts(ctca_store *s, const char *serial, ctca_store_sct_list *out);
+
+/* ctca_store_sct_list_cleanup: frees l's entries and zeroes it; accepts a
+ * zeroed l. */
+void ctca_store_sct_list_cleanup(ctca_store_sct_list *l);
+
+/* ---- audit journal ------------------------------------------------------- */
+
+/* ctca_store_audit: appends an entry (all strings borrowed; event 1..NAME_MAX
+ * bytes, serial NULL or a valid serial, detail NULL or up to TEXT_MAX bytes).
+ * The journal is append-only: SQL triggers refuse updates and deletes. The
+ * store itself appends "cert.journaled", "cert.precert", "cert.issued",
+ * "cert.failed", "sct.stored" and "sct.kept_first" in the same transaction as
+ * the change they record, so callers need not log those. */
+CTCA_RESULT ctca_store_audit(ctca_store *s, int64_t now_ms, const char *event,
+                             const char *serial, const char *detail);
+
+typedef struct ctca_store_audit_entry {
+    int64_t seq;            /* strictly increasing, never reused */
+    int64_t at_ms;
+    char *event;
+    char *serial;           /* NULL when none */
+    char *detail;           /* "" when none */
+} ctca_store_audit_entry;
+
+typedef struct ctca_store_audit_list {
+    ctca_store_audit_entry *items; /* owned, in seq order */
+    size_t count;
+} ctca_store_audit_list;
+
+/* ctca_store_audit_read: up to max (1..AUDIT_PAGE_MAX) entries with seq >
+ * after_seq, oldest first; page on with the last entry's seq. Caller releases
+ * *out with ctca_store_audit_list_cleanup (zeroed on failure). */
+CTCA_RESULT ctca_store_audit_read(ctca_store *s, int64_t after_seq, size_t max,
+                                  ctca_store_audit_list *out);
+
+/* ctca_store_audit_list_cleanup: frees l's entries and zeroes it; accepts a
+ * zeroed l. */
+void ctca_store_audit_list_cleanup(ctca_store_audit_list *l);
+
+#endif

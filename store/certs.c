@@ -1,0 +1,373 @@
+/* store/certs.c - certificate records: journal, precert, final, failed. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const state_names[] = {
+    [CTCA_STORE_JOURNALED] = "journaled",
+    [CTCA_STORE_PRECERT] = "precert",
+    [CTCA_STORE_ISSUED] = "issued",
+    [CTCA_STORE_FAILED] = "failed",
+};
+
+const char *ctca_store_state_name(ctca_store_state st)
+{
+    if ((int)st < 0 || (size_t)st >= sizeof state_names / sizeof state_names[0])
+        return "unknown";
+    return state_names[st];
+}
+
+static ctca_err state_parse(ctca_store *s, const unsigned char *text, ctca_store_state *out)
+{
+    for (size_t i = 0; text != NULL && i < sizeof state_names / sizeof state_names[0]; i++) {
+        if (strcmp((const char *)text, state_names[i]) == 0) {
+            *out = (ctca_store_state)i;
+            return CTCA_OK;
+        }
+    }
+    return st_fail(s, CTCA_ERR_STORE, "record has an unknown state '%s'",
+                   text ? (const char *)text : "(null)");
+}
+
+/* True when column i holds exactly the n bytes at p. */
+static bool col_blob_eq(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+{
+    if (sqlite3_column_type(st, i) != SQLITE_BLOB)
+        return false;
+    const void *v = sqlite3_column_blob(st, i);
+    int vn = sqlite3_column_bytes(st, i);
+    return vn >= 0 && (size_t)vn == n && v != NULL && memcmp(v, p, n) == 0;
+}
+
+static bool col_text_eq(sqlite3_stmt *st, int i, const char *v)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL && strcmp((const char *)t, v) == 0;
+}
+
+static ctca_err check_entry(ctca_store *s, const ctca_store_journal_entry *e)
+{
+    if (e == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "journal entry is missing");
+    CTCA_GUARD(st_check_serial(s, e->serial));
+    CTCA_GUARD(st_check_text(s, "profile name", e->profile, CTCA_STORE_NAME_MAX, false));
+    CTCA_GUARD(st_check_blob(s, "TBSCertificate", e->tbs, e->tbs_len, CTCA_STORE_DER_MAX_LEN));
+    if (e->ct_version != 1 && e->ct_version != 2)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "CT version %d is neither 1 nor 2",
+                       e->ct_version);
+    if (e->csr_sha256 == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "CSR digest is missing");
+    if (e->not_after < e->not_before)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "notAfter is before notBefore");
+    return CTCA_OK;
+}
+
+/* Compares an existing record (columns profile, ct_version, csr_sha256, tbs,
+ * not_before, not_after) with e: a retry must be the very same request. */
+static ctca_err same_journal(ctca_store *s, sqlite3_stmt *st, const ctca_store_journal_entry *e)
+{
+    const char *what = NULL;
+    if (!col_blob_eq(st, 3, e->tbs, e->tbs_len))
+        what = "a different TBSCertificate";
+    else if (!col_text_eq(st, 0, e->profile))
+        what = "a different profile";
+    else if (sqlite3_column_int(st, 1) != e->ct_version)
+        what = "a different CT version";
+    else if (!col_blob_eq(st, 2, e->csr_sha256, CTCA_STORE_DIGEST_LEN))
+        what = "a different CSR";
+    else if (sqlite3_column_int64(st, 4) != e->not_before ||
+             sqlite3_column_int64(st, 5) != e->not_after)
+        what = "a different validity";
+    if (what == NULL)
+        return CTCA_OK;
+    return st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is already journaled with %s",
+                   e->serial, what);
+}
+
+ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool began = false, row = false;
+    CTCA_GUARD(check_entry(s, e));
+
+    ST_TRY(st_begin(s));
+    began = true;
+    ST_TRY(st_prepare(s,
+                      "SELECT profile, ct_version, csr_sha256, tbs, not_before, not_after "
+                      "FROM certs WHERE serial = ?1",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, e->serial));
+    ST_TRY(st_step_row(s, st, "looking up the serial", &row));
+    if (row) {
+        ST_TRY(same_journal(s, st, e));
+        goto out; /* an identical retry: nothing to write */
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    ST_TRY(st_prepare(s,
+                      "INSERT INTO certs (serial, state, profile, ct_version, csr_sha256, tbs,"
+                      " not_before, not_after, created_ms, updated_ms)"
+                      " VALUES (?1, 'journaled', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, e->serial));
+    ST_TRY(st_bind_text(s, st, 2, e->profile));
+    ST_TRY(st_bind_i64(s, st, 3, e->ct_version));
+    ST_TRY(st_bind_blob(s, st, 4, e->csr_sha256, CTCA_STORE_DIGEST_LEN));
+    ST_TRY(st_bind_blob(s, st, 5, e->tbs, e->tbs_len));
+    ST_TRY(st_bind_i64(s, st, 6, e->not_before));
+    ST_TRY(st_bind_i64(s, st, 7, e->not_after));
+    ST_TRY(st_bind_i64(s, st, 8, e->now_ms));
+    ST_TRY(st_step_done(s, st, "journaling the TBSCertificate"));
+
+    char detail[CTCA_STORE_NAME_MAX + 64];
+    snprintf(detail, sizeof detail, "profile=%s ct_version=%d tbs_len=%zu", e->profile,
+             e->ct_version, e->tbs_len);
+    ST_TRY(st_audit_append(s, e->now_ms, "cert.journaled", e->serial, detail));
+out:
+    sqlite3_finalize(st);
+    return st_end(s, began, err);
+}
+
+ctca_err ctca_store_serial_exists(ctca_store *s, const char *serial, bool *exists)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    *exists = false;
+    CTCA_GUARD(st_check_serial(s, serial));
+    ST_TRY(st_prepare(s, "SELECT 1 FROM certs WHERE serial = ?1", &st));
+    ST_TRY(st_bind_text(s, st, 1, serial));
+    ST_TRY(st_step_row(s, st, "looking up the serial", exists));
+out:
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Reads serial's state and the given blob column (index 1) inside the
+ * caller's transaction; *st stays positioned on the row. */
+static ctca_err load_state(ctca_store *s, const char *sql, const char *serial,
+                           sqlite3_stmt **st, ctca_store_state *state)
+{
+    bool row = false;
+    CTCA_GUARD(st_prepare(s, sql, st));
+    CTCA_GUARD(st_bind_text(s, *st, 1, serial));
+    CTCA_GUARD(st_step_row(s, *st, "looking up the serial", &row));
+    if (!row)
+        return st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "serial %s is not in the store", serial);
+    return state_parse(s, sqlite3_column_text(*st, 0), state);
+}
+
+/* Sets a signed blob column and the state in one UPDATE, then audits it. */
+static ctca_err store_signed(ctca_store *s, const char *sql, const char *event,
+                             const char *serial, const uint8_t *der, size_t len, int64_t now_ms)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    char detail[64];
+    ST_TRY(st_prepare(s, sql, &st));
+    ST_TRY(st_bind_blob(s, st, 1, der, len));
+    ST_TRY(st_bind_i64(s, st, 2, now_ms));
+    ST_TRY(st_bind_text(s, st, 3, serial));
+    ST_TRY(st_step_done(s, st, event));
+    snprintf(detail, sizeof detail, "der_len=%zu", len);
+    ST_TRY(st_audit_append(s, now_ms, event, serial, detail));
+out:
+    sqlite3_finalize(st);
+    return err;
+}
+
+ctca_err ctca_store_put_precert(ctca_store *s, const char *serial, const uint8_t *der,
+                                size_t len, int64_t now_ms)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool began = false;
+    ctca_store_state state = CTCA_STORE_JOURNALED;
+    CTCA_GUARD(st_check_serial(s, serial));
+    CTCA_GUARD(st_check_blob(s, "precertificate", der, len, CTCA_STORE_DER_MAX_LEN));
+
+    ST_TRY(st_begin(s));
+    began = true;
+    ST_TRY(load_state(s, "SELECT state, precert FROM certs WHERE serial = ?1", serial, &st,
+                      &state));
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        if (!col_blob_eq(st, 1, der, len))
+            err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
+                          "serial %s already has a different precertificate", serial);
+        goto out; /* the same bytes again: already stored */
+    }
+    if (state != CTCA_STORE_JOURNALED) {
+        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s, not journaled", serial,
+                      ctca_store_state_name(state));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ST_TRY(store_signed(s,
+                        "UPDATE certs SET state = 'precert', precert = ?1, updated_ms = ?2"
+                        " WHERE serial = ?3",
+                        "cert.precert", serial, der, len, now_ms));
+out:
+    sqlite3_finalize(st);
+    return st_end(s, began, err);
+}
+
+ctca_err ctca_store_put_final(ctca_store *s, const char *serial, const uint8_t *der, size_t len,
+                              int64_t now_ms)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool began = false;
+    ctca_store_state state = CTCA_STORE_JOURNALED;
+    CTCA_GUARD(st_check_serial(s, serial));
+    CTCA_GUARD(st_check_blob(s, "final certificate", der, len, CTCA_STORE_DER_MAX_LEN));
+
+    ST_TRY(st_begin(s));
+    began = true;
+    ST_TRY(load_state(s, "SELECT state, final FROM certs WHERE serial = ?1", serial, &st,
+                      &state));
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        if (!col_blob_eq(st, 1, der, len))
+            err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
+                          "serial %s already has a different final certificate", serial);
+        goto out;
+    }
+    /* The final certificate must correspond to a stored precertificate
+     * (DESIGN.md, first invariant), so there has to be one. */
+    if (state != CTCA_STORE_PRECERT && state != CTCA_STORE_FAILED) {
+        err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
+                      "serial %s is %s: no precertificate is stored for it", serial,
+                      ctca_store_state_name(state));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ST_TRY(store_signed(s,
+                        "UPDATE certs SET state = 'issued', final = ?1, updated_ms = ?2"
+                        " WHERE serial = ?3",
+                        "cert.issued", serial, der, len, now_ms));
+out:
+    sqlite3_finalize(st);
+    return st_end(s, began, err);
+}
+
+ctca_err ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
+                                int64_t now_ms)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool began = false;
+    ctca_store_state state = CTCA_STORE_JOURNALED;
+    CTCA_GUARD(st_check_serial(s, serial));
+    CTCA_GUARD(st_check_text(s, "failure reason", reason, CTCA_STORE_TEXT_MAX, false));
+
+    ST_TRY(st_begin(s));
+    began = true;
+    ST_TRY(load_state(s, "SELECT state FROM certs WHERE serial = ?1", serial, &st, &state));
+    if (state != CTCA_STORE_PRECERT && state != CTCA_STORE_FAILED) {
+        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s and cannot be marked failed",
+                      serial, ctca_store_state_name(state));
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ST_TRY(st_prepare(s,
+                      "UPDATE certs SET state = 'failed', last_error = ?1, updated_ms = ?2"
+                      " WHERE serial = ?3",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, reason));
+    ST_TRY(st_bind_i64(s, st, 2, now_ms));
+    ST_TRY(st_bind_text(s, st, 3, serial));
+    ST_TRY(st_step_done(s, st, "marking the record failed"));
+    ST_TRY(st_audit_append(s, now_ms, "cert.failed", serial, reason));
+out:
+    sqlite3_finalize(st);
+    return st_end(s, began, err);
+}
+
+#define CERT_COLUMNS                                                                    \
+    "SELECT serial, state, profile, ct_version, csr_sha256, tbs, precert, final,"       \
+    " not_before, not_after, created_ms, updated_ms, last_error FROM certs "
+
+/* Fills out from the row st is positioned on (columns as CERT_COLUMNS). */
+static ctca_err read_row(ctca_store *s, sqlite3_stmt *st, ctca_store_cert *out)
+{
+    const unsigned char *serial = sqlite3_column_text(st, 0);
+    const void *digest = sqlite3_column_blob(st, 4);
+    if (serial == NULL || strlen((const char *)serial) > CTCA_STORE_SERIAL_MAX ||
+        digest == NULL || sqlite3_column_bytes(st, 4) != CTCA_STORE_DIGEST_LEN)
+        return st_fail(s, CTCA_ERR_STORE, "record has a malformed serial or CSR digest");
+    memcpy(out->serial, serial, strlen((const char *)serial) + 1);
+    memcpy(out->csr_sha256, digest, CTCA_STORE_DIGEST_LEN);
+    CTCA_GUARD(state_parse(s, sqlite3_column_text(st, 1), &out->state));
+    CTCA_GUARD(st_col_text_dup(s, st, 2, &out->profile));
+    out->ct_version = sqlite3_column_int(st, 3);
+    CTCA_GUARD(st_col_blob_dup(s, st, 5, &out->tbs, &out->tbs_len));
+    CTCA_GUARD(st_col_blob_dup(s, st, 6, &out->precert_der, &out->precert_len));
+    CTCA_GUARD(st_col_blob_dup(s, st, 7, &out->final_der, &out->final_len));
+    out->not_before = sqlite3_column_int64(st, 8);
+    out->not_after = sqlite3_column_int64(st, 9);
+    out->created_ms = sqlite3_column_int64(st, 10);
+    out->updated_ms = sqlite3_column_int64(st, 11);
+    CTCA_GUARD(st_col_text_dup(s, st, 12, &out->last_error));
+    return CTCA_OK;
+}
+
+/* Runs a one-parameter SELECT over CERT_COLUMNS and reads its first row. */
+static ctca_err get_one(ctca_store *s, const char *sql, const char *text_key,
+                        const uint8_t *blob_key, ctca_store_cert *out)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    ST_TRY(st_prepare(s, sql, &st));
+    if (text_key != NULL)
+        ST_TRY(st_bind_text(s, st, 1, text_key));
+    else
+        ST_TRY(st_bind_blob(s, st, 1, blob_key, CTCA_STORE_DIGEST_LEN));
+    ST_TRY(st_step_row(s, st, "reading a certificate record", &row));
+    if (!row) {
+        err = st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "no record for %s %s",
+                      text_key ? "serial" : "this CSR digest", text_key ? text_key : "");
+        goto out;
+    }
+    ST_TRY(read_row(s, st, out));
+out:
+    sqlite3_finalize(st);
+    if (err != CTCA_OK)
+        ctca_store_cert_cleanup(out);
+    return err;
+}
+
+ctca_err ctca_store_get_cert(ctca_store *s, const char *serial, ctca_store_cert *out)
+{
+    memset(out, 0, sizeof *out);
+    CTCA_GUARD(st_check_serial(s, serial));
+    return get_one(s, CERT_COLUMNS "WHERE serial = ?1", serial, NULL, out);
+}
+
+ctca_err ctca_store_get_cert_by_csr(ctca_store *s, const uint8_t *csr_sha256,
+                                    ctca_store_cert *out)
+{
+    memset(out, 0, sizeof *out);
+    if (csr_sha256 == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "CSR digest is missing");
+    /* id breaks ties between records created in the same millisecond. */
+    return get_one(s, CERT_COLUMNS "WHERE csr_sha256 = ?1 ORDER BY created_ms DESC, id DESC LIMIT 1",
+                   NULL, csr_sha256, out);
+}
+
+void ctca_store_cert_cleanup(ctca_store_cert *c)
+{
+    if (c == NULL)
+        return;
+    free(c->profile);
+    free(c->tbs);
+    free(c->precert_der);
+    free(c->final_der);
+    free(c->last_error);
+    memset(c, 0, sizeof *c);
+}

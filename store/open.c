@@ -1,0 +1,287 @@
+/* store/open.c - opening a store, schema migrations, integrity checks. */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema migrations, applied in order: migrations[i] takes user_version i to
+ * i + 1. Append only; never edit a step that has shipped, since stores in the
+ * field already ran it.
+ *
+ * Version 1. Why the triggers: the invariants "one serial, one TBS" and "a
+ * signed precertificate is never lost" are too important to rest on the C code
+ * alone, so the schema itself refuses to delete a record, rewrite bytes once
+ * written, take an illegal state transition, or edit the audit journal. */
+static const char *const migrations[] = {
+    "CREATE TABLE certs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  serial TEXT NOT NULL UNIQUE CHECK ("
+    "    length(serial) BETWEEN 2 AND 40 AND length(serial) % 2 = 0"
+    "    AND serial NOT GLOB '*[^0-9a-f]*' AND substr(serial, 1, 2) <> '00'),"
+    "  state TEXT NOT NULL CHECK (state IN ('journaled', 'precert', 'issued', 'failed')),"
+    "  profile TEXT NOT NULL CHECK (length(profile) > 0),"
+    "  ct_version INTEGER NOT NULL CHECK (ct_version IN (1, 2)),"
+    "  csr_sha256 BLOB NOT NULL CHECK (length(csr_sha256) = 32),"
+    "  tbs BLOB NOT NULL CHECK (length(tbs) > 0),"
+    "  precert BLOB CHECK (precert IS NULL OR length(precert) > 0),"
+    "  final BLOB CHECK (final IS NULL OR length(final) > 0),"
+    "  not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL CHECK (not_after >= not_before),"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  CHECK (state <> 'journaled' OR (precert IS NULL AND final IS NULL)),"
+    "  CHECK (state NOT IN ('precert', 'failed') OR (precert IS NOT NULL AND final IS NULL)),"
+    "  CHECK (state <> 'issued' OR (precert IS NOT NULL AND final IS NOT NULL))"
+    ") STRICT;"
+    "CREATE INDEX certs_by_csr ON certs (csr_sha256, created_ms);"
+    "CREATE TRIGGER certs_no_delete BEFORE DELETE ON certs BEGIN"
+    "  SELECT RAISE(ABORT, 'certificate records are never deleted');"
+    "END;"
+    "CREATE TRIGGER certs_immutable BEFORE UPDATE ON certs WHEN"
+    "  NEW.id IS NOT OLD.id OR NEW.serial IS NOT OLD.serial OR NEW.tbs IS NOT OLD.tbs"
+    "  OR NEW.profile IS NOT OLD.profile OR NEW.ct_version IS NOT OLD.ct_version"
+    "  OR NEW.csr_sha256 IS NOT OLD.csr_sha256 OR NEW.not_before IS NOT OLD.not_before"
+    "  OR NEW.not_after IS NOT OLD.not_after OR NEW.created_ms IS NOT OLD.created_ms"
+    "  OR (OLD.precert IS NOT NULL AND NEW.precert IS NOT OLD.precert)"
+    "  OR (OLD.final IS NOT NULL AND NEW.final IS NOT OLD.final)"
+    "BEGIN SELECT RAISE(ABORT, 'journaled and signed bytes of a record are immutable'); END;"
+    "CREATE TRIGGER certs_transitions BEFORE UPDATE OF state ON certs WHEN NOT ("
+    "  NEW.state = OLD.state"
+    "  OR (OLD.state = 'journaled' AND NEW.state = 'precert')"
+    "  OR (OLD.state = 'precert' AND NEW.state IN ('failed', 'issued'))"
+    "  OR (OLD.state = 'failed' AND NEW.state = 'issued'))"
+    "BEGIN SELECT RAISE(ABORT, 'illegal certificate state transition'); END;"
+
+    "CREATE TABLE scts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  serial TEXT NOT NULL REFERENCES certs (serial),"
+    "  log_id BLOB NOT NULL CHECK (length(log_id) = 32),"
+    "  entry_type INTEGER NOT NULL CHECK (entry_type IN (0, 1)),"
+    "  ct_version INTEGER NOT NULL CHECK (ct_version IN (1, 2)),"
+    "  timestamp_ms INTEGER NOT NULL CHECK (timestamp_ms >= 0),"
+    "  sct BLOB NOT NULL CHECK (length(sct) BETWEEN 1 AND 65535),"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (serial, log_id, entry_type)"
+    ") STRICT;"
+    "CREATE TRIGGER scts_no_update BEFORE UPDATE ON scts BEGIN"
+    "  SELECT RAISE(ABORT, 'stored SCTs are immutable');"
+    "END;"
+    "CREATE TRIGGER scts_no_delete BEFORE DELETE ON scts BEGIN"
+    "  SELECT RAISE(ABORT, 'stored SCTs are never deleted');"
+    "END;"
+
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at_ms INTEGER NOT NULL,"
+    "  event TEXT NOT NULL CHECK (length(event) > 0),"
+    "  serial TEXT,"
+    "  detail TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE INDEX audit_by_serial ON audit (serial, seq);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+    "  SELECT RAISE(ABORT, 'the audit journal is append-only');"
+    "END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+    "  SELECT RAISE(ABORT, 'the audit journal is append-only');"
+    "END;"
+    "PRAGMA application_id = 1668572001;", /* CTCA_STORE_APPLICATION_ID */
+};
+
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+_Static_assert(CTCA_STORE_APPLICATION_ID == 1668572001, "application_id in migration 1");
+
+int ctca_store_schema_version(void)
+{
+    return SCHEMA_VERSION;
+}
+
+const char *ctca_store_errmsg(const ctca_store *s)
+{
+    return s ? s->eb.msg : "";
+}
+
+/* Reads a single-integer pragma such as user_version. */
+static ctca_err pragma_int(ctca_store *s, const char *sql, int64_t *out)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    ST_TRY(st_prepare(s, sql, &st));
+    ST_TRY(st_step_row(s, st, sql, &row));
+    if (!row) {
+        err = st_fail(s, CTCA_ERR_STORE, "%s returned nothing", sql);
+        goto out;
+    }
+    *out = sqlite3_column_int64(st, 0);
+out:
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Reads a single-text pragma and compares it with want (case-insensitively). */
+static ctca_err pragma_text_is(ctca_store *s, const char *sql, const char *want, bool *is)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    *is = false;
+    ST_TRY(st_prepare(s, sql, &st));
+    ST_TRY(st_step_row(s, st, sql, &row));
+    const unsigned char *v = row ? sqlite3_column_text(st, 0) : NULL;
+    *is = v != NULL && sqlite3_stricmp((const char *)v, want) == 0;
+out:
+    sqlite3_finalize(st);
+    return err;
+}
+
+/* Refuses databases that are not ctca stores or are newer than this build. Runs
+ * inside the migration transaction so the answer cannot change under us. */
+static ctca_err check_identity(ctca_store *s, int64_t version)
+{
+    int64_t app_id = 0, tables = 0;
+    CTCA_GUARD(pragma_int(s, "PRAGMA application_id", &app_id));
+    if (version > SCHEMA_VERSION)
+        return st_fail(s, CTCA_ERR_STORE,
+                       "store schema version %lld is newer than this ctca supports (%d); "
+                       "upgrade ctca",
+                       (long long)version, SCHEMA_VERSION);
+    if (version < 0 || (app_id != 0 && app_id != CTCA_STORE_APPLICATION_ID) ||
+        (version > 0 && app_id != CTCA_STORE_APPLICATION_ID))
+        return st_fail(s, CTCA_ERR_STORE, "database is not a ctca store (application_id %lld)",
+                       (long long)app_id);
+    if (version == 0) {
+        CTCA_GUARD(pragma_int(s, "SELECT count(*) FROM sqlite_schema", &tables));
+        if (tables != 0)
+            return st_fail(s, CTCA_ERR_STORE,
+                           "database is not a ctca store (it has tables but no ctca schema)");
+    }
+    return CTCA_OK;
+}
+
+/* Applies one migration step per transaction until the schema is current.
+ * BEGIN IMMEDIATE serialises concurrent openers: the second one waits, then
+ * re-reads user_version and finds nothing left to do. */
+static ctca_err migrate(ctca_store *s)
+{
+    ctca_err err = CTCA_OK;
+    for (;;) {
+        int64_t version = 0;
+        bool current = false;
+        ST_TRY(st_begin(s));
+        err = pragma_int(s, "PRAGMA user_version", &version);
+        if (err == CTCA_OK)
+            err = check_identity(s, version);
+        current = err == CTCA_OK && version == SCHEMA_VERSION;
+        if (err == CTCA_OK && !current) {
+            char bump[64];
+            snprintf(bump, sizeof bump, "PRAGMA user_version = %d", (int)version + 1);
+            err = st_exec(s, migrations[version]);
+            if (err == CTCA_OK)
+                err = st_exec(s, bump);
+            if (err != CTCA_OK) {
+                char step[sizeof s->eb.msg];
+                snprintf(step, sizeof step, "%s", s->eb.msg);
+                err = st_fail(s, err, "migrating schema to version %d: %s",
+                              (int)version + 1, step);
+            }
+        }
+        ST_TRY(st_end(s, true, err));
+        if (current)
+            break;
+    }
+out:
+    return err;
+}
+
+/* Connection settings that must hold before the schema is touched. */
+static ctca_err configure(ctca_store *s)
+{
+    bool wal = false;
+    /* Defensive mode forbids writable_schema and similar footguns; an untrusted
+     * schema may not call application functions from triggers or views. */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)NULL);
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+    if (sqlite3_busy_timeout(s->db, CTCA_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+        return st_sqlite_err(s, "setting the busy timeout");
+    CTCA_GUARD(st_exec(s, "PRAGMA foreign_keys = ON"));
+    CTCA_GUARD(pragma_text_is(s, "PRAGMA journal_mode = WAL", "wal", &wal));
+    if (!wal)
+        return st_fail(s, CTCA_ERR_STORE, "the database refused WAL journal mode");
+    /* FULL syncs the WAL at every commit: "stored" means on disk, even across a
+     * power loss, which NORMAL does not promise in WAL mode. */
+    CTCA_GUARD(st_exec(s, "PRAGMA synchronous = FULL"));
+    return CTCA_OK;
+}
+
+ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
+{
+    ctca_err err = CTCA_OK;
+    ctca_store *s = NULL;
+    if (out == NULL || path == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path is missing");
+    *out = NULL;
+    s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "allocating the store");
+    int rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        err = s->db ? st_sqlite_err(s, "opening the database")
+                    : st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    ST_TRY(configure(s));
+    ST_TRY(migrate(s));
+    s->eb.msg[0] = '\0';
+    *out = s;
+    s = NULL;
+out:
+    if (err != CTCA_OK)
+        ctca_errbuf_set(eb, err, "store %s: %s", path, s->eb.msg);
+    ctca_store_close(s);
+    return err;
+}
+
+void ctca_store_close(ctca_store *s)
+{
+    if (s == NULL)
+        return;
+    /* Every statement is finalized before its function returns, so this
+     * closes for real (and checkpoints the WAL when we are the last user). */
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+ctca_err ctca_store_integrity_check(ctca_store *s)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    ST_TRY(st_prepare(s, "PRAGMA integrity_check", &st));
+    ST_TRY(st_step_row(s, st, "PRAGMA integrity_check", &row));
+    const unsigned char *v = row ? sqlite3_column_text(st, 0) : NULL;
+    if (v == NULL || strcmp((const char *)v, "ok") != 0) {
+        err = st_fail(s, CTCA_ERR_STORE, "integrity check failed: %s",
+                      v ? (const char *)v : "no answer");
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ST_TRY(st_prepare(s, "PRAGMA foreign_key_check", &st));
+    ST_TRY(st_step_row(s, st, "PRAGMA foreign_key_check", &row));
+    if (row) {
+        const unsigned char *table = sqlite3_column_text(st, 0);
+        err = st_fail(s, CTCA_ERR_STORE, "foreign key check failed in table %s, row %lld",
+                      table ? (const char *)table : "?",
+                      (long long)sqlite3_column_int64(st, 1));
+        goto out;
+    }
+out:
+    sqlite3_finalize(st);
+    return err;
+}

@@ -1,0 +1,80 @@
+/* store/store_int.h - internals shared by the store's sources (and its tests).
+ *
+ * Conventions: each public function validates its arguments first (guards
+ * before work), then runs its statements through the helpers below with one
+ * `goto out` cleanup path. Every write runs inside st_begin/st_end, a BEGIN
+ * IMMEDIATE transaction: taking the write lock up front lets the busy timeout
+ * wait for another writer, where a deferred transaction upgrading to a writer
+ * in WAL mode would fail with SQLITE_BUSY_SNAPSHOT without waiting. */
+#ifndef CTCA_STORE_INT_H
+#define CTCA_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctca/store.h"
+
+struct ctca_store {
+    sqlite3 *db;
+    ctca_errbuf eb; /* context of the last failure on this connection */
+};
+
+/* 'ctca' in PRAGMA application_id marks a database as a ctca store. */
+#define CTCA_STORE_APPLICATION_ID 0x63746361
+
+/* Sets `err` and jumps to `out` when expr fails. */
+#define ST_TRY(expr)                                                                    \
+    do {                                                                                \
+        err = (expr);                                                                   \
+        if (err != CTCA_OK)                                                             \
+            goto out;                                                                   \
+    } while (0)
+
+/* st_sqlite_err: records "what: sqlite message (code)" in s and returns
+ * CTCA_ERR_STORE. */
+ctca_err st_sqlite_err(ctca_store *s, const char *what);
+/* st_fail: records a formatted message in s and returns code. */
+ctca_err st_fail(ctca_store *s, ctca_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* st_prepare: compiles sql (a constant; values are always bound) into *st. */
+CTCA_RESULT st_prepare(ctca_store *s, const char *sql, sqlite3_stmt **st);
+/* st_step_done: steps a statement that returns no rows. */
+CTCA_RESULT st_step_done(ctca_store *s, sqlite3_stmt *st, const char *what);
+/* st_step_row: steps; *row is true on SQLITE_ROW, false on SQLITE_DONE. */
+CTCA_RESULT st_step_row(ctca_store *s, sqlite3_stmt *st, const char *what, bool *row);
+/* st_exec: runs constant SQL without parameters (pragmas, DDL, BEGIN/COMMIT). */
+CTCA_RESULT st_exec(ctca_store *s, const char *sql);
+
+/* st_begin: BEGIN IMMEDIATE. */
+CTCA_RESULT st_begin(ctca_store *s);
+/* st_end: when began, commits if err is CTCA_OK and rolls back otherwise;
+ * returns err, or the commit's failure. */
+CTCA_RESULT st_end(ctca_store *s, bool began, ctca_err err);
+
+/* Binding helpers; each records the sqlite error on failure. */
+CTCA_RESULT st_bind_text(ctca_store *s, sqlite3_stmt *st, int i, const char *v);
+CTCA_RESULT st_bind_blob(ctca_store *s, sqlite3_stmt *st, int i, const uint8_t *p, size_t n);
+CTCA_RESULT st_bind_i64(ctca_store *s, sqlite3_stmt *st, int i, int64_t v);
+CTCA_RESULT st_bind_null(ctca_store *s, sqlite3_stmt *st, int i);
+
+/* st_col_blob_dup: a malloc'd copy of column i (NULL with *len 0 when the column
+ * is NULL). */
+CTCA_RESULT st_col_blob_dup(ctca_store *s, sqlite3_stmt *st, int i, uint8_t **out, size_t *len);
+/* st_col_text_dup: a malloc'd copy of column i (NULL when the column is NULL). */
+CTCA_RESULT st_col_text_dup(ctca_store *s, sqlite3_stmt *st, int i, char **out);
+
+/* Argument checks; each records why in s. */
+CTCA_RESULT st_check_serial(ctca_store *s, const char *serial);
+CTCA_RESULT st_check_text(ctca_store *s, const char *what, const char *v, size_t max,
+                          bool may_be_empty);
+CTCA_RESULT st_check_blob(ctca_store *s, const char *what, const uint8_t *p, size_t n,
+                          size_t max);
+
+/* st_audit_append: the audit INSERT, for use inside a caller's transaction. */
+CTCA_RESULT st_audit_append(ctca_store *s, int64_t now_ms, const char *event,
+                            const char *serial, const char *detail);
+
+#endif

@@ -1,0 +1,192 @@
+/* store/util.c - statement, transaction and argument helpers. */
+#include "store/store_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+ctca_err st_sqlite_err(ctca_store *s, const char *what)
+{
+    int code = sqlite3_extended_errcode(s->db);
+    return ctca_errbuf_set(&s->eb, CTCA_ERR_STORE, "%s: %s (sqlite %d)", what,
+                           sqlite3_errmsg(s->db), code);
+}
+
+ctca_err st_fail(ctca_store *s, ctca_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->eb.msg, sizeof s->eb.msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+ctca_err st_prepare(ctca_store *s, const char *sql, sqlite3_stmt **st)
+{
+    *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return st_sqlite_err(s, "preparing a statement");
+    return CTCA_OK;
+}
+
+ctca_err st_step_row(ctca_store *s, sqlite3_stmt *st, const char *what, bool *row)
+{
+    int rc = sqlite3_step(st);
+    *row = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        return CTCA_OK;
+    return st_sqlite_err(s, what);
+}
+
+ctca_err st_step_done(ctca_store *s, sqlite3_stmt *st, const char *what)
+{
+    bool row;
+    CTCA_GUARD(st_step_row(s, st, what, &row));
+    if (row)
+        return st_fail(s, CTCA_ERR_INTERNAL, "%s: unexpected result row", what);
+    return CTCA_OK;
+}
+
+ctca_err st_exec(ctca_store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+        return CTCA_OK;
+    ctca_err err = ctca_errbuf_set(&s->eb, CTCA_ERR_STORE, "%.60s: %s (sqlite %d)", sql,
+                                   msg ? msg : sqlite3_errmsg(s->db),
+                                   sqlite3_extended_errcode(s->db));
+    sqlite3_free(msg);
+    return err;
+}
+
+ctca_err st_begin(ctca_store *s)
+{
+    return st_exec(s, "BEGIN IMMEDIATE");
+}
+
+ctca_err st_end(ctca_store *s, bool began, ctca_err err)
+{
+    if (!began)
+        return err;
+    if (err == CTCA_OK)
+        err = st_exec(s, "COMMIT");
+    if (err != CTCA_OK && !sqlite3_get_autocommit(s->db)) {
+        /* Keep the first failure's text: the rollback's is never the cause. */
+        ctca_errbuf keep = s->eb;
+        ctca_err rb = st_exec(s, "ROLLBACK");
+        (void)rb; /* a failed ROLLBACK leaves nothing committed either */
+        s->eb = keep;
+    }
+    return err;
+}
+
+ctca_err st_bind_text(ctca_store *s, sqlite3_stmt *st, int i, const char *v)
+{
+    int rc = v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+    return rc == SQLITE_OK ? CTCA_OK : st_sqlite_err(s, "binding a value");
+}
+
+ctca_err st_bind_blob(ctca_store *s, sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+{
+    if (sqlite3_bind_blob64(st, i, p, (sqlite3_uint64)n, SQLITE_STATIC) != SQLITE_OK)
+        return st_sqlite_err(s, "binding a value");
+    return CTCA_OK;
+}
+
+ctca_err st_bind_i64(ctca_store *s, sqlite3_stmt *st, int i, int64_t v)
+{
+    if (sqlite3_bind_int64(st, i, (sqlite3_int64)v) != SQLITE_OK)
+        return st_sqlite_err(s, "binding a value");
+    return CTCA_OK;
+}
+
+ctca_err st_bind_null(ctca_store *s, sqlite3_stmt *st, int i)
+{
+    if (sqlite3_bind_null(st, i) != SQLITE_OK)
+        return st_sqlite_err(s, "binding a value");
+    return CTCA_OK;
+}
+
+ctca_err st_col_blob_dup(ctca_store *s, sqlite3_stmt *st, int i, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return CTCA_OK;
+    const void *p = sqlite3_column_blob(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (n < 0 || (p == NULL && n > 0))
+        return st_sqlite_err(s, "reading a value");
+    /* A 1-byte allocation for an empty blob keeps "present" distinct from NULL. */
+    *out = malloc(n > 0 ? (size_t)n : 1);
+    if (*out == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "copying a %d-byte value", n);
+    if (n > 0)
+        memcpy(*out, p, (size_t)n);
+    *len = (size_t)n;
+    return CTCA_OK;
+}
+
+ctca_err st_col_text_dup(ctca_store *s, sqlite3_stmt *st, int i, char **out)
+{
+    *out = NULL;
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return CTCA_OK;
+    const unsigned char *p = sqlite3_column_text(st, i);
+    int n = sqlite3_column_bytes(st, i);
+    if (p == NULL || n < 0)
+        return st_sqlite_err(s, "reading a value");
+    *out = malloc((size_t)n + 1);
+    if (*out == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "copying a %d-byte text", n);
+    memcpy(*out, p, (size_t)n);
+    (*out)[n] = '\0';
+    return CTCA_OK;
+}
+
+ctca_err st_check_serial(ctca_store *s, const char *serial)
+{
+    if (serial == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "serial is missing");
+    size_t n = strnlen(serial, CTCA_STORE_SERIAL_MAX + 1);
+    if (n == 0 || n > CTCA_STORE_SERIAL_MAX || n % 2 != 0)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE,
+                       "serial must be 2..%d lower-case hex digits, an even number",
+                       CTCA_STORE_SERIAL_MAX);
+    for (size_t i = 0; i < n; i++) {
+        char c = serial[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return st_fail(s, CTCA_ERR_VALUE_RANGE,
+                           "serial must be lower-case hex (offending character at %zu)", i);
+    }
+    /* The minimal magnitude has no leading zero octet; one spelling per serial
+     * is what makes the UNIQUE constraint mean "one serial". */
+    if (serial[0] == '0' && serial[1] == '0')
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "serial has a leading zero octet");
+    return CTCA_OK;
+}
+
+ctca_err st_check_text(ctca_store *s, const char *what, const char *v, size_t max,
+                       bool may_be_empty)
+{
+    if (v == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%s is missing", what);
+    size_t n = strnlen(v, max + 1);
+    if (n > max)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%s is longer than %zu bytes", what, max);
+    if (n == 0 && !may_be_empty)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%s is empty", what);
+    return CTCA_OK;
+}
+
+ctca_err st_check_blob(ctca_store *s, const char *what, const uint8_t *p, size_t n,
+                       size_t max)
+{
+    if (p == NULL || n == 0)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%s is empty", what);
+    if (n > max)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%s is %zu bytes, above the %zu-byte cap",
+                       what, n, max);
+    return CTCA_OK;
+}
