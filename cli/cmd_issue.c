@@ -1,0 +1,138 @@
+/* ctca issue: one CSR in, one certificate with embedded SCTs out. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctca/ca.h"
+#include "ctca/issue.h"
+#include "ctca/util.h"
+
+static const char usage_text[] =
+    "usage: ctca issue --ca DIR --csr FILE --out CERT.pem [--profile NAME]\n"
+    "                  [--chain-out FILE] [--precert-out FILE] [--log-list FILE]\n"
+    "\n"
+    "Signs a precertificate for the CSR, collects SCTs from the CT logs in\n"
+    "parallel, and writes the final certificate with the SCTs embedded.\n"
+    "  --ca DIR            CA directory made by 'ctca init'\n"
+    "  --csr FILE          PKCS#10 request, PEM or DER\n"
+    "  --out FILE          final certificate (PEM)\n"
+    "  --profile NAME      profile from the config (default tls-server)\n"
+    "  --chain-out FILE    certificate followed by the CA certificate (PEM)\n"
+    "  --precert-out FILE  the precertificate (PEM)\n"
+    "  --log-list FILE     v3 log list to use instead of the configured one\n"
+    "Exit status: 0 issued, 1 not issued (logs), 2 usage or input error.\n";
+
+static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, ctca_view extra,
+                          ctca_errbuf *eb)
+{
+    char *a = NULL, *b = NULL;
+    ctca_err rc = ctca_pem_encode(der, len, "CERTIFICATE", &a);
+    if (rc == CTCA_OK && extra.len > 0)
+        rc = ctca_pem_encode(extra.data, extra.len, "CERTIFICATE", &b);
+    if (rc == CTCA_OK) {
+        size_t na = strlen(a), nb = b ? strlen(b) : 0;
+        char *all = malloc(na + nb + 1);
+        if (all == NULL) {
+            rc = CTCA_ERR_NOMEM;
+        } else {
+            memcpy(all, a, na);
+            if (b)
+                memcpy(all + na, b, nb);
+            rc = ctca_file_write_atomic(path, all, na + nb, 0644, eb);
+            free(all);
+        }
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
+static void report_logs(const ctca_issue_result *res)
+{
+    for (size_t i = 0; i < res->n_logs; i++) {
+        const ctca_issue_log_outcome *o = &res->logs[i];
+        fprintf(stderr, "  log %s (%s): %s [%llu ms]\n", o->url,
+                o->description && o->description[0] ? o->description : "-",
+                o->err == CTCA_OK ? "SCT verified and stored"
+                : o->detail && o->detail[0] ? o->detail
+                                            : ctca_err_str(o->err),
+                (unsigned long long)o->elapsed_ms);
+    }
+}
+
+int cli_cmd_issue(int argc, char **argv)
+{
+    const char *dir = NULL, *out = NULL, *chain_out = NULL, *precert_out = NULL;
+    ctca_issue_request req = {0};
+    static const struct option opts[] = {
+        {"ca", required_argument, NULL, 'c'},          {"csr", required_argument, NULL, 'r'},
+        {"out", required_argument, NULL, 'o'},         {"profile", required_argument, NULL, 'p'},
+        {"chain-out", required_argument, NULL, 'C'},   {"precert-out", required_argument, NULL, 'P'},
+        {"log-list", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': dir = optarg; break;
+        case 'r': req.csr_path = optarg; break;
+        case 'o': out = optarg; break;
+        case 'p': req.profile = optarg; break;
+        case 'C': chain_out = optarg; break;
+        case 'P': precert_out = optarg; break;
+        case 'l': req.log_list_path = optarg; break;
+        case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
+        default: fputs(usage_text, stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || dir == NULL || req.csr_path == NULL || out == NULL) {
+        cli_error("issue: --ca, --csr and --out are required");
+        fputs(usage_text, stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    ctca_errbuf eb = {{0}};
+    ctca_ca *ca = NULL;
+    ctca_err rc = ctca_ca_open(dir, &ca, &eb);
+    if (rc != CTCA_OK) {
+        cli_error_code(dir, rc, &eb);
+        return CLI_EXIT_USAGE;
+    }
+    req.now_ms = ctca_now_ms();
+    ctca_issue_result res = {0};
+    int status = CLI_EXIT_OK;
+    rc = ctca_issue(ca, &req, &res, &eb);
+    if (res.precert && precert_out) {
+        ctca_errbuf peb = {{0}};
+        if (write_pem(precert_out, res.precert, res.precert_len, ctca_view_make(NULL, 0), &peb) !=
+            CTCA_OK)
+            cli_error_code("writing the precertificate", CTCA_ERR_IO, &peb);
+    }
+    if (rc != CTCA_OK) {
+        report_logs(&res);
+        cli_error_code("issue", rc, &eb);
+        if (res.serial[0])
+            cli_error("serial %s: the precertificate stays on record in the store", res.serial);
+        ctca_err_category cat = ctca_err_category_of(rc);
+        status = cat == CTCA_CAT_NETWORK || cat == CTCA_CAT_POLICY || cat == CTCA_CAT_VERIFY
+                     ? CLI_EXIT_FAIL
+                     : CLI_EXIT_USAGE;
+        goto done;
+    }
+    if ((rc = write_pem(out, res.cert, res.cert_len, ctca_view_make(NULL, 0), &eb)) != CTCA_OK ||
+        (chain_out && (rc = write_pem(chain_out, res.cert, res.cert_len, ctca_ca_get0_cert(ca),
+                                      &eb)) != CTCA_OK)) {
+        cli_error_code("writing the certificate", rc, &eb);
+        cli_error("serial %s is issued and stored; fetch it again from the store", res.serial);
+        status = CLI_EXIT_FAIL;
+        goto done;
+    }
+    report_logs(&res);
+    printf("issued serial %s with %zu embedded SCTs: %s\n", res.serial, res.n_embedded, out);
+done:
+    ctca_issue_result_cleanup(&res);
+    ctca_ca_free(ca);
+    return status;
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the whole test suite twice: a normal build, then under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh --test --build-dir build
+scripts/bootstrap.sh --test --build-dir build-asan -DCTCA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+echo "== tests (release build)"
+(cd build && ctest -j2 --output-on-failure) || status=1
+echo "== tests (ASan+UBSan build)"
+(cd build-asan && ctest -j2 --output-on-failure) || status=1
+exit $status
