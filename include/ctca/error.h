@@ -69,6 +69,8 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_SCT_LOG_ID_MISMATCH, VERIFY, "SCT log ID does not match the log key")    \
     X(CTCA_ERR_TBS_MISMATCH, VERIFY,                                                    \
       "final TBSCertificate does not correspond to the precertificate")                 \
+    X(CTCA_ERR_ISSUER_MISMATCH, VERIFY,                                                 \
+      "issuer certificate's subject is not the certificate's issuer")                   \
     X(CTCA_ERR_USAGE, INPUT, "invalid command-line usage")                              \
     X(CTCA_ERR_IO, INPUT, "file could not be read or written")                          \
     X(CTCA_ERR_CONFIG, INPUT, "invalid configuration")                                  \

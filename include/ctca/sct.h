@@ -79,14 +79,26 @@ typedef struct ctca_signed_entry {
 CTCA_RESULT ctca_sct_signed_input(const ctca_sct *sct, const ctca_signed_entry *entry,
                                   uint8_t **out, size_t *out_len);
 
+/* ctca_merkle_tree_leaf: the MerkleTreeLeaf (RFC 6962 3.4) a log appends for
+ * sct and entry (v1, timestamped_entry); *out malloc'd, caller frees. */
+CTCA_RESULT ctca_merkle_tree_leaf(const ctca_sct *sct, const ctca_signed_entry *entry,
+                                  uint8_t **out, size_t *out_len);
+/* ctca_merkle_leaf_hash: SHA-256(0x00 || MerkleTreeLeaf) (RFC 6962 2.1). */
+CTCA_RESULT ctca_merkle_leaf_hash(const ctca_sct *sct, const ctca_signed_entry *entry,
+                                  uint8_t out[CTCA_LOG_ID_LEN]);
+
 /* A log's public key and its log ID (SHA-256 of the DER SubjectPublicKeyInfo).
  * Opaque; ECDSA P-256 and RSA (>= 2048 bits) keys are accepted. */
 typedef struct ctca_log_key ctca_log_key;
 
 /* ctca_log_key_from_spki: from DER SubjectPublicKeyInfo; caller frees *out. */
 CTCA_RESULT ctca_log_key_from_spki(ctca_view spki, ctca_log_key **out);
-/* ctca_log_key_from_pem_file: from a PEM "PUBLIC KEY" file; caller frees *out. */
+/* ctca_log_key_from_pem_file: from a PEM "PUBLIC KEY" file (or a DER SPKI
+ * file); caller frees *out. */
 CTCA_RESULT ctca_log_key_from_pem_file(const char *path, ctca_log_key **out);
+/* ctca_log_key_load: as ctca_log_key_from_pem_file, and on failure eb (may be
+ * NULL) names the file and the reason. */
+CTCA_RESULT ctca_log_key_load(const char *path, ctca_log_key **out, ctca_errbuf *eb);
 /* ctca_log_key_free: accepts NULL. */
 void ctca_log_key_free(ctca_log_key *key);
 /* ctca_log_key_get0_id: the 32-byte log ID, borrowed from key. */
@@ -124,7 +136,42 @@ CTCA_RESULT ctca_precert_tbs_from_preca_precert(ctca_view precert, ctca_view pre
 CTCA_RESULT ctca_cert_issuer_key_hash(ctca_view issuer_cert, uint8_t out[CTCA_LOG_ID_LEN]);
 /* ctca_cert_get_sct_list: the SCT list embedded in cert (extension
  * 1.3.6.1.4.1.11129.2.4.2, an OCTET STRING holding an OCTET STRING holding the
- * TLS list). Caller owns *out. */
+ * TLS list). CTCA_ERR_NO_SCT_LIST when absent, CTCA_ERR_POISON_AND_SCT_LIST
+ * when cert is also poisoned. Caller owns *out (ctca_sct_list_cleanup). */
 CTCA_RESULT ctca_cert_get_sct_list(ctca_view cert, ctca_sct_list *out);
+/* ctca_cert_check_issuer: CTCA_ERR_ISSUER_MISMATCH unless cert's issuer Name is
+ * byte for byte issuer_cert's subject. */
+CTCA_RESULT ctca_cert_check_issuer(ctca_view cert, ctca_view issuer_cert);
+
+/* ---- verifying the SCTs embedded in a final certificate -------------------- */
+
+/* The verdict on one embedded SCT. */
+typedef struct ctca_sct_check {
+    ctca_sct sct;              /* owned by the enclosing ctca_sct_checks */
+    const ctca_log_key *key;   /* borrowed from the caller's keys; NULL: unknown log */
+    ctca_err status;           /* CTCA_OK, CTCA_ERR_SCT_UNKNOWN_LOG, or a ctca_sct_verify
+                                * error (SIG_INVALID, SCT_FUTURE, SIG_ALG_MISMATCH, ...) */
+} ctca_sct_check;
+
+typedef struct ctca_sct_checks {
+    ctca_sct_check *items; /* in list order */
+    size_t n;
+    size_t n_valid;   /* status CTCA_OK */
+    size_t n_invalid; /* from a known log, but not valid */
+    size_t n_unknown; /* CTCA_ERR_SCT_UNKNOWN_LOG */
+} ctca_sct_checks;
+
+/* ctca_cert_verify_embedded_scts: checks every SCT embedded in cert (a final
+ * certificate) as a precert_entry signed over cert's TBS minus the SCT list,
+ * with the issuer key hash of issuer_cert (which must have issued cert:
+ * CTCA_ERR_ISSUER_MISMATCH), against the log among keys whose ID it names,
+ * taking now_ms as the present. Fails only when cert or issuer_cert cannot be
+ * used (malformed, CTCA_ERR_NO_SCT_LIST, ...); per-SCT verdicts are in *out,
+ * which the caller releases with ctca_sct_checks_cleanup (zeroed on failure). */
+CTCA_RESULT ctca_cert_verify_embedded_scts(ctca_view cert, ctca_view issuer_cert,
+                                           const ctca_log_key *const *keys, size_t n_keys,
+                                           uint64_t now_ms, ctca_sct_checks *out);
+/* ctca_sct_checks_cleanup: frees and zeroes checks; accepts a zeroed one. */
+void ctca_sct_checks_cleanup(ctca_sct_checks *checks);
 
 #endif
