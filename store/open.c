@@ -196,6 +196,24 @@ out:
     return err;
 }
 
+/* Switching a new file to WAL takes an exclusive lock, and SQLite answers
+ * SQLITE_BUSY there without calling the busy handler (it cannot tell a wait
+ * from a deadlock), so two processes creating one store at once would see a
+ * spurious failure. Retry within the busy timeout instead. */
+static ctca_err enable_wal(ctca_store *s, bool *wal)
+{
+    ctca_err err = CTCA_OK;
+    for (int waited = 0;; waited += 10) {
+        err = pragma_text_is(s, "PRAGMA journal_mode = WAL", "wal", wal);
+        if (err == CTCA_OK || (sqlite3_errcode(s->db) != SQLITE_BUSY &&
+                               sqlite3_errcode(s->db) != SQLITE_LOCKED))
+            return err;
+        if (waited >= CTCA_STORE_BUSY_TIMEOUT_MS)
+            return err;
+        sqlite3_sleep(10);
+    }
+}
+
 /* Connection settings that must hold before the schema is touched. */
 static ctca_err configure(ctca_store *s)
 {
@@ -207,7 +225,7 @@ static ctca_err configure(ctca_store *s)
     if (sqlite3_busy_timeout(s->db, CTCA_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
         return st_sqlite_err(s, "setting the busy timeout");
     CTCA_GUARD(st_exec(s, "PRAGMA foreign_keys = ON"));
-    CTCA_GUARD(pragma_text_is(s, "PRAGMA journal_mode = WAL", "wal", &wal));
+    CTCA_GUARD(enable_wal(s, &wal));
     if (!wal)
         return st_fail(s, CTCA_ERR_STORE, "the database refused WAL journal mode");
     /* FULL syncs the WAL at every commit: "stored" means on disk, even across a
@@ -220,9 +238,13 @@ ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
 {
     ctca_err err = CTCA_OK;
     ctca_store *s = NULL;
-    if (out == NULL || path == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path is missing");
+    if (out == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "no place for the opened store");
     *out = NULL;
+    /* "" and ":memory:" would give a private temporary database: nothing
+     * written there is durable, which is the store's whole point. */
+    if (path == NULL || path[0] == '\0' || strcmp(path, ":memory:") == 0)
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path must name a file");
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "allocating the store");

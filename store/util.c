@@ -25,8 +25,11 @@ ctca_err st_fail(ctca_store *s, ctca_err code, const char *fmt, ...)
 ctca_err st_prepare(ctca_store *s, const char *sql, sqlite3_stmt **st)
 {
     *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-        return st_sqlite_err(s, "preparing a statement");
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "preparing '%.40s'", sql);
+        return st_sqlite_err(s, what);
+    }
     return CTCA_OK;
 }
 

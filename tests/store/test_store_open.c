@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,7 +205,7 @@ Test(store_open, a_busy_writer_is_waited_for_not_reported)
 
 Test(store_open, two_processes_write_concurrently)
 {
-    ctca_store_close(open_ok()); /* create the schema first */
+    /* Both race to create the file and its schema, then to write. */
     pid_t pid = fork();
     cr_assert(pid >= 0);
     int base = pid == 0 ? 0xc0 : 0xd0;
@@ -239,6 +240,42 @@ Test(store_open, two_processes_write_concurrently)
     OK(s, ctca_store_serial_exists(s, "d03b", &exists));
     cr_assert(exists);
     cr_assert_eq(pragma_int(s->db, "SELECT count(*) FROM certs"), 120);
+    OK(s, ctca_store_integrity_check(s));
+    ctca_store_close(s);
+}
+
+/* What a write call reported as stored is on disk when it returns: a process
+ * killed right after (no close, no checkpoint) loses none of it. */
+Test(store_open, writes_survive_the_writer_being_killed)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        ctca_store *s = NULL;
+        ctca_errbuf eb;
+        uint8_t pre[] = {0x30, 0x00}, log[32] = {9}, sct[] = {0, 1, 2};
+        if (ctca_store_open(path, &s, &eb) != CTCA_OK)
+            _exit(2);
+        journal(s, "5c", 1);
+        if (ctca_store_put_precert(s, "5c", pre, sizeof pre, 2) != CTCA_OK ||
+            ctca_store_add_sct(s, "5c", log, 1, 1, 3, sct, sizeof sct, 4) != CTCA_OK)
+            _exit(3);
+        raise(SIGKILL);
+        _exit(4);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+
+    ctca_store *s = open_ok();
+    ctca_store_cert c;
+    OK(s, ctca_store_get_cert(s, "5c", &c));
+    cr_assert_eq(c.state, CTCA_STORE_PRECERT);
+    ctca_store_cert_cleanup(&c);
+    ctca_store_sct_list l;
+    OK(s, ctca_store_list_scts(s, "5c", &l));
+    cr_assert_eq(l.count, 1);
+    ctca_store_sct_list_cleanup(&l);
     OK(s, ctca_store_integrity_check(s));
     ctca_store_close(s);
 }
@@ -291,6 +328,16 @@ Test(store_open, an_unopenable_path_is_a_store_error_with_a_message)
     cr_assert_eq(ctca_store_open(bad, &s, &eb), CTCA_ERR_STORE);
     cr_assert_null(s);
     cr_assert_not_null(strstr(eb.msg, "unable to open"), "message: %s", eb.msg);
+}
+
+Test(store_open, a_path_that_names_no_file_is_refused)
+{
+    ctca_store *s = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open("", &s, &eb), CTCA_ERR_VALUE_RANGE);
+    cr_assert_eq(ctca_store_open(":memory:", &s, &eb), CTCA_ERR_VALUE_RANGE);
+    cr_assert_eq(ctca_store_open(NULL, &s, &eb), CTCA_ERR_VALUE_RANGE);
+    cr_assert_null(s);
 }
 
 Test(store_open, close_accepts_null)
