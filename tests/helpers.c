@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static char *join(const char *a, const char *b)
 {
@@ -121,4 +123,96 @@ void th_rmdir(const char *path)
 {
     if (path != NULL && strncmp(path, "/tmp/ctca-test-", 15) == 0)
         cr_expect_eq(th_run(NULL, "rm -rf '%s'", path), 0);
+}
+
+void th_testlog_start(th_testlog *t, const char *dir, const char *name, const char *operator_name,
+                      const char *roots, const char *extra_args)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->operator_name, sizeof t->operator_name, "%s", operator_name);
+    snprintf(t->key, sizeof t->key, "%s/%s.key", dir, name);
+    snprintf(t->pub, sizeof t->pub, "%s/%s.pub", dir, name);
+    cr_assert_eq(th_run(NULL,
+                        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out '%s'"
+                        " && openssl pkey -in '%s' -pubout -out '%s'",
+                        t->key, t->key, t->pub),
+                 0, "generating the log key");
+    char out[600], cmd[4096];
+    snprintf(out, sizeof out, "%s/%s.out", dir, name);
+    char *bin = th_bin("ctca-testlog");
+    snprintf(cmd, sizeof cmd, "exec '%s' --listen 127.0.0.1:0 --key '%s' --roots '%s' %s >'%s' 2>&1",
+             bin, t->key, roots, extra_args, out);
+    free(bin);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    t->pid = pid;
+    for (int i = 0; i < 200 && t->url[0] == '\0'; i++) {
+        FILE *f = fopen(out, "r");
+        char line[256];
+        if (f && fgets(line, sizeof line, f) && sscanf(line, "listening on %127s", t->url) == 1) {
+            fclose(f);
+            break;
+        }
+        if (f)
+            fclose(f);
+        usleep(25000);
+    }
+    cr_assert(t->url[0] != '\0', "ctca-testlog %s did not start (see %s)", name, out);
+}
+
+void th_testlog_stop(th_testlog *t)
+{
+    if (t->pid > 0) {
+        kill(t->pid, SIGTERM);
+        waitpid(t->pid, NULL, 0);
+        t->pid = 0;
+    }
+}
+
+void th_log_list_write(const char *path, th_testlog *logs, size_t n)
+{
+    size_t cap = 65536, len = 0;
+    char *json = malloc(cap);
+    cr_assert_not_null(json);
+    len += (size_t)snprintf(json, cap,
+                            "{\"version\":\"1.0\",\"log_list_timestamp\":\"2025-01-01T00:00:00Z\","
+                            "\"operators\":[");
+    bool done[64] = {false};
+    cr_assert(n <= 64);
+    bool first_op = true;
+    for (size_t i = 0; i < n; i++) {
+        if (done[i])
+            continue;
+        len += (size_t)snprintf(json + len, cap - len, "%s{\"name\":\"%s\",\"email\":[],\"logs\":[",
+                                first_op ? "" : ",", logs[i].operator_name);
+        first_op = false;
+        bool first_log = true;
+        for (size_t j = i; j < n; j++) {
+            if (done[j] || strcmp(logs[j].operator_name, logs[i].operator_name) != 0)
+                continue;
+            done[j] = true;
+            char *bin = th_bin("ctca-testlog"), *entry = NULL;
+            const char *hostport = logs[j].url + strlen("http://");
+            char hp[64];
+            snprintf(hp, sizeof hp, "%.*s", (int)(strlen(hostport) - 1), hostport);
+            cr_assert_eq(th_run(&entry, "'%s' --print-log-entry --listen %s --key '%s' "
+                                        "--description '%s'",
+                                bin, hp, logs[j].key, logs[j].name),
+                         0, "--print-log-entry failed");
+            free(bin);
+            len += (size_t)snprintf(json + len, cap - len, "%s%s", first_log ? "" : ",", entry);
+            first_log = false;
+            free(entry);
+        }
+        len += (size_t)snprintf(json + len, cap - len, "]}");
+    }
+    len += (size_t)snprintf(json + len, cap - len, "]}\n");
+    cr_assert(len < cap);
+    th_write_file(path, json, len);
+    free(json);
 }

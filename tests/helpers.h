@@ -24,4 +24,24 @@ int th_run(char **output, const char *fmt, ...) __attribute__((format(printf, 2,
 char *th_tmpdir(void);
 void th_rmdir(const char *path);
 
+/* A running ctca-testlog process. */
+typedef struct th_testlog {
+    int pid;
+    char name[64];
+    char url[128];      /* "http://127.0.0.1:PORT/" */
+    char key[512];      /* its private key file */
+    char pub[512];      /* its public key file */
+    char operator_name[64];
+} th_testlog;
+
+/* th_testlog_start: generates a P-256 key in dir and starts ctca-testlog on a
+ * free loopback port accepting roots (PEM file), with extra_args (may be "");
+ * aborts the test when it does not come up. */
+void th_testlog_start(th_testlog *t, const char *dir, const char *name, const char *operator_name,
+                      const char *roots, const char *extra_args);
+/* th_testlog_stop: SIGTERM and reap; safe on a stopped log. */
+void th_testlog_stop(th_testlog *t);
+/* th_log_list_write: writes a v3 log list of logs (grouped by operator) to path. */
+void th_log_list_write(const char *path, th_testlog *logs, size_t n);
+
 #endif
