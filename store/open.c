@@ -167,6 +167,12 @@ static ctca_err check_identity(ctca_store *s, int64_t version)
 static ctca_err migrate(ctca_store *s)
 {
     ctca_err err = CTCA_OK;
+    int64_t seen = 0;
+    /* The common case, an up-to-date store, needs no write lock: opening must
+     * not queue behind another process's writes. */
+    CTCA_GUARD(pragma_int(s, "PRAGMA user_version", &seen));
+    if (seen == SCHEMA_VERSION)
+        return check_identity(s, seen);
     for (;;) {
         int64_t version = 0;
         bool current = false;
