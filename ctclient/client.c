@@ -137,8 +137,13 @@ ctca_err ctca_ctclient_new(const ctca_ctclient_config *cfg, ctca_ctclient **out)
     if (c->multi == NULL)
         goto out;
     /* The pool is what keeps a log's connection warm between issuances. */
+    /* A batch of thousands of submissions must not open thousands of sockets to
+     * one log: past the per-host cap, curl queues transfers (their timeouts run). */
     if (curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
-                          cfg->max_connections > 0 ? cfg->max_connections : 64L) != CURLM_OK) {
+                          cfg->max_connections > 0 ? cfg->max_connections : 64L) != CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                          cfg->max_host_connections > 0 ? cfg->max_host_connections : 8L) !=
+            CURLM_OK) {
         err = CTCA_ERR_HTTP;
         goto out;
     }
@@ -387,10 +392,12 @@ static void drain_done(ctca_ctclient *c)
         /* m is invalidated by remove_handle: copy what is needed first. */
         CURL *e = m->easy_handle;
         CURLcode rc = m->data.result;
-        xfer *x = NULL;
+        char *priv = NULL;
         long status = 0;
-        if (curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x) != CURLE_OK || x == NULL)
+        /* remove_handle drops a removed transfer's message, so e is live here. */
+        if (curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv) != CURLE_OK || priv == NULL)
             continue;
+        xfer *x = (xfer *)priv;
         (void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
         detach(c, x);
         complete(c, x, rc, status);
@@ -661,16 +668,19 @@ ctca_err ctca_ctclient_get(ctca_ctclient *c, const char *base_url, const char *p
     if (err != CTCA_OK)
         return ctca_errbuf_set(eb, err, "GET %s: %s", path ? path : "(null)",
                                ctca_err_str(err));
-    CTCA_GUARD(wait_job(c, id));
+    err = wait_job(c, id);
+    if (err == CTCA_OK && g.err != CTCA_OK)
+        err = ctca_errbuf_set(eb, g.err, "GET %s: %s", path, g.detail);
     if (http_status != NULL)
         *http_status = g.status;
-    if (g.err != CTCA_OK) {
-        free(g.body);
-        return ctca_errbuf_set(eb, g.err, "GET %s: %s", path, g.detail);
-    }
+    if (err != CTCA_OK)
+        goto out;
     *body = g.body;
     *body_len = g.body_len;
-    return CTCA_OK;
+    g.body = NULL;
+out:
+    free(g.body);
+    return err;
 }
 
 void ctca_ctclient_free(ctca_ctclient *c)

@@ -47,6 +47,8 @@ typedef struct ctca_ctclient_config {
     uint32_t connect_timeout_ms; /* 0 = 5 s */
     uint32_t log_timeout_ms;     /* per-log timeout when a request gives 0; 0 = 30 s */
     long max_connections;        /* size of the connection pool; 0 = 64 */
+    long max_host_connections;   /* open connections per log host; 0 = 8 (more transfers
+                                    queue, or share one HTTP/2 connection) */
     const char *ca_file;         /* PEM trust anchors for https logs; NULL = system store */
     const char *user_agent;      /* NULL = "ctca/<version>" */
     /* The monotonic clock in ms used for deadlines; NULL = CLOCK_MONOTONIC. */
@@ -92,7 +94,8 @@ typedef struct ctca_ctresult {
     uint64_t elapsed_ms;  /* from the job's start to this result */
     const char *detail;   /* short human text, never NULL */
     ctca_view sct;        /* on CTCA_OK: the serialized SCT (RFC 6962 3.2); else empty */
-    ctca_view body;       /* the response body as received (within the cap) */
+    ctca_view body;       /* the response body as received (within the cap; partial
+                             on a timeout) */
 } ctca_ctresult;
 
 /* Invoked once per log of a job, as its answer arrives (or its time runs out).

@@ -117,6 +117,8 @@ static bool ts_read_request(ts_server *s, int fd, char *buf, size_t *hdr_len, si
             return false;
         n += (size_t)got;
         buf[n] = '\0';
+        if (buf[0] < 'A' || buf[0] > 'Z')
+            return false; /* not HTTP (a TLS ClientHello, say): hang up */
     }
 }
 
@@ -686,6 +688,16 @@ Test(ctclient_http, unreachable_log_is_a_transport_error)
     cr_assert_eq(ctca_ctclient_submit(c, &sub), CTCA_OK);
     cr_assert_eq(o.r[0].err, CTCA_ERR_HTTP, "%s", o.r[0].detail);
     cr_assert_eq(o.r[0].status, 0);
+
+    /* https to a plain-HTTP server: the TLS handshake fails, nothing is sent */
+    s = ts_start(200, GOOD_JSON);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/", s->port);
+    outcome o2 = {0};
+    sub.cb_arg = &o2;
+    cr_assert_eq(ctca_ctclient_submit(c, &sub), CTCA_OK);
+    cr_assert_eq(o2.r[0].err, CTCA_ERR_HTTP, "%s", o2.r[0].detail);
+    cr_assert_eq(atomic_load(&s->requests), 0);
+    ts_stop(s);
     ctca_ctclient_free(c);
 }
 
@@ -703,6 +715,26 @@ Test(ctclient_http, sequential_submits_reuse_one_connection)
                  atomic_load(&s->accepts));
     ctca_ctclient_free(c);
     ts_stop(s);
+}
+
+Test(ctclient_http, connections_per_host_are_capped)
+{
+    ts_server *s[3];
+    s[0] = s[1] = s[2] = ts_start(200, GOOD_JSON); /* three "logs" on one host */
+    s[0]->delay_ms = 150;
+    ctca_ctclient_config cfg = {.max_host_connections = 1};
+    ctca_ctclient *c = client_with(&cfg);
+    outcome o = {0};
+    uint64_t t0 = wall_ms();
+    cr_assert_eq(submit_to(c, s, 3, 5000, CTCA_CTCLIENT_NO_DEADLINE, &o), CTCA_OK);
+    uint64_t took = wall_ms() - t0;
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(o.r[i].err, CTCA_OK, "log %d: %s", i, o.r[i].detail);
+    cr_assert_eq(atomic_load(&s[0]->accepts), 1, "one connection for the host");
+    cr_assert_eq(atomic_load(&s[0]->requests), 3);
+    cr_assert_geq(took, 440u, "the three requests went one after another");
+    ctca_ctclient_free(c);
+    ts_stop(s[0]);
 }
 
 typedef struct async_state {
