@@ -18,6 +18,7 @@ enum {
 /* Subcommands: each takes argv with argv[0] = the subcommand's name. */
 int cli_cmd_verify(int argc, char **argv);
 int cli_cmd_issue(int argc, char **argv);
+int cli_cmd_init(int argc, char **argv);
 
 /* cli_error: prints "ctca: <fmt>" and a newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,6 +8,7 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
+    {"init", cli_cmd_init, "create a CA directory (key, root certificate, config, store)"},
     {"issue", cli_cmd_issue, "issue a certificate with embedded SCTs from a CSR"},
     {"verify", cli_cmd_verify, "verify the SCTs embedded in a certificate"},
 };

@@ -609,9 +609,17 @@ ctca_err ctca_config_default_json(const char *log_list, char **out)
     if (cli == NULL || !cJSON_AddItemToObject(profiles, "tls-client", cli))
         goto out;
     cli = NULL;
-    *out = cJSON_Print(root);
-    if (*out != NULL)
+    char *text = cJSON_Print(root);
+    if (text == NULL)
+        goto out;
+    size_t n = strlen(text);
+    *out = malloc(n + 2);
+    if (*out != NULL) {
+        memcpy(*out, text, n);
+        memcpy(*out + n, "\n", 2);
         rc = CTCA_OK;
+    }
+    cJSON_free(text);
 out:
     cJSON_Delete(srv);
     cJSON_Delete(cli);
