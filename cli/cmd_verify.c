@@ -285,7 +285,13 @@ int cli_cmd_verify(int argc, char **argv)
         goto out;
     }
     if (err != CTCA_OK) {
-        cli_error("verify: %s: %s", a.cert, ctca_err_str(err));
+        /* CT-level problems speak for themselves; anything else means the bytes
+         * are not a certificate ctca can read. */
+        bool ct_level = err == CTCA_ERR_NO_SCT_LIST || err == CTCA_ERR_POISON_AND_SCT_LIST ||
+                        err == CTCA_ERR_SCT_VERSION || err == CTCA_ERR_SCT_LIST_EMPTY ||
+                        err == CTCA_ERR_SCT_LIST_TOO_LONG;
+        cli_error("verify: %s: %s%s", a.cert, ct_level ? "" : "not a valid certificate: ",
+                  ctca_err_str(err));
         goto out;
     }
 

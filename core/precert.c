@@ -72,6 +72,9 @@ ctca_err ctca_precert_tbs_from_preca_precert(ctca_view precert, ctca_view preca_
     bool preca_has_aki;
     CTCA_GUARD(precert_fields(precert, &parts, &f));
     CTCA_GUARD(ctca_cert_get_tbs_fields(preca_cert, &preca_parts, &preca));
+    /* A PreCA that did not issue the precert would yield a TBS no log signed. */
+    if (!ctca_view_eq(f.issuer, preca.subject))
+        return CTCA_ERR_ISSUER_MISMATCH;
     CTCA_GUARD(ctca_ext_find(preca.ext_list, CTCA_OID_AKI, sizeof CTCA_OID_AKI, &preca_aki,
                              &preca_has_aki));
     /* RFC 6962 3.1: the log signs the TBS as the final issuer will sign it: the

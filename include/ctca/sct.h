@@ -129,7 +129,9 @@ CTCA_RESULT ctca_precert_tbs_from_final(ctca_view cert, uint8_t **tbs, size_t *t
 /* ctca_precert_tbs_from_preca_precert: for a precertificate issued by a
  * Precertificate Signing Certificate (RFC 6962 3.1): poison removed, issuer
  * replaced by preca_cert's issuer, and the AKI extension replaced by preca_cert's
- * own AKI. */
+ * own AKI (removed when the PreCA has none, appended when the precert has none).
+ * CTCA_ERR_ISSUER_MISMATCH unless precert's issuer is preca_cert's subject.
+ * preca_cert's EKU (1.3.6.1.4.1.11129.2.4.4) is not checked here. */
 CTCA_RESULT ctca_precert_tbs_from_preca_precert(ctca_view precert, ctca_view preca_cert,
                                                 uint8_t **tbs, size_t *tbs_len);
 /* ctca_cert_issuer_key_hash: SHA-256 of issuer_cert's SubjectPublicKeyInfo. */

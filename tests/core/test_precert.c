@@ -8,6 +8,7 @@
 
 #include "core/x509_int.h"
 #include "ctca/sct.h"
+#include "ctca/util.h"
 #include "tests/helpers.h"
 
 #define CT "certificate-transparency/"
@@ -318,6 +319,10 @@ Test(precert, preca_rewrite_swaps_issuer_and_aki_and_drops_poison)
                                                      ctca_view_make(preca, preca_len), &t2,
                                                      &t2_len),
                  CTCA_ERR_NOT_PRECERT);
+    /* The final issuer passed as the PreCA: it did not issue this precert. */
+    cr_expect_eq(ctca_precert_tbs_from_preca_precert(ctca_view_make(pre, pre_len),
+                                                     ctca_view_make(ca, ca_len), &t2, &t2_len),
+                 CTCA_ERR_ISSUER_MISMATCH);
     free(plain);
     free(tbs);
     free(pre);
@@ -338,4 +343,33 @@ Test(precert, issuer_check_compares_names_byte_for_byte)
     free(cert);
     free(ca);
     free(inter);
+}
+
+Test(precert, real_world_precerts_reconstruct_without_poison)
+{
+    static const char *const files[] = {
+        "certificate-transparency-go/submission/hammer/testdata/precert.der",
+        "certificate-transparency-go/trillian/testdata/subleaf-pre.cert",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char *path = th_upstream(files[i]);
+        uint8_t *der = NULL, *tbs = NULL;
+        size_t len, tbs_len;
+        ctca_errbuf eb = {{0}};
+        cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &der, &len, &eb), CTCA_OK, "%s",
+                     eb.msg);
+        cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(der, len), &tbs, &tbs_len),
+                     CTCA_OK, "%s", files[i]);
+        ctca_cert_parts parts;
+        ctca_tbs_fields orig, got;
+        cr_assert_eq(ctca_cert_get_tbs_fields(ctca_view_make(der, len), &parts, &orig), CTCA_OK);
+        cr_assert_eq(ctca_tbs_parse(ctca_view_make(tbs, tbs_len), &got), CTCA_OK);
+        /* Exactly the poison's 21 bytes are gone (both TBSs use a 2-byte length). */
+        cr_expect_eq(tbs_len + sizeof CTCA_CT_POISON_EXT, parts.tbs.len, "%s", files[i]);
+        cr_expect(ctca_view_eq(got.subject, orig.subject));
+        cr_expect(ctca_view_eq(got.serial, orig.serial));
+        free(tbs);
+        free(der);
+        free(path);
+    }
 }
