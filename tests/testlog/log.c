@@ -521,34 +521,6 @@ static ctca_err build_signed_entry(ctca_entry_type type, const chain_info *ci,
     return rc;
 }
 
-/* RFC 6962 3.4 MerkleTreeLeaf { v1, timestamped_entry, TimestampedEntry }. */
-static ctca_err build_leaf(const ctca_signed_entry *e, uint64_t ts, const uint8_t *ext,
-                           size_t ext_len, uint8_t **out, size_t *out_len)
-{
-    ctca_builder b;
-    ctca_builder_init(&b, CTCA_DER_MAX_LEN + 128);
-    ctca_builder_add_u8(&b, 0); /* v1 */
-    ctca_builder_add_u8(&b, 0); /* timestamped_entry */
-    ctca_builder_add_u64(&b, ts);
-    ctca_builder_add_u16(&b, (uint16_t)e->type);
-    if (e->type == CTCA_ENTRY_X509) {
-        ctca_builder_open_tls_vec(&b, 3, 1, 0xffffff);
-        ctca_builder_add_view(&b, e->leaf_cert);
-        ctca_builder_close(&b);
-    } else {
-        ctca_builder_add_bytes(&b, e->issuer_key_hash, CTCA_LOG_ID_LEN);
-        ctca_builder_open_tls_vec(&b, 3, 1, 0xffffff);
-        ctca_builder_add_view(&b, e->tbs);
-        ctca_builder_close(&b);
-    }
-    ctca_builder_open_tls_vec(&b, 2, 0, CTCA_SCT_MAX_EXTENSIONS);
-    ctca_builder_add_bytes(&b, ext, ext_len);
-    ctca_builder_close(&b);
-    ctca_err rc = ctca_builder_finish(&b, out, out_len);
-    ctca_builder_cleanup(&b);
-    return rc;
-}
-
 /* RFC 6962 4.6 extra_data: for x509_entry the certificate_chain (everything
  * after the leaf); for precert_entry the PrecertChainEntry. */
 static ctca_err build_extra(ctca_entry_type type, const chain_info *ci, uint8_t **out,
@@ -645,7 +617,7 @@ static ctca_err sequence_locked(tl_log *log, ctca_entry_type type, const chain_i
     free(input);
     if (rc != CTCA_OK)
         goto fail;
-    rc = build_leaf(&se->e, e.timestamp, e.ext, e.ext_len, &e.leaf, &e.leaf_len);
+    rc = ctca_merkle_tree_leaf(&sct, &se->e, &e.leaf, &e.leaf_len);
     if (rc != CTCA_OK)
         goto fail;
     rc = build_extra(type, ci, &e.extra, &e.extra_len);
