@@ -216,7 +216,8 @@ static int print_json(const char *path, const ctca_sct_checks *checks, int64_t a
         cJSON_AddNumberToObject(root, "unknown_count", (double)checks->n_unknown) == NULL ||
         cJSON_AddBoolToObject(root, "ok", ok) == NULL)
         goto out;
-    text = cJSON_Print(root);
+    /* One line: easy to grep, pipe to jq, or store per certificate. */
+    text = cJSON_PrintUnformatted(root);
     if (text == NULL)
         goto out;
     printf("%s\n", text);

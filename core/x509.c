@@ -211,17 +211,14 @@ static ctca_err check_replacement(ctca_view r)
 
 #define MAX_EDITS 16
 
-/* Writes the edited Extensions contents into lb. */
-static void build_ext_list(ctca_builder *lb, ctca_view list, const ctca_ext_edit *edits,
-                           size_t n_edits, bool *used)
+/* Writes the edited Extensions contents into lb; used[i] tells whether edit i
+ * found its extension. */
+static ctca_err build_ext_list(ctca_builder *lb, ctca_view list, const ctca_ext_edit *edits,
+                               size_t n_edits, bool *used)
 {
     while (list.len > 0) {
         ctca_ext ext;
-        if (ctca_ext_next(&list, &ext) != CTCA_OK) {
-            /* ctca_tbs_parse already walked this list; failing now is a bug. */
-            lb->err = lb->err != CTCA_OK ? lb->err : CTCA_ERR_INTERNAL;
-            return;
-        }
+        CTCA_GUARD(ctca_ext_next(&list, &ext));
         size_t i = 0;
         while (i < n_edits && !ctca_oid_eq(ext.oid, edits[i].oid, edits[i].oid_len))
             i++;
@@ -233,8 +230,9 @@ static void build_ext_list(ctca_builder *lb, ctca_view list, const ctca_ext_edit
         ctca_builder_add_view(lb, edits[i].replacement);
     }
     for (size_t i = 0; i < n_edits; i++)
-        if (!used[i])
+        if (!used[i] && edits[i].if_absent == CTCA_OK)
             ctca_builder_add_view(lb, edits[i].replacement);
+    return CTCA_OK;
 }
 
 static void build_tbs(ctca_builder *b, const ctca_tbs_fields *f, ctca_view issuer,
@@ -293,7 +291,8 @@ ctca_err ctca_tbs_edit(ctca_view tbs, ctca_view new_issuer, const ctca_ext_edit 
     if ((rc = ctca_tbs_parse(tbs, &f)) != CTCA_OK)
         goto out;
 
-    build_ext_list(&lb, f.ext_list, edits, n_edits, used);
+    if ((rc = build_ext_list(&lb, f.ext_list, edits, n_edits, used)) != CTCA_OK)
+        goto out;
     for (size_t i = 0; i < n_edits; i++) {
         if (!used[i] && edits[i].if_absent != CTCA_OK) {
             rc = edits[i].if_absent;
