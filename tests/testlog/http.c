@@ -580,7 +580,8 @@ ctca_err tl_server_start(tl_log *log, const tl_faults *faults, const char *host,
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+    const char *bind_host = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+    if (inet_pton(AF_INET, bind_host, &sa.sin_addr) != 1)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "--listen: %s is not an IPv4 address", host);
 
     tl_server *s = calloc(1, sizeof *s);
