@@ -112,15 +112,33 @@ Test(issue, certificate_has_scts_that_ctca_and_openssl_accept, .init = setup_hea
         free(b64);
     }
     fclose(f);
-    cr_assert_eq(
-        th_run(&out,
-               "port=$((20000 + $$ %% 20000)); "
-               "openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s/site.pem'"
-               " -key '%s/site.key' -www >/dev/null 2>&1 & srv=$!; sleep 0.5; "
-               "echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
-               " -ctlogfile '%s' -verify_return_error 2>&1; rc=$?; kill $srv; exit $rc",
-               dir, dir, roots, ctlogs),
-        0, "s_client: %s", out);
+    /* Serve with s_server on a free port (retrying another when taken) and
+     * connect once it accepts. OpenSSL judges SCT timestamps against the TLS
+     * session time in whole seconds (ssl_validate_ct), so an SCT younger than
+     * a second counts as "future": let one second pass first. */
+    sleep(1);
+    char script[400];
+    snprintf(script, sizeof script, "%s/s_client.sh", dir);
+    f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "for try in 1 2 3 4 5; do\n"
+            "  port=$(( $(od -An -N2 -tu2 /dev/urandom) %% 30000 + 20000 ))\n"
+            "  openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s/site.pem'"
+            " -key '%s/site.key' -www >/dev/null 2>&1 & srv=$!\n"
+            "  for i in $(seq 1 50); do\n"
+            "    kill -0 $srv 2>/dev/null || break\n"
+            "    out=$(echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
+            " -ctlogfile '%s' -verify_return_error 2>&1); rc=$?\n"
+            "    case \"$out\" in *CONNECTED*) echo \"$out\"; kill $srv; exit $rc;; esac\n"
+            "    sleep 0.1\n"
+            "  done\n"
+            "  kill $srv 2>/dev/null; wait $srv 2>/dev/null\n"
+            "done\n"
+            "echo 'no s_server could be started'; exit 3\n",
+            dir, dir, roots, ctlogs);
+    fclose(f);
+    cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);
     cr_assert_not_null(strstr(out, "SCT validation status: valid"), "%s", out);
     cr_assert_null(strstr(out, "SCT validation status: invalid"), "%s", out);
     free(out);
