@@ -1,0 +1,197 @@
+/* ctca init, driven as a user would: the four files, a 0600 PKCS#8 key, and a
+ * root that `openssl verify` accepts and `openssl x509 -text` shows as
+ * specified, for each key type; imports; refusals and exit statuses. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/helpers.h"
+
+static char *dir, *ctca;
+
+static void setup(void)
+{
+    dir = th_tmpdir();
+    ctca = th_bin("ctca");
+}
+
+static void teardown(void)
+{
+    th_rmdir(dir);
+    free(dir);
+    free(ctca);
+}
+
+TestSuite(init, .init = setup, .fini = teardown, .timeout = 120);
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    cr_assert_not_null(strstr(hay, needle), "missing \"%s\" in:\n%s", needle, hay);
+}
+
+static void check_root(const char *key_type, const char *key_text, const char *sig_alg)
+{
+    char *out = NULL;
+    int st = th_run(&out, "'%s' init '%s/ca' --key-type %s --subject 'CN=Example CA,O=Example' "
+                          "--validity-days 730",
+                    ctca, dir, key_type);
+    cr_assert_eq(st, 0, "%s", out);
+    free(out);
+
+    static const char *const files[] = {"ca.key", "ca.pem", "ctca.json", "ctca.db"};
+    char path[512];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/ca/%s", dir, files[i]);
+        cr_assert_eq(access(path, F_OK), 0, "%s missing", files[i]);
+    }
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/ca/ca.key", dir);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600);
+    cr_assert_eq(th_run(&out, "openssl pkey -in '%s' -noout", path), 0, "%s", out);
+    free(out);
+
+    st = th_run(&out, "openssl verify -CAfile '%s/ca/ca.pem' '%s/ca/ca.pem'", dir, dir);
+    cr_assert_eq(st, 0, "%s", out);
+    assert_contains(out, "ca.pem: OK");
+    free(out);
+
+    st = th_run(&out, "openssl x509 -in '%s/ca/ca.pem' -noout -text", dir);
+    cr_assert_eq(st, 0, "%s", out);
+    assert_contains(out, "Version: 3 (0x2)");
+    assert_contains(out, sig_alg);
+    assert_contains(out, "Issuer: O = Example, CN = Example CA\n");
+    assert_contains(out, "Subject: O = Example, CN = Example CA\n");
+    assert_contains(out, key_text);
+    assert_contains(out, "X509v3 Basic Constraints: critical\n                CA:TRUE\n");
+    assert_contains(out, "X509v3 Key Usage: critical\n                Certificate Sign, CRL Sign\n");
+    assert_contains(out, "X509v3 Subject Key Identifier");
+    free(out);
+
+    /* 730 days less one second, and a serial of more than 64 bits */
+    st = th_run(&out, "openssl x509 -in '%s/ca/ca.pem' -noout -serial -dates", dir);
+    cr_assert_eq(st, 0);
+    char *serial = strstr(out, "serial=");
+    cr_assert_not_null(serial);
+    size_t hex = strcspn(serial + 7, "\n");
+    cr_assert(hex >= 17 && hex <= 32, "serial of %zu hex digits", hex);
+    free(out);
+    st = th_run(&out, "openssl x509 -in '%s/ca/ca.pem' -noout -checkend %d", dir, 729 * 86400);
+    cr_assert_eq(st, 0, "valid for at least 729 more days: %s", out);
+    free(out);
+    st = th_run(&out, "openssl x509 -in '%s/ca/ca.pem' -noout -checkend %d", dir, 730 * 86400);
+    cr_assert_neq(st, 0, "expires within 730 days: %s", out);
+    free(out);
+}
+
+Test(init, ec_p256_root)
+{
+    check_root("ec-p256", "NIST CURVE: P-256", "Signature Algorithm: ecdsa-with-SHA256");
+}
+
+Test(init, ec_p384_root)
+{
+    check_root("ec-p384", "NIST CURVE: P-384", "Signature Algorithm: ecdsa-with-SHA384");
+}
+
+Test(init, rsa_2048_root)
+{
+    check_root("rsa-2048", "Public-Key: (2048 bit)", "Signature Algorithm: sha256WithRSAEncryption");
+}
+
+Test(init, rsa_3072_root)
+{
+    check_root("rsa-3072", "Public-Key: (3072 bit)", "Signature Algorithm: sha256WithRSAEncryption");
+}
+
+Test(init, default_is_ec_p256_and_log_list_is_recorded_absolute)
+{
+    char *out = NULL;
+    char logs[512];
+    snprintf(logs, sizeof logs, "%s/logs.json", dir);
+    th_write_file(logs, "{}", 2);
+    int st = th_run(&out, "cd '%s' && '%s' init ca --log-list logs.json", dir, ctca);
+    cr_assert_eq(st, 0, "%s", out);
+    free(out);
+    st = th_run(&out, "cat '%s/ca/ctca.json'", dir);
+    char want[600];
+    snprintf(want, sizeof want, "\"log_list\":\t\"%s/logs.json\"", dir);
+    assert_contains(out, want);
+    assert_contains(out, "\"tls-server\"");
+    assert_contains(out, "\"tls-client\"");
+    free(out);
+    st = th_run(&out, "openssl x509 -in '%s/ca/ca.pem' -noout -text", dir);
+    assert_contains(out, "NIST CURVE: P-256");
+    assert_contains(out, "Subject: CN = ctca Root CA\n");
+    free(out);
+}
+
+Test(init, imported_ca)
+{
+    char *out = NULL;
+    int st = th_run(&out,
+                    "cd '%s' && openssl req -x509 -newkey rsa:2048 -nodes -keyout ext.key "
+                    "-out ext.pem -days 30 -subj '/CN=Imported' "
+                    "-addext 'basicConstraints=critical,CA:TRUE' >/dev/null 2>&1 && "
+                    "'%s' init ca --ca-cert ext.pem --ca-key ext.key && cmp ext.pem ca/ca.pem",
+                    dir, ctca);
+    cr_assert_eq(st, 0, "%s", out);
+    free(out);
+    st = th_run(&out, "cd '%s' && [ \"$(openssl pkey -in ext.key -pubout)\" = "
+                      "\"$(openssl pkey -in ca/ca.key -pubout)\" ]",
+                dir);
+    cr_assert_eq(st, 0, "the imported key is the CA key: %s", out);
+    free(out);
+}
+
+Test(init, imported_non_ca_is_refused_with_exit_2)
+{
+    char *out = NULL;
+    int st = th_run(&out,
+                    "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                    "-nodes -keyout leaf.key -out leaf.pem -days 30 -subj '/CN=leaf' "
+                    "-addext 'basicConstraints=CA:FALSE' >/dev/null 2>&1 && "
+                    "'%s' init ca --ca-cert leaf.pem --ca-key leaf.key",
+                    dir, ctca);
+    cr_assert_eq(st, 2, "%s", out);
+    assert_contains(out, "CA:TRUE");
+    free(out);
+    cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0, "nothing left behind");
+}
+
+Test(init, non_empty_dir_is_refused_with_exit_2)
+{
+    char *out = NULL;
+    int st = th_run(&out, "mkdir '%s/ca' && touch '%s/ca/x' && '%s' init '%s/ca'", dir, dir, ctca,
+                    dir);
+    cr_assert_eq(st, 2, "%s", out);
+    assert_contains(out, "not empty");
+    free(out);
+    st = th_run(&out, "rm '%s/ca/x' && '%s' init '%s/ca'", dir, ctca, dir);
+    cr_assert_eq(st, 0, "an empty existing directory is fine: %s", out);
+    free(out);
+}
+
+Test(init, usage_errors_exit_2)
+{
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "'%s' init '%s/ca' --key-type ed25519", ctca, dir), 2);
+    assert_contains(out, "--key-type must be");
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' init", ctca), 2);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' init '%s/ca' --ca-cert x.pem", ctca, dir), 2);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' init '%s/ca' --validity-days -3", ctca, dir), 2);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' init '%s/ca' --subject 'CN=a+O=b'", ctca, dir), 2);
+    assert_contains(out, "multi-valued");
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' init --help", ctca), 0);
+    assert_contains(out, "usage: ctca init DIR");
+    free(out);
+    cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0);
+}
