@@ -555,6 +555,13 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
         rc = ctca_errbuf_set(eb, rc, "%s: %s", cert_path, ctca_err_str(rc));
         goto out;
     }
+    ctca_view validity = ca->tbs.validity, times;
+    if (ctca_der_get(&validity, CTCA_DER_SEQUENCE, &times) != CTCA_OK ||
+        ctca_der_get_time(&times, &ca->not_before) != CTCA_OK ||
+        ctca_der_get_time(&times, &ca->not_after) != CTCA_OK) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CERT_MALFORMED, "%s: malformed validity", cert_path);
+        goto out;
+    }
     if ((rc = ctca_key_sig_alg(ca->key, ca->sig_alg, &ca->sig_alg_len, &ca->md)) != CTCA_OK)
         goto out;
     if (EVP_Digest(ca->tbs.spki.data, ca->tbs.spki.len, ca->issuer_key_hash, NULL, EVP_sha256(),

@@ -92,6 +92,7 @@ struct ctca_ca {
     uint8_t key_id[64];           /* the CA's SKI, or computed; for the AKI */
     size_t key_id_len;
     uint8_t issuer_key_hash[32];  /* SHA-256 of the SPKI */
+    int64_t not_before, not_after; /* the CA certificate's validity, seconds */
     uint8_t sig_alg[32];
     size_t sig_alg_len;
     const EVP_MD *md;

@@ -8,6 +8,7 @@
 
 #include "core/ca_int.h"
 #include "ctca/sct.h"
+#include "ctca/util.h"
 
 static const uint8_t oid_ku[] = {0x55, 0x1d, 0x0f};
 static const uint8_t oid_eku[] = {0x55, 0x1d, 0x25};
@@ -271,6 +272,18 @@ ctca_err ctca_tbs_build_precert(const ctca_ca *ca, const ctca_profile *profile,
     CTCA_GUARD(ctca_csr_check_profile(csr, profile, eb));
     if (!serial_ok(serial, serial_len))
         return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "the serial must be 1..20 octets, not zero");
+    /* A certificate outside its issuer's validity would fail path validation
+     * (RFC 5280 6.1.3) for part of its life; refuse it rather than sign it. */
+    int64_t not_after = now + (int64_t)profile->validity_days * 86400 - 1;
+    if (now < ca->not_before || not_after > ca->not_after) {
+        char nb[32], na[32];
+        ctca_time_format_rfc3339(ca->not_before * 1000, nb, sizeof nb);
+        ctca_time_format_rfc3339(ca->not_after * 1000, na, sizeof na);
+        return ctca_errbuf_set(eb, CTCA_ERR_PROFILE,
+                               "a %u-day certificate from now would fall outside the CA "
+                               "certificate's validity (%s to %s)",
+                               profile->validity_days, nb, na);
+    }
     /* keyEncipherment is for RSA key transport; BR 7.1.2.7.11 forbids it for ECDSA keys. */
     unsigned ku = profile->key_usage;
     if (!csr->key_is_rsa)
@@ -294,7 +307,7 @@ ctca_err ctca_tbs_build_precert(const ctca_ca *ca, const ctca_profile *profile,
     ctca_builder_add_view(&b, ca->tbs.subject); /* issuer: the CA's subject, verbatim */
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_add_der_time(&b, now);
-    ctca_builder_add_der_time(&b, now + (int64_t)profile->validity_days * 86400 - 1);
+    ctca_builder_add_der_time(&b, not_after);
     ctca_builder_close(&b);
     add_subject(&b, cn, cn_len);
     ctca_builder_add_view(&b, csr->spki); /* verbatim */

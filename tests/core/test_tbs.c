@@ -323,7 +323,7 @@ Test(tbs, cn_first_dns_skips_ip_sans_and_without_dns_the_subject_is_empty)
     free(text);
     built_free(&b);
     b = build("tls-server", KEY_P256, "/CN=x.example.com", "IP:192.0.2.9");
-    tca_write_pem(dir, "a.pem", b.cert, b.cert_len, "CERTIFICATE");
+    free(tca_write_pem(dir, "a.pem", b.cert, b.cert_len, "CERTIFICATE"));
     text = openssl_text(path);
     assert_contains(text, "Subject: \n");
     assert_contains(text, "X509v3 Subject Alternative Name: critical");
@@ -344,7 +344,7 @@ Test(tbs, tls_client_copies_only_the_cn)
     free(text);
     built_free(&b);
     b = build("tls-client", KEY_P256, "/O=Org", "email:bob@example.com");
-    tca_write_pem(dir, "c.pem", b.cert, b.cert_len, "CERTIFICATE");
+    free(tca_write_pem(dir, "c.pem", b.cert, b.cert_len, "CERTIFICATE"));
     text = openssl_text(path);
     assert_contains(text, "Subject: \n");
     free(text);
@@ -481,4 +481,29 @@ Test(tbs, final_needs_a_precert_tbs_and_a_well_formed_list)
     free(list);
     free(final_tbs);
     built_free(&b);
+}
+
+Test(tbs, certificates_outside_the_ca_validity_are_refused)
+{
+    char *p = tca_make_csr(dir, "v", KEY_P256, "/", "DNS:example.com");
+    ctca_csr *csr = tca_load_csr(p);
+    uint8_t *tbs = NULL, serial[CTCA_SERIAL_LEN] = {1};
+    size_t len = 0;
+    ctca_errbuf eb = {{0}};
+    const ctca_profile *srv = ctca_config_get0_profile(cfg, "tls-server");
+    /* The CA is valid from TCA_NOW - 1 day for 3650 days. */
+    cr_assert_eq(ctca_tbs_build_precert(ca, srv, csr, serial, sizeof serial, TCA_NOW - 2 * 86400,
+                                        &tbs, &len, &eb),
+                 CTCA_ERR_PROFILE);
+    cr_assert_not_null(strstr(eb.msg, "outside the CA certificate's validity"), "%s", eb.msg);
+    cr_assert_eq(ctca_tbs_build_precert(ca, srv, csr, serial, sizeof serial,
+                                        TCA_NOW + 3600 * (int64_t)86400, &tbs, &len, &eb),
+                 CTCA_ERR_PROFILE);
+    cr_assert_null(tbs);
+    cr_assert_eq(ctca_tbs_build_precert(ca, srv, csr, serial, sizeof serial,
+                                        TCA_NOW + 3558 * (int64_t)86400, &tbs, &len, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    free(tbs);
+    ctca_csr_free(csr);
+    free(p);
 }
