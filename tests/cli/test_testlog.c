@@ -1698,6 +1698,18 @@ Test(testlog, cfssl_sign_gets_an_embedded_sct_that_verifies)
     uint8_t want[32];
     cr_assert_eq(ctca_merkle_leaf_hash(&list.scts[0], &e, want), CTCA_OK);
     cr_assert_eq(memcmp(h[0], want, 32), 0);
+    /* and `ctca verify` accepts cfssl's certificate */
+    char *ctca = th_bin("ctca"), *vout = NULL;
+    char *cfssl_cert = path_in("cfssl-cert.pem");
+    th_write_file(cfssl_cert, pem, strlen(pem));
+    free(cfssl_cert);
+    cr_assert_eq(th_run(&vout,
+                        "cd '%s' && openssl pkey -in ec.pem -pubout -out ec.pub &&"
+                        " '%s' verify cfssl-cert.pem --issuer ca.pem --log-key ec.pub",
+                        dir, ctca),
+                 0, "ctca verify of cfssl's certificate: %s", vout);
+    free(vout);
+    free(ctca);
     ctca_sct_list_cleanup(&list);
     free(tbs);
     free(ca);
