@@ -208,10 +208,10 @@ typedef struct ctca_init_params {
 /* ctca_ca_init: creates a CA directory: ca.key (PKCS#8 PEM, mode 0600), ca.pem
  * (a new self-signed v3 root, or the imported CA certificate, which must be a
  * CA:TRUE certificate matching the imported key), and ctca.json (default CT
- * settings and the tls-server and tls-client profiles), recording the store
- * path ctca.db (the store itself is created by its module). A non-empty
- * existing dir is refused with CTCA_ERR_IO. On failure the files it created
- * are removed. */
+ * settings and the tls-server and tls-client profiles), and the store ctca.db
+ * (created with ctca_store_open). A non-empty existing dir is refused with
+ * CTCA_ERR_IO. On failure the files (and the directory) it created are
+ * removed. */
 CTCA_RESULT ctca_ca_init(const ctca_init_params *params, ctca_errbuf *eb);
 
 /* ctca_ca_open: loads the CA in dir: its config, certificate and key. A key
@@ -238,7 +238,8 @@ const char *ctca_ca_get0_log_list_path(const ctca_ca *ca); /* resolved; NULL whe
 /* ctca_tbs_build_precert: the v3 TBSCertificate of a precertificate: serial
  * (magnitude bytes, 1..20), the CA's signature AlgorithmIdentifier, issuer = the
  * CA certificate's subject bytes verbatim, notBefore = now, notAfter = now +
- * validity_days*86400 - 1, the subject the profile's mode gives, the CSR's SPKI
+ * validity_days*86400 - 1 (CTCA_ERR_PROFILE when outside the CA certificate's
+ * validity), the subject the profile's mode gives, the CSR's SPKI
  * verbatim, and extensions in this order: keyUsage (critical), extKeyUsage,
  * basicConstraints CA:FALSE (critical), subjectKeyIdentifier (SHA-1 of the
  * subject key, RFC 5280 4.2.1.2 (1)), authorityKeyIdentifier (keyid = the CA's
