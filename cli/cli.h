@@ -4,6 +4,7 @@
 #define CTCA_CLI_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 #include "ctca/error.h"
 
@@ -19,6 +20,13 @@ enum {
 int cli_cmd_verify(int argc, char **argv);
 int cli_cmd_issue(int argc, char **argv);
 int cli_cmd_init(int argc, char **argv);
+
+/* cli_take_value: when argv[*i] is option name ("--name VALUE" or
+ * "--name=VALUE"), sets *out to its value, advances *i past it and returns
+ * true; a missing value prints an error for cmd and sets *error. Returns false
+ * for any other argument. */
+bool cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+                    const char **out, bool *error);
 
 /* cli_error: prints "ctca: <fmt>" and a newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -31,28 +31,6 @@ static void usage(FILE *f)
             "exit status: 0 created; 1 failure; 2 usage or input error\n");
 }
 
-static bool take_value(int argc, char **argv, int *i, const char *name, const char **out,
-                       bool *error)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return false;
-    if (a[n] == '=') {
-        *out = a + n + 1;
-        return true;
-    }
-    if (a[n] != '\0')
-        return false;
-    if (*i + 1 >= argc) {
-        cli_error("init: %s needs a value", name);
-        *error = true;
-        return true;
-    }
-    *out = argv[++*i];
-    return true;
-}
-
 /* Returns -1 when parsing succeeded, else the exit status. */
 static int parse_args(int argc, char **argv, ctca_init_params *p)
 {
@@ -62,12 +40,12 @@ static int parse_args(int argc, char **argv, ctca_init_params *p)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CLI_EXIT_OK;
-        } else if (take_value(argc, argv, &i, "--key-type", &key_type, &error) ||
-                   take_value(argc, argv, &i, "--subject", &p->subject, &error) ||
-                   take_value(argc, argv, &i, "--validity-days", &days, &error) ||
-                   take_value(argc, argv, &i, "--ca-cert", &p->import_cert, &error) ||
-                   take_value(argc, argv, &i, "--ca-key", &p->import_key, &error) ||
-                   take_value(argc, argv, &i, "--log-list", &p->log_list, &error)) {
+        } else if (cli_take_value("init", argc, argv, &i, "--key-type", &key_type, &error) ||
+                   cli_take_value("init", argc, argv, &i, "--subject", &p->subject, &error) ||
+                   cli_take_value("init", argc, argv, &i, "--validity-days", &days, &error) ||
+                   cli_take_value("init", argc, argv, &i, "--ca-cert", &p->import_cert, &error) ||
+                   cli_take_value("init", argc, argv, &i, "--ca-key", &p->import_key, &error) ||
+                   cli_take_value("init", argc, argv, &i, "--log-list", &p->log_list, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {

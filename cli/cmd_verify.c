@@ -42,29 +42,6 @@ static void usage(FILE *f)
             "1 an SCT from a known log is invalid, or none verifies; 2 usage or input error\n");
 }
 
-/* Takes the value of --name VALUE or --name=VALUE; *i is advanced past it. */
-static bool take_value(int argc, char **argv, int *i, const char *name, const char **out,
-                       bool *error)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return false;
-    if (a[n] == '=') {
-        *out = a + n + 1;
-        return true;
-    }
-    if (a[n] != '\0')
-        return false;
-    if (*i + 1 >= argc) {
-        cli_error("verify: %s needs a value", name);
-        *error = true;
-        return true;
-    }
-    *out = argv[++*i];
-    return true;
-}
-
 /* Returns -1 when parsing succeeded, else the exit status. */
 static int parse_args(int argc, char **argv, verify_args *a)
 {
@@ -77,15 +54,15 @@ static int parse_args(int argc, char **argv, verify_args *a)
             return CLI_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             a->json = true;
-        } else if (take_value(argc, argv, &i, "--issuer", &val, &error)) {
+        } else if (cli_take_value("verify", argc, argv, &i, "--issuer", &val, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
             a->issuer = val;
-        } else if (take_value(argc, argv, &i, "--at", &val, &error)) {
+        } else if (cli_take_value("verify", argc, argv, &i, "--at", &val, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
             a->at = val;
-        } else if (take_value(argc, argv, &i, "--log-key", &val, &error)) {
+        } else if (cli_take_value("verify", argc, argv, &i, "--log-key", &val, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
             if (a->n_log_keys == MAX_LOG_KEYS) {

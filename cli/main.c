@@ -39,6 +39,28 @@ void cli_error_code(const char *what, ctca_err code, const ctca_errbuf *eb)
         cli_error("%s: %s", what, ctca_err_str(code));
 }
 
+bool cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *name,
+                    const char **out, bool *error)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return false;
+    if (a[n] == '=') {
+        *out = a + n + 1;
+        return true;
+    }
+    if (a[n] != '\0')
+        return false;
+    if (*i + 1 >= argc) {
+        cli_error("%s: %s needs a value", cmd, name);
+        *error = true;
+        return true;
+    }
+    *out = argv[++*i];
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {

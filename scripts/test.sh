@@ -13,4 +13,11 @@ echo "== tests (release build)"
 (cd build && ctest -j2 --output-on-failure) || status=1
 echo "== tests (ASan+UBSan build)"
 (cd build-asan && ctest -j2 --output-on-failure) || status=1
+# Criterion's worker processes can print a sanitizer report without failing
+# their test, so any report in the full log fails the run.
+if grep -nE "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+        build-asan/Testing/Temporary/LastTest.log; then
+    echo "sanitizer reports found (above, in build-asan/Testing/Temporary/LastTest.log)"
+    status=1
+fi
 exit $status
