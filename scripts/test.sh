@@ -2,6 +2,9 @@
 # Runs the whole test suite twice: a normal build, then under ASan+UBSan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Two runs in one tree would build into the same directories: take turns.
+exec 9>"${TMPDIR:-/tmp}/ctca-test-$(pwd | cksum | cut -d' ' -f1).lock"
+flock 9
 
 scripts/bootstrap.sh --test --build-dir build
 scripts/bootstrap.sh --test --build-dir build-asan -DCTCA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
