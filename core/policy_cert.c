@@ -1,0 +1,163 @@
+/* Checking a certificate's SCTs against a log list and a policy
+ * (ctca/policy.h, ctca_cert_check_policy). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/x509_int.h"
+#include "ctca/policy.h"
+
+static ctca_err cert_validity(ctca_view cert, int64_t *nb_ms, int64_t *na_ms)
+{
+    ctca_cert_parts parts;
+    ctca_tbs_fields f;
+    CTCA_GUARD(ctca_cert_get_tbs_fields(cert, &parts, &f));
+    ctca_view v = f.validity, inner;
+    int64_t nb, na;
+    CTCA_GUARD(ctca_der_get(&v, 0x30, &inner));
+    CTCA_GUARD(ctca_der_get_time(&inner, &nb));
+    CTCA_GUARD(ctca_der_get_time(&inner, &na));
+    CTCA_GUARD(ctca_view_expect_empty(inner));
+    *nb_ms = nb * 1000;
+    *na_ms = na * 1000;
+    return CTCA_OK;
+}
+
+/* The keys of every log in list that has a usable key, then extra. */
+static ctca_err collect_keys(const ctca_log_list *list, const ctca_log_key *const *extra,
+                             size_t n_extra, ctca_log_key ***owned, size_t *n_owned,
+                             const ctca_log_key ***all, size_t *n_all)
+{
+    *owned = calloc(list->n_logs + 1, sizeof **owned);
+    *all = calloc(list->n_logs + n_extra + 1, sizeof **all);
+    if (*owned == NULL || *all == NULL)
+        return CTCA_ERR_NOMEM;
+    for (size_t i = 0; i < list->n_logs; i++) {
+        ctca_log_key *k = NULL;
+        /* A key the list carries but ctca cannot use leaves that log unknown. */
+        if (ctca_log_key_from_spki(ctca_view_make(list->logs[i].key_der, list->logs[i].key_len),
+                                   &k) != CTCA_OK)
+            continue;
+        (*owned)[(*n_owned)++] = k;
+        (*all)[(*n_all)++] = k;
+    }
+    for (size_t i = 0; i < n_extra; i++)
+        (*all)[(*n_all)++] = extra[i];
+    return CTCA_OK;
+}
+
+static const ctca_log_key *key_for(const ctca_log_key *const *keys, size_t n,
+                                   const uint8_t *log_id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(ctca_log_key_get0_id(keys[i]), log_id, CTCA_LOG_ID_LEN) == 0)
+            return keys[i];
+    return NULL;
+}
+
+static void tally_status(ctca_cert_policy_report *r, ctca_err status)
+{
+    if (status == CTCA_OK)
+        r->n_valid++;
+    else if (status == CTCA_ERR_SCT_UNKNOWN_LOG)
+        r->n_unknown++;
+    else
+        r->n_invalid++;
+}
+
+ctca_err ctca_cert_check_policy(ctca_view cert, ctca_view issuer_cert, const ctca_log_list *list,
+                                const ctca_log_key *const *extra_keys, size_t n_extra,
+                                ctca_view tls_sct_list, const ctca_policy *policy,
+                                int64_t at_ms, ctca_cert_policy_report *out, ctca_errbuf *eb)
+{
+    ctca_err rc;
+    ctca_log_key **owned = NULL;
+    const ctca_log_key **all = NULL;
+    size_t n_owned = 0, n_all = 0;
+    ctca_sct_checks emb = {NULL, 0, 0, 0, 0};
+    ctca_sct_list tls = {NULL, 0};
+    ctca_policy_sct *valid = NULL;
+    ctca_cert_policy_report r;
+    memset(&r, 0, sizeof r);
+    memset(out, 0, sizeof *out);
+
+    if ((rc = cert_validity(cert, &r.not_before_ms, &r.not_after_ms)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "certificate validity: %s", ctca_err_str(rc));
+        goto out;
+    }
+    if ((rc = collect_keys(list, extra_keys, n_extra, &owned, &n_owned, &all, &n_all)) !=
+        CTCA_OK)
+        goto out;
+    if ((rc = ctca_cert_check_issuer(cert, issuer_cert)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "%s", ctca_err_str(rc));
+        goto out;
+    }
+    rc = ctca_cert_verify_embedded_scts(cert, issuer_cert, all, n_all, (uint64_t)at_ms, &emb);
+    if (rc == CTCA_ERR_NO_SCT_LIST) {
+        rc = CTCA_OK; /* no embedded SCTs: the verdict says what is missing */
+    } else if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "embedded SCTs: %s", ctca_err_str(rc));
+        goto out;
+    }
+    if (tls_sct_list.len > 0 && (rc = ctca_sct_list_parse(tls_sct_list, &tls)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "TLS SCT list: %s", ctca_err_str(rc));
+        goto out;
+    }
+    r.items = calloc(emb.n + tls.n + 1, sizeof *r.items);
+    valid = calloc(emb.n + tls.n + 1, sizeof *valid);
+    if (r.items == NULL || valid == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    size_t n_valid = 0;
+    for (size_t i = 0; i < emb.n; i++) {
+        ctca_policy_sct_check *c = &r.items[r.n++];
+        c->sct = emb.items[i].sct; /* moved: emb no longer owns it */
+        memset(&emb.items[i].sct, 0, sizeof emb.items[i].sct);
+        c->delivery = CTCA_SCT_EMBEDDED;
+        c->status = emb.items[i].status;
+    }
+    ctca_signed_entry x509 = {CTCA_ENTRY_X509, cert, {0}, {NULL, 0}};
+    for (size_t i = 0; i < tls.n; i++) {
+        ctca_policy_sct_check *c = &r.items[r.n++];
+        c->sct = tls.scts[i];
+        memset(&tls.scts[i], 0, sizeof tls.scts[i]);
+        c->delivery = CTCA_SCT_TLS;
+        const ctca_log_key *k = key_for(all, n_all, c->sct.log_id);
+        c->status = k == NULL ? CTCA_ERR_SCT_UNKNOWN_LOG
+                              : ctca_sct_verify(&c->sct, k, &x509, (uint64_t)at_ms);
+    }
+    for (size_t i = 0; i < r.n; i++) {
+        ctca_policy_sct_check *c = &r.items[i];
+        c->log = ctca_log_list_find(list, c->sct.log_id);
+        tally_status(&r, c->status);
+        if (c->status != CTCA_OK)
+            continue;
+        memcpy(valid[n_valid].log_id, c->sct.log_id, CTCA_LOG_ID_LEN);
+        valid[n_valid].timestamp_ms = c->sct.timestamp;
+        valid[n_valid].delivery = c->delivery;
+        n_valid++;
+    }
+    if ((rc = ctca_policy_evaluate(policy, list, r.not_before_ms, r.not_after_ms, valid, n_valid,
+                                   at_ms, &r.result)) != CTCA_OK)
+        goto out;
+    *out = r;
+    memset(&r, 0, sizeof r);
+out:
+    ctca_cert_policy_report_cleanup(&r);
+    ctca_sct_checks_cleanup(&emb);
+    ctca_sct_list_cleanup(&tls);
+    for (size_t i = 0; i < n_owned; i++)
+        ctca_log_key_free(owned[i]);
+    free(owned);
+    free(all);
+    free(valid);
+    return rc;
+}
+
+void ctca_cert_policy_report_cleanup(ctca_cert_policy_report *report)
+{
+    for (size_t i = 0; i < report->n; i++)
+        ctca_sct_cleanup(&report->items[i].sct);
+    free(report->items);
+    memset(report, 0, sizeof *report);
+}
