@@ -25,7 +25,9 @@ static void usage(FILE *f)
             "                     ST, listed last-to-first; default \"CN=ctca Root CA\")\n"
             "  --validity-days N  the new root's validity (default 3650)\n"
             "  --ca-cert FILE     use this existing CA certificate (PEM or DER; must be\n"
-            "  --ca-key FILE      CA:TRUE) and its unencrypted PEM key instead\n"
+            "  --ca-key FILE      CA:TRUE) and its unencrypted PEM key instead; a PEM\n"
+            "                     bundle may follow the certificate with its issuers\n"
+            "                     (leaf-most first), all copied to ca.pem\n"
             "  --log-list FILE    record this CT log list (stored as an absolute path)\n"
             "\n"
             "exit status: 0 created; 1 failure; 2 usage or input error\n");

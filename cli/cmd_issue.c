@@ -19,33 +19,41 @@ static const char usage_text[] =
     "  --csr FILE          PKCS#10 request, PEM or DER\n"
     "  --out FILE          final certificate (PEM)\n"
     "  --profile NAME      profile from the config (default tls-server)\n"
-    "  --chain-out FILE    certificate followed by the CA certificate (PEM)\n"
+    "  --chain-out FILE    certificate followed by every certificate of ca.pem (PEM)\n"
     "  --precert-out FILE  the precertificate (PEM)\n"
     "  --log-list FILE     v3 log list to use instead of the configured one\n"
     "Exit status: 0 issued, 1 not issued (logs), 2 usage or input error.\n";
 
-static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, ctca_view extra,
+/* write_pem: der as a PEM certificate, followed (when ca is not NULL) by every
+ * certificate of the CA's ca.pem, the CA certificate first. */
+static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, const ctca_ca *ca,
                           ctca_errbuf *eb)
 {
-    char *a = NULL, *b = NULL;
-    ctca_err rc = ctca_pem_encode(der, len, "CERTIFICATE", &a);
-    if (rc == CTCA_OK && extra.len > 0)
-        rc = ctca_pem_encode(extra.data, extra.len, "CERTIFICATE", &b);
-    if (rc == CTCA_OK) {
-        size_t na = strlen(a), nb = b ? strlen(b) : 0;
-        char *all = malloc(na + nb + 1);
-        if (all == NULL) {
-            rc = CTCA_ERR_NOMEM;
-        } else {
-            memcpy(all, a, na);
-            if (b)
-                memcpy(all + na, b, nb);
-            rc = ctca_file_write_atomic(path, all, na + nb, 0644, eb);
-            free(all);
-        }
+    size_t n = 1 + (ca != NULL ? ctca_ca_chain_len(ca) : 0), total = 0;
+    char *pem[1 + CTCA_CA_MAX_CHAIN] = {NULL}, *all = NULL;
+    ctca_err rc = CTCA_OK;
+    for (size_t i = 0; i < n && rc == CTCA_OK; i++) {
+        ctca_view v = i == 0 ? ctca_view_make(der, len) : ctca_ca_get0_chain_cert(ca, i - 1);
+        rc = ctca_pem_encode(v.data, v.len, "CERTIFICATE", &pem[i]);
+        if (rc == CTCA_OK)
+            total += strlen(pem[i]);
     }
-    free(a);
-    free(b);
+    if (rc != CTCA_OK)
+        goto out;
+    if ((all = malloc(total + 1)) == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0, pos = 0; i < n; i++) {
+        size_t k = strlen(pem[i]);
+        memcpy(all + pos, pem[i], k);
+        pos += k;
+    }
+    rc = ctca_file_write_atomic(path, all, total, 0644, eb);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(pem[i]);
+    free(all);
     return rc;
 }
 
@@ -106,8 +114,7 @@ int cli_cmd_issue(int argc, char **argv)
     rc = ctca_issue(ca, &req, &res, &eb);
     if (res.precert && precert_out) {
         ctca_errbuf peb = {{0}};
-        if (write_pem(precert_out, res.precert, res.precert_len, ctca_view_make(NULL, 0), &peb) !=
-            CTCA_OK)
+        if (write_pem(precert_out, res.precert, res.precert_len, NULL, &peb) != CTCA_OK)
             cli_error_code("writing the precertificate", CTCA_ERR_IO, &peb);
     }
     if (rc != CTCA_OK) {
@@ -121,9 +128,8 @@ int cli_cmd_issue(int argc, char **argv)
                      : CLI_EXIT_USAGE;
         goto done;
     }
-    if ((rc = write_pem(out, res.cert, res.cert_len, ctca_view_make(NULL, 0), &eb)) != CTCA_OK ||
-        (chain_out && (rc = write_pem(chain_out, res.cert, res.cert_len, ctca_ca_get0_cert(ca),
-                                      &eb)) != CTCA_OK)) {
+    if ((rc = write_pem(out, res.cert, res.cert_len, NULL, &eb)) != CTCA_OK ||
+        (chain_out && (rc = write_pem(chain_out, res.cert, res.cert_len, ca, &eb)) != CTCA_OK)) {
         cli_error_code("writing the certificate", rc, &eb);
         cli_error("serial %s is issued and stored; fetch it again from the store", res.serial);
         status = CLI_EXIT_FAIL;

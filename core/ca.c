@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -134,6 +135,175 @@ static ctca_err check_ca_cert(ctca_view cert, EVP_PKEY *key, const char *path, c
     }
 out:
     X509_free(x);
+    return rc;
+}
+
+/* ---- the certificate chain in ca.pem ------------------------------------------------ */
+
+void ctca_ca_chain_cleanup(ctca_ca_chain *chain)
+{
+    for (size_t i = 0; i < chain->n; i++)
+        free(chain->der[i]);
+    memset(chain, 0, sizeof *chain);
+}
+
+static ctca_err chain_add(ctca_ca_chain *chain, const uint8_t *der, size_t len, const char *path,
+                          ctca_errbuf *eb)
+{
+    if (chain->n == CTCA_CA_MAX_CHAIN)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: more than %d certificates", path,
+                               CTCA_CA_MAX_CHAIN);
+    uint8_t *copy = malloc(len > 0 ? len : 1);
+    if (copy == NULL)
+        return CTCA_ERR_NOMEM;
+    memcpy(copy, der, len);
+    chain->der[chain->n] = copy;
+    chain->len[chain->n++] = len;
+    return CTCA_OK;
+}
+
+/* chain_read_pem: every PEM block of buf, each of which must be a CERTIFICATE.
+ * PEM_read_bio skips text outside blocks and reports the end of the input as
+ * PEM_R_NO_START_LINE; any other failure is a malformed block. */
+static ctca_err chain_read_pem(const uint8_t *buf, size_t len, const char *path,
+                               ctca_ca_chain *chain, ctca_errbuf *eb)
+{
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
+    if (bio == NULL)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = CTCA_OK;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long n = 0;
+    ERR_clear_error();
+    while (rc == CTCA_OK) {
+        if (PEM_read_bio(bio, &name, &header, &data, &n) != 1) {
+            unsigned long e = ERR_peek_last_error();
+            if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+                rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: PEM block %zu is malformed", path,
+                                     chain->n + 1);
+            break;
+        }
+        if (strcmp(name, "CERTIFICATE") != 0 || header[0] != '\0')
+            rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                                 "%s: PEM block %zu is \"%s\", not a plain CERTIFICATE; the file "
+                                 "holds the CA certificate and its issuers only",
+                                 path, chain->n + 1, name);
+        else
+            rc = chain_add(chain, data, (size_t)n, path, eb);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        name = header = NULL;
+        data = NULL;
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    if (rc == CTCA_OK && chain->n == 0)
+        rc = ctca_errbuf_set(eb, CTCA_ERR_PEM, "%s: no PEM block labelled \"CERTIFICATE\"", path);
+    return rc;
+}
+
+static X509 *parse_x509(const uint8_t *der, size_t len)
+{
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (x != NULL && p != der + len) {
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+/* check_issuer: certificate i of chain issued certificate i - 1 (its subject
+ * is that one's issuer name and its key verifies that one's signature) and
+ * is a CA certificate. */
+static ctca_err check_issuer(const ctca_ca_chain *chain, size_t i, const char *path,
+                             ctca_errbuf *eb)
+{
+    ctca_err rc = CTCA_OK;
+    X509 *child = parse_x509(chain->der[i - 1], chain->len[i - 1]);
+    X509 *x = parse_x509(chain->der[i], chain->len[i]);
+    if (child == NULL || x == NULL) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: certificate %zu is not a DER certificate",
+                             path, child == NULL ? i : i + 1);
+        goto out;
+    }
+    if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(child)) != 0) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                             "%s: certificate %zu is not the issuer of certificate %zu (its "
+                             "subject is not that one's issuer name); list the CA certificate "
+                             "first, then each issuer in turn",
+                             path, i + 1, i);
+        goto out;
+    }
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    if (pub == NULL || X509_verify(child, pub) != 1) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                             "%s: certificate %zu's key does not verify certificate %zu's "
+                             "signature",
+                             path, i + 1, i);
+        goto out;
+    }
+    if (X509_check_ca(x) == 0)
+        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: certificate %zu is not a CA certificate",
+                             path, i + 1);
+out:
+    ERR_clear_error();
+    X509_free(child);
+    X509_free(x);
+    return rc;
+}
+
+ctca_err ctca_ca_chain_load(const char *path, EVP_PKEY *key, ctca_ca_chain *chain,
+                            ctca_errbuf *eb)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    CTCA_GUARD(ctca_file_read(path, CTCA_FILE_MAX, &buf, &len, eb));
+    ctca_err rc;
+    if (len > 0 && buf[0] == 0x30) /* DER: one certificate, no trailing bytes */
+        rc = chain_add(chain, buf, len, path, eb);
+    else
+        rc = chain_read_pem(buf, len, path, chain, eb);
+    if (rc != CTCA_OK)
+        goto out;
+    if ((rc = check_ca_cert(ctca_view_make(chain->der[0], chain->len[0]), key, path, eb)) !=
+        CTCA_OK)
+        goto out;
+    for (size_t i = 1; i < chain->n && rc == CTCA_OK; i++)
+        rc = check_issuer(chain, i, path, eb);
+out:
+    free(buf);
+    return rc;
+}
+
+ctca_err ctca_ca_chain_to_pem(const ctca_ca_chain *chain, char **out)
+{
+    char *pem[CTCA_CA_MAX_CHAIN] = {NULL}, *all = NULL;
+    size_t total = 0;
+    ctca_err rc = CTCA_OK;
+    for (size_t i = 0; i < chain->n && rc == CTCA_OK; i++) {
+        rc = ctca_pem_encode(chain->der[i], chain->len[i], "CERTIFICATE", &pem[i]);
+        if (rc == CTCA_OK)
+            total += strlen(pem[i]);
+    }
+    if (rc != CTCA_OK)
+        goto out;
+    if ((all = malloc(total + 1)) == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    all[0] = '\0';
+    for (size_t i = 0, pos = 0; i < chain->n; i++) {
+        size_t n = strlen(pem[i]);
+        memcpy(all + pos, pem[i], n + 1);
+        pos += n;
+    }
+    *out = all;
+out:
+    for (size_t i = 0; i < chain->n; i++)
+        free(pem[i]);
     return rc;
 }
 
@@ -386,16 +556,15 @@ static ctca_err write_key(const char *path, EVP_PKEY *key, ctca_errbuf *eb)
     return rc;
 }
 
-static ctca_err import_ca(const ctca_init_params *pp, EVP_PKEY **key, uint8_t **cert,
-                          size_t *cert_len, ctca_errbuf *eb)
+static ctca_err import_ca(const ctca_init_params *pp, EVP_PKEY **key, ctca_ca_chain *chain,
+                          ctca_errbuf *eb)
 {
     CTCA_GUARD(load_key(pp->import_key, false, key, eb));
-    CTCA_GUARD(ctca_der_or_pem_load(pp->import_cert, "CERTIFICATE", cert, cert_len, eb));
-    return check_ca_cert(ctca_view_make(*cert, *cert_len), *key, pp->import_cert, eb);
+    return ctca_ca_chain_load(pp->import_cert, *key, chain, eb);
 }
 
-static ctca_err new_root(const ctca_init_params *pp, EVP_PKEY **key, uint8_t **cert,
-                         size_t *cert_len, ctca_errbuf *eb)
+static ctca_err new_root(const ctca_init_params *pp, EVP_PKEY **key, ctca_ca_chain *chain,
+                         ctca_errbuf *eb)
 {
     uint8_t *name = NULL, serial[CTCA_SERIAL_LEN];
     size_t name_len = 0;
@@ -415,7 +584,9 @@ static ctca_err new_root(const ctca_init_params *pp, EVP_PKEY **key, uint8_t **c
         goto out;
     }
     rc = ctca_ca_build_root(*key, ctca_view_make(name, name_len), serial, sizeof serial, pp->now,
-                            days, cert, cert_len);
+                            days, &chain->der[0], &chain->len[0]);
+    if (rc == CTCA_OK)
+        chain->n = 1;
 out:
     free(name);
     return rc;
@@ -431,8 +602,7 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
     char *paths[F_COUNT] = {NULL}, *log_list = NULL, *json = NULL, *pem = NULL;
     bool written[F_COUNT] = {false}, created_dir = false;
     EVP_PKEY *key = NULL;
-    uint8_t *cert = NULL;
-    size_t cert_len = 0;
+    ctca_ca_chain chain = {0};
     ctca_config *check = NULL;
     ctca_store *store = NULL;
 
@@ -451,14 +621,13 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
     }
     if ((rc = prepare_dir(pp->dir, &created_dir, eb)) != CTCA_OK)
         goto out;
-    rc = pp->import_cert != NULL ? import_ca(pp, &key, &cert, &cert_len, eb)
-                                 : new_root(pp, &key, &cert, &cert_len, eb);
+    rc = pp->import_cert != NULL ? import_ca(pp, &key, &chain, eb) : new_root(pp, &key, &chain, eb);
     if (rc != CTCA_OK)
         goto out;
     if ((rc = write_key(paths[F_KEY], key, eb)) != CTCA_OK)
         goto out;
     written[F_KEY] = true;
-    if ((rc = ctca_pem_encode(cert, cert_len, "CERTIFICATE", &pem)) != CTCA_OK ||
+    if ((rc = ctca_ca_chain_to_pem(&chain, &pem)) != CTCA_OK ||
         (rc = ctca_file_write_atomic(paths[F_CERT], pem, strlen(pem), 0644, eb)) != CTCA_OK)
         goto out;
     written[F_CERT] = true;
@@ -499,7 +668,7 @@ out:
     free(log_list);
     free(json);
     free(pem);
-    free(cert);
+    ctca_ca_chain_cleanup(&chain);
     EVP_PKEY_free(key);
     return rc;
 }
@@ -543,11 +712,10 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
     if (ll != NULL && (ca->log_list_path = join(ca->dir, ll)) == NULL)
         goto out;
     if ((rc = load_key(key_path, true, &ca->key, eb)) != CTCA_OK ||
-        (rc = ctca_der_or_pem_load(cert_path, "CERTIFICATE", &ca->cert, &ca->cert_len, eb)) !=
-            CTCA_OK ||
-        (rc = check_ca_cert(ctca_view_make(ca->cert, ca->cert_len), ca->key, cert_path, eb)) !=
-            CTCA_OK)
+        (rc = ctca_ca_chain_load(cert_path, ca->key, &ca->chain, eb)) != CTCA_OK)
         goto out;
+    ca->cert = ca->chain.der[0];
+    ca->cert_len = ca->chain.len[0];
     ctca_cert_parts parts;
     if ((rc = ctca_cert_get_tbs_fields(ctca_view_make(ca->cert, ca->cert_len), &parts,
                                        &ca->tbs)) != CTCA_OK ||
@@ -596,7 +764,7 @@ void ctca_ca_free(ctca_ca *ca)
         return;
     EVP_PKEY_free(ca->key);
     ctca_config_free(ca->cfg);
-    free(ca->cert);
+    ctca_ca_chain_cleanup(&ca->chain);
     free(ca->dir);
     free(ca->store_path);
     free(ca->log_list_path);
@@ -606,6 +774,18 @@ void ctca_ca_free(ctca_ca *ca)
 ctca_view ctca_ca_get0_cert(const ctca_ca *ca)
 {
     return ctca_view_make(ca->cert, ca->cert_len);
+}
+
+size_t ctca_ca_chain_len(const ctca_ca *ca)
+{
+    return ca->chain.n;
+}
+
+ctca_view ctca_ca_get0_chain_cert(const ctca_ca *ca, size_t i)
+{
+    if (i >= ca->chain.n)
+        return ctca_view_make(NULL, 0);
+    return ctca_view_make(ca->chain.der[i], ca->chain.len[i]);
 }
 
 ctca_view ctca_ca_get0_subject(const ctca_ca *ca)

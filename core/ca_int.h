@@ -79,6 +79,33 @@ CTCA_RESULT ctca_ca_build_root(EVP_PKEY *key, ctca_view subject, const uint8_t *
                                size_t serial_len, int64_t now, unsigned days, uint8_t **cert,
                                size_t *cert_len);
 
+/* ---- the CA certificate chain (ca.pem) ------------------------------------- */
+
+/* The certificates of ca.pem in file order: the CA certificate, then its
+ * issuers, leaf-most first. Zero-initialize; ctca_ca_chain_cleanup releases. */
+typedef struct ctca_ca_chain {
+    uint8_t *der[CTCA_CA_MAX_CHAIN];
+    size_t len[CTCA_CA_MAX_CHAIN];
+    size_t n;
+} ctca_ca_chain;
+
+/* ctca_ca_chain_load: reads path into chain (zeroed) and checks it. The file is
+ * one DER certificate, or PEM whose blocks are all "CERTIFICATE" (text between
+ * blocks is ignored), 1..CTCA_CA_MAX_CHAIN of them. Certificate 1 must be a
+ * CA:TRUE certificate for key (the errors of a single imported CA: CONFIG,
+ * CERT_MALFORMED, KEY_UNSUPPORTED); each later one must be a CA certificate
+ * whose subject equals the previous one's issuer and whose key verifies the
+ * previous one's signature, else CTCA_ERR_CONFIG naming path and the 1-based
+ * position. On failure chain may hold part of the file: the caller still runs
+ * ctca_ca_chain_cleanup. */
+CTCA_RESULT ctca_ca_chain_load(const char *path, EVP_PKEY *key, ctca_ca_chain *chain,
+                               ctca_errbuf *eb);
+/* ctca_ca_chain_to_pem: every certificate of chain as PEM blocks, in order;
+ * *out malloc'd, NUL-terminated, caller frees. */
+CTCA_RESULT ctca_ca_chain_to_pem(const ctca_ca_chain *chain, char **out);
+/* ctca_ca_chain_cleanup: frees the certificates and zeroes chain. */
+void ctca_ca_chain_cleanup(ctca_ca_chain *chain);
+
 /* ---- the CA handle -------------------------------------------------------- */
 
 struct ctca_ca {
@@ -86,7 +113,8 @@ struct ctca_ca {
     char *store_path;
     char *log_list_path;
     ctca_config *cfg;
-    uint8_t *cert;
+    ctca_ca_chain chain;          /* ca.pem: chain.der[0] is the CA certificate */
+    const uint8_t *cert;          /* borrowed: chain.der[0] */
     size_t cert_len;
     ctca_tbs_fields tbs;          /* borrowed from cert */
     uint8_t key_id[64];           /* the CA's SKI, or computed; for the AKI */

@@ -14,6 +14,9 @@
 
 #define SERIAL_ATTEMPTS 8
 
+_Static_assert(1 + CTCA_CA_MAX_CHAIN <= CTCA_CTCLIENT_MAX_CHAIN,
+               "a precertificate and all of ca.pem fit one submission");
+
 /* Everything the per-log callback needs while SCTs arrive. */
 typedef struct collector {
     ctca_store *store;
@@ -360,9 +363,15 @@ static ctca_err collect_scts(issuance *is, ctca_errbuf *eb)
         .clock_ms = is->req->clock_ms ? is->req->clock_ms : default_clock,
         .clock_arg = is->req->clock_arg, .now_ms = is->req->now_ms,
     };
-    ctca_view chain[2] = {ctca_view_make(res->precert, res->precert_len), ctca_ca_get0_cert(is->ca)};
+    /* RFC 6962 4.2: the precertificate, then the chain to a root the log
+     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
+    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
+    size_t chain_len = 1 + ctca_ca_chain_len(is->ca);
+    chain[0] = ctca_view_make(res->precert, res->precert_len);
+    for (size_t i = 1; i < chain_len; i++)
+        chain[i] = ctca_ca_get0_chain_cert(is->ca, i - 1);
     ctca_ctsubmission sub = {
-        .endpoint = CTCA_CT_ADD_PRE_CHAIN, .chain = chain, .chain_len = 2,
+        .endpoint = CTCA_CT_ADD_PRE_CHAIN, .chain = chain, .chain_len = chain_len,
         .logs = reqs, .n_logs = is->n_logs,
         .deadline_ms = ctca_ctclient_now_ms(is->client) + is->ct->deadline_ms,
         .cb = on_log_result, .cb_arg = &c,

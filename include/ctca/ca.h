@@ -180,6 +180,9 @@ CTCA_RESULT ctca_serial_to_hex(const uint8_t *serial, size_t len, char *buf, siz
 
 typedef struct ctca_ca ctca_ca;
 
+/* Certificates ca.pem may hold: the CA certificate and its issuers. */
+#define CTCA_CA_MAX_CHAIN 8
+
 typedef enum ctca_key_type {
     CTCA_KEY_EC_P256 = 0,
     CTCA_KEY_EC_P384,
@@ -197,7 +200,8 @@ typedef struct ctca_init_params {
                                   * (attributes CN O OU C L ST; written last-to-first as
                                   * RFC 4514 says); NULL: "CN=ctca Root CA" */
     unsigned validity_days;      /* new root; 0: 3650 */
-    const char *import_cert;     /* both or neither: an existing CA (PEM) to use */
+    const char *import_cert;     /* both or neither: an existing CA to use (DER, or PEM:
+                                  * the CA certificate, then optionally its issuers) */
     const char *import_key;
     const char *log_list;        /* recorded as an absolute path; NULL: null */
     int64_t now;                 /* seconds since the epoch: the root's notBefore */
@@ -207,16 +211,22 @@ typedef struct ctca_init_params {
 
 /* ctca_ca_init: creates a CA directory: ca.key (PKCS#8 PEM, mode 0600), ca.pem
  * (a new self-signed v3 root, or the imported CA certificate, which must be a
- * CA:TRUE certificate matching the imported key), and ctca.json (default CT
+ * CA:TRUE certificate matching the imported key, followed by its issuers when
+ * import_cert is such a bundle; ctca_ca_open's checks apply), and ctca.json (default CT
  * settings and the tls-server and tls-client profiles), and the store ctca.db
  * (created with ctca_store_open). A non-empty existing dir is refused with
  * CTCA_ERR_IO. On failure the files (and the directory) it created are
  * removed. */
 CTCA_RESULT ctca_ca_init(const ctca_init_params *params, ctca_errbuf *eb);
 
-/* ctca_ca_open: loads the CA in dir: its config, certificate and key. A key
- * file readable by group or others is refused with CTCA_ERR_KEY_PERMISSIONS;
- * a key that does not match the certificate with CTCA_ERR_CONFIG. Caller owns
+/* ctca_ca_open: loads the CA in dir: its config, certificate chain and key. A
+ * key file readable by group or others is refused with
+ * CTCA_ERR_KEY_PERMISSIONS; a key that does not match the certificate with
+ * CTCA_ERR_CONFIG. ca.pem holds the CA certificate, optionally followed by its
+ * issuers leaf-most first (a PEM bundle of at most CTCA_CA_MAX_CHAIN
+ * certificates and nothing else): each issuer's subject must be the previous
+ * certificate's issuer name and its key must verify that certificate's
+ * signature, else CTCA_ERR_CONFIG naming the file and the position. Caller owns
  * *out (ctca_ca_free). */
 CTCA_RESULT ctca_ca_open(const char *dir, ctca_ca **out, ctca_errbuf *eb);
 /* ctca_ca_free: accepts NULL. */
@@ -224,6 +234,17 @@ void ctca_ca_free(ctca_ca *ca);
 
 /* Accessors; everything returned is borrowed from ca and lives as long as it. */
 ctca_view ctca_ca_get0_cert(const ctca_ca *ca);          /* CA certificate DER */
+/* ctca_ca_chain_len: how many certificates ca.pem holds (1..CTCA_CA_MAX_CHAIN):
+ * the CA certificate, then its issuers as ctca_ca_open checked them. */
+size_t ctca_ca_chain_len(const ctca_ca *ca);
+/* ctca_ca_get0_chain_cert: certificate i of ca.pem as DER, borrowed from ca;
+ * i = 0 is the CA certificate itself (ctca_ca_get0_cert), i = 1 its issuer,
+ * and so on. An empty view when i >= ctca_ca_chain_len(ca). ctca_issue
+ * submits the precertificate followed by exactly these certificates (RFC 6962
+ * 4.2), the self-signed root included when ca.pem holds it: logs accept a
+ * chain with or without the root, and sending what ca.pem holds keeps the
+ * choice with whoever wrote it. */
+ctca_view ctca_ca_get0_chain_cert(const ctca_ca *ca, size_t i);
 ctca_view ctca_ca_get0_subject(const ctca_ca *ca);       /* its subject Name DER */
 ctca_view ctca_ca_get0_spki(const ctca_ca *ca);          /* its SubjectPublicKeyInfo DER */
 const uint8_t *ctca_ca_get0_issuer_key_hash(const ctca_ca *ca); /* SHA-256(SPKI), 32 bytes */
