@@ -29,30 +29,14 @@ static const char usage_text[] =
 static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, const ctca_ca *ca,
                           ctca_errbuf *eb)
 {
-    size_t n = 1 + (ca != NULL ? ctca_ca_chain_len(ca) : 0), total = 0;
-    char *pem[1 + CTCA_CA_MAX_CHAIN] = {NULL}, *all = NULL;
-    ctca_err rc = CTCA_OK;
-    for (size_t i = 0; i < n && rc == CTCA_OK; i++) {
-        ctca_view v = i == 0 ? ctca_view_make(der, len) : ctca_ca_get0_chain_cert(ca, i - 1);
-        rc = ctca_pem_encode(v.data, v.len, "CERTIFICATE", &pem[i]);
-        if (rc == CTCA_OK)
-            total += strlen(pem[i]);
-    }
-    if (rc != CTCA_OK)
-        goto out;
-    if ((all = malloc(total + 1)) == NULL) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0, pos = 0; i < n; i++) {
-        size_t k = strlen(pem[i]);
-        memcpy(all + pos, pem[i], k);
-        pos += k;
-    }
-    rc = ctca_file_write_atomic(path, all, total, 0644, eb);
-out:
+    size_t n = 1 + (ca != NULL ? ctca_ca_chain_len(ca) : 0);
+    ctca_view certs[1 + CTCA_CA_MAX_CHAIN];
     for (size_t i = 0; i < n; i++)
-        free(pem[i]);
+        certs[i] = i == 0 ? ctca_view_make(der, len) : ctca_ca_get0_chain_cert(ca, i - 1);
+    char *all = NULL;
+    ctca_err rc = ctca_pem_encode_certs(certs, n, &all);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, all, strlen(all), 0644, eb);
     free(all);
     return rc;
 }

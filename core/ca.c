@@ -280,31 +280,10 @@ out:
 
 ctca_err ctca_ca_chain_to_pem(const ctca_ca_chain *chain, char **out)
 {
-    char *pem[CTCA_CA_MAX_CHAIN] = {NULL}, *all = NULL;
-    size_t total = 0;
-    ctca_err rc = CTCA_OK;
-    for (size_t i = 0; i < chain->n && rc == CTCA_OK; i++) {
-        rc = ctca_pem_encode(chain->der[i], chain->len[i], "CERTIFICATE", &pem[i]);
-        if (rc == CTCA_OK)
-            total += strlen(pem[i]);
-    }
-    if (rc != CTCA_OK)
-        goto out;
-    if ((all = malloc(total + 1)) == NULL) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    all[0] = '\0';
-    for (size_t i = 0, pos = 0; i < chain->n; i++) {
-        size_t n = strlen(pem[i]);
-        memcpy(all + pos, pem[i], n + 1);
-        pos += n;
-    }
-    *out = all;
-out:
+    ctca_view certs[CTCA_CA_MAX_CHAIN];
     for (size_t i = 0; i < chain->n; i++)
-        free(pem[i]);
-    return rc;
+        certs[i] = ctca_view_make(chain->der[i], chain->len[i]);
+    return ctca_pem_encode_certs(certs, chain->n, out);
 }
 
 /* ---- subject strings ------------------------------------------------------------ */

@@ -150,6 +150,31 @@ ctca_err ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, 
     return CTCA_OK;
 }
 
+ctca_err ctca_pem_encode_certs(const ctca_view *certs, size_t n, char **out)
+{
+    char *all = calloc(1, 1);
+    size_t total = 0;
+    if (all == NULL)
+        return CTCA_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char *pem = NULL;
+        ctca_err rc = ctca_pem_encode(certs[i].data, certs[i].len, "CERTIFICATE", &pem);
+        size_t k = rc == CTCA_OK ? strlen(pem) : 0;
+        char *grown = rc == CTCA_OK ? realloc(all, total + k + 1) : NULL;
+        if (grown == NULL) {
+            free(pem);
+            free(all);
+            return rc != CTCA_OK ? rc : CTCA_ERR_NOMEM;
+        }
+        all = grown;
+        memcpy(all + total, pem, k + 1);
+        total += k;
+        free(pem);
+    }
+    *out = all;
+    return CTCA_OK;
+}
+
 static bool is_single_der_sequence(const uint8_t *p, size_t n)
 {
     ctca_view v = ctca_view_make(p, n), contents;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctca/asn1.h"
 #include "ctca/error.h"
 
 /* Default cap for files ctca reads (certificates, CSRs, keys, configs). */
@@ -29,6 +30,10 @@ CTCA_RESULT ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label,
                             size_t *der_len);
 /* ctca_pem_encode: one PEM block; *out is a malloc'd NUL-terminated string. */
 CTCA_RESULT ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out);
+
+/* ctca_pem_encode_certs: n certificates (DER views) as consecutive
+ * "CERTIFICATE" PEM blocks; *out is a malloc'd NUL-terminated string. */
+CTCA_RESULT ctca_pem_encode_certs(const ctca_view *certs, size_t n, char **out);
 
 /* ctca_der_or_pem_load: reads path and returns the DER of its first block with
  * label when the file is PEM, or the file itself when it is a single DER
