@@ -205,15 +205,17 @@ static ctca_err write_entry(ctca_builder *b, const ctca_sct *sct, const ctca_sig
     return CTCA_OK;
 }
 
-ctca_err ctca_sct_signed_input(const ctca_sct *sct, const ctca_signed_entry *entry,
-                               uint8_t **out, size_t *out_len)
+/* Both structures RFC 6962 builds over an entry, the signed input (3.2) and
+ * the MerkleTreeLeaf (3.4), are two one-byte tags, the timestamp and the entry. */
+static ctca_err build_over_entry(const ctca_sct *sct, const ctca_signed_entry *entry,
+                                 uint8_t tag0, uint8_t tag1, uint8_t **out, size_t *out_len)
 {
     if (sct->version != 0)
         return CTCA_ERR_SCT_VERSION;
     ctca_builder b;
     ctca_builder_init(&b, SIGNED_INPUT_MAX);
-    ctca_builder_add_u8(&b, sct->version);
-    ctca_builder_add_u8(&b, 0); /* SignatureType certificate_timestamp */
+    ctca_builder_add_u8(&b, tag0);
+    ctca_builder_add_u8(&b, tag1);
     ctca_builder_add_u64(&b, sct->timestamp);
     ctca_err rc = write_entry(&b, sct, entry);
     if (rc != CTCA_OK) {
@@ -223,22 +225,18 @@ ctca_err ctca_sct_signed_input(const ctca_sct *sct, const ctca_signed_entry *ent
     return ctca_builder_finish(&b, out, out_len);
 }
 
+ctca_err ctca_sct_signed_input(const ctca_sct *sct, const ctca_signed_entry *entry,
+                               uint8_t **out, size_t *out_len)
+{
+    /* sct_version, then SignatureType certificate_timestamp (0) */
+    return build_over_entry(sct, entry, sct->version, 0, out, out_len);
+}
+
 ctca_err ctca_merkle_tree_leaf(const ctca_sct *sct, const ctca_signed_entry *entry,
                                uint8_t **out, size_t *out_len)
 {
-    if (sct->version != 0)
-        return CTCA_ERR_SCT_VERSION;
-    ctca_builder b;
-    ctca_builder_init(&b, SIGNED_INPUT_MAX);
-    ctca_builder_add_u8(&b, 0); /* Version v1 */
-    ctca_builder_add_u8(&b, 0); /* MerkleLeafType timestamped_entry */
-    ctca_builder_add_u64(&b, sct->timestamp);
-    ctca_err rc = write_entry(&b, sct, entry);
-    if (rc != CTCA_OK) {
-        ctca_builder_cleanup(&b);
-        return rc;
-    }
-    return ctca_builder_finish(&b, out, out_len);
+    /* Version v1 (0), then MerkleLeafType timestamped_entry (0) */
+    return build_over_entry(sct, entry, 0, 0, out, out_len);
 }
 
 ctca_err ctca_merkle_leaf_hash(const ctca_sct *sct, const ctca_signed_entry *entry,
