@@ -1,6 +1,7 @@
-/* ctca verify: checks the SCTs embedded in a certificate against log keys.
- * The checking is ctca_cert_verify_embedded_scts; this file reads arguments and
- * files and presents the verdicts. */
+/* ctca verify: checks the SCTs embedded in a certificate against log keys, or
+ * (with --log-list) against a log list and a CT policy. The checking is
+ * ctca_cert_verify_embedded_scts / ctca_cert_check_policy; this file reads
+ * arguments and files and presents the verdicts. */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 
 #include "cli.h"
 #include "ctca/asn1.h"
+#include "ctca/loglist.h"
+#include "ctca/policy.h"
 #include "ctca/sct.h"
 #include "ctca/util.h"
 
@@ -20,6 +23,9 @@ typedef struct verify_args {
     const char *log_keys[MAX_LOG_KEYS];
     size_t n_log_keys;
     const char *at;
+    const char *log_list;
+    const char *policy;
+    const char *tls_scts;
     bool json;
 } verify_args;
 
@@ -28,18 +34,29 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ctca verify CERT --issuer ISSUER_CERT --log-key LOG_PUBKEY [--log-key ...]\n"
             "                   [--at RFC3339] [--json]\n"
+            "       ctca verify CERT --issuer ISSUER_CERT --log-list FILE\n"
+            "                   [--policy chrome|apple|FILE] [--tls-scts FILE]\n"
+            "                   [--log-key LOG_PUBKEY ...] [--at RFC3339] [--json]\n"
             "\n"
             "Verifies every SCT embedded in CERT (PEM or DER) as a precertificate entry\n"
             "issued by ISSUER_CERT, against the log public keys given (PEM or DER SPKI).\n"
+            "With --log-list, the keys come from the v3 log list, every SCT is reported,\n"
+            "and the SCTs that verify are judged by the CT policy.\n"
             "\n"
             "  --issuer FILE   the certificate of CERT's issuer (PEM or DER)\n"
             "  --log-key FILE  a log's public key; repeat for several logs\n"
+            "  --log-list FILE a v3 log list (log_list.json): keys, states, operators\n"
+            "  --policy P      chrome (default), apple, or a custom policy JSON file\n"
+            "  --tls-scts FILE a TLS SignedCertificateTimestampList (binary) delivered\n"
+            "                  with CERT, as in an OpenSSL serverinfo SCT extension\n"
             "  --at TIME       the time to check against (default: now); an SCT\n"
             "                  timestamped later is invalid\n"
             "  --json          print a JSON object instead of text\n"
             "\n"
-            "exit status: 0 every SCT from a known log verifies and at least one does;\n"
-            "1 an SCT from a known log is invalid, or none verifies; 2 usage or input error\n");
+            "exit status: 0 every SCT from a known log verifies and at least one does\n"
+            "(with --log-list: the SCTs comply with the policy); 1 an SCT from a known\n"
+            "log is invalid, or none verifies (with --log-list: not compliant);\n"
+            "2 usage or input error\n");
 }
 
 /* Returns -1 when parsing succeeded, else the exit status. */
@@ -62,6 +79,18 @@ static int parse_args(int argc, char **argv, verify_args *a)
             if (error)
                 return CLI_EXIT_USAGE;
             a->at = val;
+        } else if (cli_take_value("verify", argc, argv, &i, "--log-list", &val, &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+            a->log_list = val;
+        } else if (cli_take_value("verify", argc, argv, &i, "--policy", &val, &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+            a->policy = val;
+        } else if (cli_take_value("verify", argc, argv, &i, "--tls-scts", &val, &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+            a->tls_scts = val;
         } else if (cli_take_value("verify", argc, argv, &i, "--log-key", &val, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
@@ -81,10 +110,14 @@ static int parse_args(int argc, char **argv, verify_args *a)
             return CLI_EXIT_USAGE;
         }
     }
-    if (a->cert == NULL || a->issuer == NULL || a->n_log_keys == 0) {
+    if ((a->policy != NULL || a->tls_scts != NULL) && a->log_list == NULL) {
+        cli_error("verify: --policy and --tls-scts need --log-list");
+        return CLI_EXIT_USAGE;
+    }
+    if (a->cert == NULL || a->issuer == NULL || (a->n_log_keys == 0 && a->log_list == NULL)) {
         cli_error("verify: %s is required", a->cert == NULL     ? "a certificate"
                                             : a->issuer == NULL ? "--issuer"
-                                                                : "--log-key");
+                                                                : "--log-key or --log-list");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -122,6 +155,11 @@ static void reason(const ctca_sct_check *c, int64_t at_ms, char *buf, size_t len
         snprintf(buf, len, "timestamp is later than %s", at);
         break;
     case CTCA_ERR_SIG_ALG_MISMATCH:
+        if (c->key == NULL) {
+            snprintf(buf, len, "SCT uses hash %u / signature %u, which the log key does not",
+                     c->sct.hash_alg, c->sct.sig_alg);
+            break;
+        }
         snprintf(buf, len, "SCT uses hash %u / signature %u, the log key needs SHA-256 / %u",
                  c->sct.hash_alg, c->sct.sig_alg, ctca_log_key_sig_alg(c->key));
         break;
@@ -208,6 +246,166 @@ out:
     return rc;
 }
 
+static const char *delivery_name(ctca_sct_delivery d)
+{
+    return d == CTCA_SCT_EMBEDDED ? "embedded" : d == CTCA_SCT_TLS ? "tls" : "ocsp";
+}
+
+/* The status of one SCT in policy mode: verified SCTs from logs outside the
+ * list (known only through --log-key) are valid but never count. */
+static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at_ms)
+{
+    char *log_id = NULL, ts[40], why[160];
+    if (ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, &log_id) != CTCA_OK)
+        return;
+    ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
+    ctca_sct_check plain = {c->sct, NULL, c->status};
+    reason(&plain, at_ms, why, sizeof why);
+    char where[200] = "not in the log list";
+    if (c->log != NULL)
+        snprintf(where, sizeof where, "%s, operator %s, %s",
+                 c->log->description ? c->log->description : "(no description)",
+                 ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp),
+                 ctca_log_state_name(c->log->state));
+    printf("SCT %zu (%s): log %s (%s) at %s: %s%s\n", i, delivery_name(c->delivery), log_id,
+           where, ts,
+           c->status == CTCA_OK                   ? "valid"
+           : c->status == CTCA_ERR_SCT_UNKNOWN_LOG ? "unknown log"
+                                                   : "invalid: ",
+           c->status == CTCA_OK || c->status == CTCA_ERR_SCT_UNKNOWN_LOG ? "" : why);
+    free(log_id);
+}
+
+static int print_policy_json(const char *path, const ctca_policy *policy,
+                             const ctca_cert_policy_report *r, int64_t at_ms)
+{
+    int rc = CLI_EXIT_USAGE;
+    char *text = NULL, *log_id = NULL;
+    cJSON *root = cJSON_CreateObject(), *scts = NULL;
+    bool ok = r->result.verdict == CTCA_VERDICT_COMPLIANT;
+    if (root == NULL || cJSON_AddStringToObject(root, "certificate", path) == NULL ||
+        cJSON_AddNumberToObject(root, "at", (double)at_ms) == NULL ||
+        cJSON_AddStringToObject(root, "policy", policy->name) == NULL ||
+        (scts = cJSON_AddArrayToObject(root, "scts")) == NULL)
+        goto out;
+    for (size_t i = 0; i < r->n; i++) {
+        const ctca_policy_sct_check *c = &r->items[i];
+        ctca_sct_check plain = {c->sct, NULL, c->status};
+        char ts[40], why[160];
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(scts, o))
+            goto out;
+        if (ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, &log_id) != CTCA_OK)
+            goto out;
+        ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
+        reason(&plain, at_ms, why, sizeof why);
+        if (cJSON_AddStringToObject(o, "log_id", log_id) == NULL ||
+            cJSON_AddStringToObject(o, "delivery", delivery_name(c->delivery)) == NULL ||
+            cJSON_AddNumberToObject(o, "timestamp", (double)c->sct.timestamp) == NULL ||
+            cJSON_AddStringToObject(o, "time", ts) == NULL ||
+            cJSON_AddStringToObject(o, "status", status_name(c->status)) == NULL ||
+            cJSON_AddStringToObject(o, "reason", why) == NULL)
+            goto out;
+        if (c->log != NULL &&
+            (cJSON_AddStringToObject(o, "log_state", ctca_log_state_name(c->log->state)) ==
+                 NULL ||
+             cJSON_AddStringToObject(o, "operator",
+                                     ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp)) ==
+                 NULL))
+            goto out;
+        free(log_id);
+        log_id = NULL;
+    }
+    if (cJSON_AddNumberToObject(root, "valid_count", (double)r->n_valid) == NULL ||
+        cJSON_AddNumberToObject(root, "invalid_count", (double)r->n_invalid) == NULL ||
+        cJSON_AddNumberToObject(root, "unknown_count", (double)r->n_unknown) == NULL ||
+        cJSON_AddStringToObject(root, "verdict", ctca_verdict_name(r->result.verdict)) ==
+            NULL ||
+        (ok ? cJSON_AddNullToObject(root, "failed_rule")
+            : cJSON_AddStringToObject(root, "failed_rule", r->result.failed_rule)) == NULL ||
+        cJSON_AddBoolToObject(root, "ok", ok) == NULL)
+        goto out;
+    text = cJSON_PrintUnformatted(root);
+    if (text == NULL)
+        goto out;
+    printf("%s\n", text);
+    rc = CLI_EXIT_OK;
+out:
+    if (rc != CLI_EXIT_OK)
+        cli_error("verify: out of memory");
+    free(log_id);
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return rc;
+}
+
+/* Policy mode: everything comes from the library; exit status follows the verdict. */
+static int verify_policy(const verify_args *a, ctca_view cert, ctca_view issuer,
+                         ctca_log_key *const *keys, int64_t at_ms)
+{
+    int rc = CLI_EXIT_USAGE;
+    ctca_errbuf eb = {{0}};
+    ctca_err err;
+    ctca_log_list *list = NULL;
+    ctca_policy policy;
+    uint8_t *tls = NULL;
+    size_t tls_len = 0;
+    ctca_cert_policy_report report;
+    memset(&report, 0, sizeof report);
+
+    if ((err = ctca_log_list_load(a->log_list, &list, &eb)) != CTCA_OK) {
+        cli_error_code("verify: --log-list", err, &eb);
+        goto out;
+    }
+    eb.msg[0] = '\0';
+    if ((err = ctca_policy_load(a->policy ? a->policy : "chrome", &policy, &eb)) != CTCA_OK) {
+        cli_error_code("verify: --policy", err, &eb);
+        goto out;
+    }
+    eb.msg[0] = '\0';
+    if (a->tls_scts != NULL &&
+        (err = ctca_file_read(a->tls_scts, CTCA_FILE_MAX, &tls, &tls_len, &eb)) != CTCA_OK) {
+        cli_error_code("verify: --tls-scts", err, &eb);
+        goto out;
+    }
+    if (a->tls_scts != NULL && tls_len == 0) {
+        cli_error("verify: --tls-scts %s: empty file", a->tls_scts);
+        goto out;
+    }
+    eb.msg[0] = '\0';
+    err = ctca_cert_check_policy(cert, issuer, list, (const ctca_log_key *const *)keys,
+                                 a->n_log_keys, ctca_view_make(tls, tls_len), &policy, at_ms,
+                                 &report, &eb);
+    if (err != CTCA_OK) {
+        cli_error("verify: %s: %s", a->cert, eb.msg[0] ? eb.msg : ctca_err_str(err));
+        goto out;
+    }
+    bool ok = report.result.verdict == CTCA_VERDICT_COMPLIANT;
+    if (a->json) {
+        rc = print_policy_json(a->cert, &policy, &report, at_ms);
+    } else {
+        printf("%s: %zu SCT%s, %zu valid, %zu invalid, %zu from unknown logs\n", a->cert,
+               report.n, report.n == 1 ? "" : "s", report.n_valid, report.n_invalid,
+               report.n_unknown);
+        for (size_t i = 0; i < report.n; i++)
+            policy_sct_line(&report.items[i], i, at_ms);
+        printf("policy %s: %s%s%s\n", policy.name, ctca_verdict_name(report.result.verdict),
+               ok ? "" : ": ", report.result.failed_rule);
+        rc = CLI_EXIT_OK;
+    }
+    if (rc == CLI_EXIT_OK && !ok) {
+        rc = CLI_EXIT_FAIL;
+        if (!a->json)
+            cli_error("verify: %s: not compliant with policy %s: %s", a->cert, policy.name,
+                      report.result.failed_rule);
+    }
+out:
+    ctca_cert_policy_report_cleanup(&report);
+    ctca_log_list_free(list);
+    free(tls);
+    return rc;
+}
+
 int cli_cmd_verify(int argc, char **argv)
 {
     verify_args a;
@@ -252,6 +450,11 @@ int cli_cmd_verify(int argc, char **argv)
             cli_error_code("verify: --log-key", err, &eb);
             goto out;
         }
+    }
+    if (a.log_list != NULL) {
+        rc = verify_policy(&a, ctca_view_make(cert, cert_len), ctca_view_make(issuer, issuer_len),
+                           keys, at_ms);
+        goto out;
     }
     err = ctca_cert_verify_embedded_scts(ctca_view_make(cert, cert_len),
                                          ctca_view_make(issuer, issuer_len),
