@@ -71,26 +71,13 @@ static int parse_args(int argc, char **argv, verify_args *a)
             return CLI_EXIT_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             a->json = true;
-        } else if (cli_take_value("verify", argc, argv, &i, "--issuer", &val, &error)) {
+        } else if (cli_take_value("verify", argc, argv, &i, "--issuer", &a->issuer, &error) ||
+                   cli_take_value("verify", argc, argv, &i, "--at", &a->at, &error) ||
+                   cli_take_value("verify", argc, argv, &i, "--log-list", &a->log_list, &error) ||
+                   cli_take_value("verify", argc, argv, &i, "--policy", &a->policy, &error) ||
+                   cli_take_value("verify", argc, argv, &i, "--tls-scts", &a->tls_scts, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
-            a->issuer = val;
-        } else if (cli_take_value("verify", argc, argv, &i, "--at", &val, &error)) {
-            if (error)
-                return CLI_EXIT_USAGE;
-            a->at = val;
-        } else if (cli_take_value("verify", argc, argv, &i, "--log-list", &val, &error)) {
-            if (error)
-                return CLI_EXIT_USAGE;
-            a->log_list = val;
-        } else if (cli_take_value("verify", argc, argv, &i, "--policy", &val, &error)) {
-            if (error)
-                return CLI_EXIT_USAGE;
-            a->policy = val;
-        } else if (cli_take_value("verify", argc, argv, &i, "--tls-scts", &val, &error)) {
-            if (error)
-                return CLI_EXIT_USAGE;
-            a->tls_scts = val;
         } else if (cli_take_value("verify", argc, argv, &i, "--log-key", &val, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
