@@ -160,98 +160,90 @@ static ctca_err load_state(ctca_store *s, const char *sql, const char *serial,
     return state_parse(s, sqlite3_column_text(*st, 0), state);
 }
 
-/* Sets a signed blob column and the state in one UPDATE, then audits it. */
-static ctca_err store_signed(ctca_store *s, const char *sql, const char *event,
-                             const char *serial, const uint8_t *der, size_t len, int64_t now_ms)
+/* A signed artefact that moves a record forward: where it is kept, which
+ * states may take it, and what is audited. */
+typedef struct signed_step {
+    const char *what;       /* "precertificate", "final certificate" */
+    const char *select_sql; /* ?1 serial -> state, the artefact's column */
+    const char *update_sql; /* ?1 der, ?2 now_ms, ?3 serial */
+    const char *event;
+    unsigned from_states;   /* a bit per ctca_store_state */
+    const char *refusal;    /* ends "serial S is STATE..." for the other states */
+} signed_step;
+
+static const signed_step precert_step = {
+    "precertificate",
+    "SELECT state, precert FROM certs WHERE serial = ?1",
+    "UPDATE certs SET state = 'precert', precert = ?1, updated_ms = ?2 WHERE serial = ?3",
+    "cert.precert",
+    1u << CTCA_STORE_JOURNALED,
+    ", not journaled",
+};
+
+/* The final certificate must correspond to a stored precertificate (DESIGN.md,
+ * first invariant), so there has to be one; a failed record keeps its
+ * precertificate and may still be completed. */
+static const signed_step final_step = {
+    "final certificate",
+    "SELECT state, final FROM certs WHERE serial = ?1",
+    "UPDATE certs SET state = 'issued', final = ?1, updated_ms = ?2 WHERE serial = ?3",
+    "cert.issued",
+    1u << CTCA_STORE_PRECERT | 1u << CTCA_STORE_FAILED,
+    ": no precertificate is stored for it",
+};
+
+/* Stores der as step's artefact for serial and moves its state, in one
+ * transaction with its audit entry. The same bytes again are CTCA_OK; other
+ * bytes, or a state step does not start from, are CTCA_ERR_STORE_CONFLICT. */
+static ctca_err put_signed(ctca_store *s, const signed_step *step, const char *serial,
+                           const uint8_t *der, size_t len, int64_t now_ms)
 {
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
+    bool began = false;
+    ctca_store_state state = CTCA_STORE_JOURNALED;
     char detail[64];
-    ST_TRY(st_prepare(s, sql, &st));
+    CTCA_GUARD(st_check_serial(s, serial));
+    CTCA_GUARD(st_check_blob(s, step->what, der, len, CTCA_STORE_DER_MAX_LEN));
+
+    ST_TRY(st_begin(s));
+    began = true;
+    ST_TRY(load_state(s, step->select_sql, serial, &st, &state));
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        if (!col_blob_eq(st, 1, der, len))
+            err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s already has a different %s",
+                          serial, step->what);
+        goto out; /* the same bytes again: already stored */
+    }
+    if (!(step->from_states & (1u << state))) {
+        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s%s", serial,
+                      ctca_store_state_name(state), step->refusal);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    ST_TRY(st_prepare(s, step->update_sql, &st));
     ST_TRY(st_bind_blob(s, st, 1, der, len));
     ST_TRY(st_bind_i64(s, st, 2, now_ms));
     ST_TRY(st_bind_text(s, st, 3, serial));
-    ST_TRY(st_step_done(s, st, event));
+    ST_TRY(st_step_done(s, st, step->event));
     snprintf(detail, sizeof detail, "der_len=%zu", len);
-    ST_TRY(st_audit_append(s, now_ms, event, serial, detail));
+    ST_TRY(st_audit_append(s, now_ms, step->event, serial, detail));
 out:
     sqlite3_finalize(st);
-    return err;
+    return st_end(s, began, err);
 }
 
 ctca_err ctca_store_put_precert(ctca_store *s, const char *serial, const uint8_t *der,
                                 size_t len, int64_t now_ms)
 {
-    ctca_err err = CTCA_OK;
-    sqlite3_stmt *st = NULL;
-    bool began = false;
-    ctca_store_state state = CTCA_STORE_JOURNALED;
-    CTCA_GUARD(st_check_serial(s, serial));
-    CTCA_GUARD(st_check_blob(s, "precertificate", der, len, CTCA_STORE_DER_MAX_LEN));
-
-    ST_TRY(st_begin(s));
-    began = true;
-    ST_TRY(load_state(s, "SELECT state, precert FROM certs WHERE serial = ?1", serial, &st,
-                      &state));
-    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-        if (!col_blob_eq(st, 1, der, len))
-            err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
-                          "serial %s already has a different precertificate", serial);
-        goto out; /* the same bytes again: already stored */
-    }
-    if (state != CTCA_STORE_JOURNALED) {
-        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s, not journaled", serial,
-                      ctca_store_state_name(state));
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    ST_TRY(store_signed(s,
-                        "UPDATE certs SET state = 'precert', precert = ?1, updated_ms = ?2"
-                        " WHERE serial = ?3",
-                        "cert.precert", serial, der, len, now_ms));
-out:
-    sqlite3_finalize(st);
-    return st_end(s, began, err);
+    return put_signed(s, &precert_step, serial, der, len, now_ms);
 }
 
 ctca_err ctca_store_put_final(ctca_store *s, const char *serial, const uint8_t *der, size_t len,
                               int64_t now_ms)
 {
-    ctca_err err = CTCA_OK;
-    sqlite3_stmt *st = NULL;
-    bool began = false;
-    ctca_store_state state = CTCA_STORE_JOURNALED;
-    CTCA_GUARD(st_check_serial(s, serial));
-    CTCA_GUARD(st_check_blob(s, "final certificate", der, len, CTCA_STORE_DER_MAX_LEN));
-
-    ST_TRY(st_begin(s));
-    began = true;
-    ST_TRY(load_state(s, "SELECT state, final FROM certs WHERE serial = ?1", serial, &st,
-                      &state));
-    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
-        if (!col_blob_eq(st, 1, der, len))
-            err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
-                          "serial %s already has a different final certificate", serial);
-        goto out;
-    }
-    /* The final certificate must correspond to a stored precertificate
-     * (DESIGN.md, first invariant), so there has to be one. */
-    if (state != CTCA_STORE_PRECERT && state != CTCA_STORE_FAILED) {
-        err = st_fail(s, CTCA_ERR_STORE_CONFLICT,
-                      "serial %s is %s: no precertificate is stored for it", serial,
-                      ctca_store_state_name(state));
-        goto out;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    ST_TRY(store_signed(s,
-                        "UPDATE certs SET state = 'issued', final = ?1, updated_ms = ?2"
-                        " WHERE serial = ?3",
-                        "cert.issued", serial, der, len, now_ms));
-out:
-    sqlite3_finalize(st);
-    return st_end(s, began, err);
+    return put_signed(s, &final_step, serial, der, len, now_ms);
 }
 
 ctca_err ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
