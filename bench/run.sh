@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The ctca benchmark, one command, by hand only (not part of scripts/test.sh or CI):
+#   bench/run.sh [--key-types "rsa-2048 ec-p256"]
+# Builds ctca as scripts/bootstrap.sh does for release (RelWithDebInfo: -O2,
+# NDEBUG) into build-bench/, starts three local ctca-testlog logs
+# (operators A, A, B) per measurement, generates CSRs, measures everything in
+# this one run and prints the ratios; bench/results/<date>-<keytype>.md gets the
+# table and the machine description. Work files go to bench/work/.
+#
+# Every CA is configured to need 3 SCTs (ct.min_scts 3), so each certificate
+# costs what the crypto floor counts: 2 CA signatures and 3 SCT verifications.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+key_types="rsa-2048 ec-p256"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --key-types) key_types="$2"; shift ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        *) echo "bench: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+N_LOOP=200          # CSRs for the one-process-per-CSR loops (ctca issue, cfssl sign)
+SINGLE_RUNS=7       # single issuances per latency; the median is used
+SINGLE_LATENCY=200  # ms, each of the three logs
+
+bin=$root/build-bench
+work=$root/bench/work
+results=$root/bench/results
+rm -rf "$work"
+mkdir -p "$work" "$results"
+
+echo "== building (release, -O2) into build-bench/"
+scripts/bootstrap.sh --test --build-dir build-bench -DCTCA_TESTS=OFF >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+for tool in floor csrgen; do
+    cc -std=c11 -O2 -Wall -Wextra -Werror -o "$work/$tool" "bench/$tool.c" -lcrypto
+done
+
+. scripts/testlogs.sh
+trap testlogs_stop EXIT
+
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+
+echo "== generating $N_LOOP CSRs (ECDSA P-256 subject keys)"
+mkdir -p "$work/csrs"
+"$work/csrgen" "$work/csrs" "$N_LOOP"
+
+# logs LATENCY_MS DIR: (re)starts the three logs for DIR's CA with that latency.
+logs() {
+    testlogs_stop
+    local extra=()
+    [ "$1" -gt 0 ] && extra=(-- --latency-ms "$1")
+    testlogs_start "$bin/ctca-testlog" "$2" "$2/ca/ca.pem" A:a1 A:a2 B:b1 "${extra[@]}"
+}
+
+# issue_one DIR CSR OUT: one `ctca issue` process.
+issue_one() {
+    "$bin/ctca" issue --ca "$1/ca" --csr "$2" --log-list "$1/log_list.json" --out "$3" \
+        >/dev/null 2>>"$1/issue.err"
+}
+
+# single_median DIR: median wall ms of SINGLE_RUNS issuances of one CSR.
+single_median() {
+    local i t0
+    for i in $(seq 1 "$SINGLE_RUNS"); do
+        t0=$(now_ms)
+        issue_one "$1" "$work/csrs/host-00001.csr" "$1/single.pem"
+        echo $(($(now_ms) - t0))
+    done | median
+}
+
+bench_key_type() {
+    local kt=$1 d=$work/$1
+    mkdir -p "$d/out-ctca" "$d/out-cfssl"
+    echo "== CA key $kt"
+    "$bin/ctca" init "$d/ca" --key-type "$kt" --subject "CN=ctca bench $kt CA,O=ctca bench" \
+        >/dev/null
+    jq '.ct.min_scts = 3 | .ct.min_operators = 2' "$d/ca/ctca.json" >"$d/ctca.json"
+    mv "$d/ctca.json" "$d/ca/ctca.json"
+
+    logs 0 "$d"
+    local floor sign_us verify_us floor_us
+    floor=$("$work/floor" "$d/ca/ca.key" "$d/a1.key" 2)
+    sign_us=$(sed 's/.*sign_us=\([0-9.]*\).*/\1/' <<<"$floor")
+    verify_us=$(sed 's/.*verify_us=\([0-9.]*\).*/\1/' <<<"$floor")
+    floor_us=$(sed 's/.*floor_us=\([0-9.]*\).*/\1/' <<<"$floor")
+    echo "  crypto floor: $floor_us us/cert (CA sign $sign_us us, SCT verify $verify_us us)"
+
+    local single0 single200
+    single0=$(single_median "$d")
+
+    local t0 f ctca_loop_ms cfssl_loop_ms
+    t0=$(now_ms)
+    for f in "$work"/csrs/*.csr; do
+        issue_one "$d" "$f" "$d/out-ctca/$(basename "$f" .csr).pem"
+    done
+    ctca_loop_ms=$(($(now_ms) - t0))
+    echo "  ctca issue, one process per CSR: $N_LOOP in $ctca_loop_ms ms"
+
+    printf '{"signing":{"default":{"expiry":"2160h","usages":["signing","key encipherment","server auth"],"ct_log_servers":["%s","%s","%s"]}}}\n' \
+        "${TESTLOG_URLS[@]}" >"$d/cfssl.json"
+    t0=$(now_ms)
+    for f in "$work"/csrs/*.csr; do
+        cfssl sign -ca "$d/ca/ca.pem" -ca-key "$d/ca/ca.key" -config "$d/cfssl.json" "$f" \
+            >"$d/out-cfssl/$(basename "$f" .csr).json" 2>>"$d/cfssl.err"
+    done
+    cfssl_loop_ms=$(($(now_ms) - t0))
+    echo "  cfssl sign, one process per CSR: $N_LOOP in $cfssl_loop_ms ms"
+    # cfssl must really have embedded SCTs, or the comparison means nothing.
+    jq -r .cert "$d/out-cfssl/host-00001.json" | openssl x509 -noout -text |
+        grep -q "CT Precertificate SCTs" || { echo "bench: cfssl embedded no SCTs" >&2; exit 1; }
+
+    logs "$SINGLE_LATENCY" "$d"
+    single200=$(single_median "$d")
+    testlogs_stop
+
+    local single_base single_ratio issue_vs_cfssl
+    single_base=$((SINGLE_LATENCY + single0))
+    single_ratio=$(ratio "$single200" "$single_base")
+    issue_vs_cfssl=$(ratio "$cfssl_loop_ms" "$ctca_loop_ms")
+    echo "  single issuance, 3 logs at ${SINGLE_LATENCY} ms: $single200 ms" \
+         "= ${single_ratio}x of one log's latency + signing ($single_base ms; target <= 1.3x)"
+    echo "  ctca issue loop vs cfssl loop: ${issue_vs_cfssl}x the throughput"
+
+    local out=$results/$(date -u +%Y-%m-%d)-$kt.md
+    {
+        echo "# ctca bench, CA key $kt, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo
+        echo "Machine: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)," \
+             "$(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM," \
+             "Linux $(uname -r); $(openssl version | cut -d' ' -f1-2);" \
+             "$(cc --version | head -n1); cfssl $(cfssl version | sed -n 's/^Version: //p');" \
+             "load average at the start $load_at_start (the cores may be shared)."
+        echo "Logs: three ctca-testlog processes on loopback (ECDSA P-256 keys, operators A, A, B);"
+        echo "every CA needs 3 SCTs. Subject keys: ECDSA P-256. Commit $(git rev-parse --short HEAD)."
+        echo
+        echo "| measure | value | ratio | target |"
+        echo "|---|---|---|---|"
+        echo "| crypto floor (2 CA signatures + 3 SCT verifications) | $floor_us us/cert (sign $sign_us us, verify $verify_us us) | | |"
+        echo "| single issuance, 3 logs at $SINGLE_LATENCY ms vs $SINGLE_LATENCY ms + issuance at 0 ms ($single0 ms) | $single200 ms | ${single_ratio}x | <= 1.3x |"
+        echo "| ctca issue, one process per CSR, $N_LOOP CSRs, logs at 0 ms | $ctca_loop_ms ms | | |"
+        echo "| cfssl sign, one process per CSR, $N_LOOP CSRs, logs at 0 ms | $cfssl_loop_ms ms | ${issue_vs_cfssl}x (ctca issue throughput / cfssl) | |"
+    } >"$out"
+    echo "  written to ${out#"$root"/}"
+}
+
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+t_start=$(now_ms)
+for kt in $key_types; do
+    bench_key_type "$kt"
+done
+echo "== done in $((($(now_ms) - t_start) / 1000)) s"
