@@ -310,6 +310,9 @@ static int print_policy_json(const char *path, const ctca_policy *policy,
             NULL ||
         (ok ? cJSON_AddNullToObject(root, "failed_rule")
             : cJSON_AddStringToObject(root, "failed_rule", r->result.failed_rule)) == NULL ||
+        (ok ? cJSON_AddNullToObject(root, "failed_rule_id")
+            : cJSON_AddStringToObject(root, "failed_rule_id",
+                                      ctca_policy_rule_name(r->result.rule))) == NULL ||
         cJSON_AddBoolToObject(root, "ok", ok) == NULL)
         goto out;
     text = cJSON_PrintUnformatted(root);

@@ -121,7 +121,7 @@ static ctca_err parse_root(const cJSON *root, ctca_policy *p, ctca_errbuf *eb)
         "name",        "lifetime_bands",    "min_operators",   "counted_states",
         "current_states", "min_current",    "retired_judged_by", "require_rfc6962",
         "max_log_list_age_days", "tls",     NULL};
-    static const char *const tls_fields[] = {"scts", "min_operators", NULL};
+    static const char *const tls_fields[] = {"scts", "min_operators", "pool_embedded", NULL};
     if (!cJSON_IsObject(root))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "top level: expected a JSON object");
     CTCA_GUARD(only_known(root, fields, "", eb));
@@ -165,6 +165,10 @@ static ctca_err parse_root(const cJSON *root, ctca_policy *p, ctca_errbuf *eb)
                             &p->tls_scts, eb));
         CTCA_GUARD(get_uint(tls, "min_operators", "tls.min_operators", true, 0, 1,
                             CTCA_SCT_LIST_MAX, &p->tls_min_operators, eb));
+        const cJSON *pool = cJSON_GetObjectItemCaseSensitive(tls, "pool_embedded");
+        if (pool != NULL && !cJSON_IsBool(pool))
+            return bad(eb, "tls.pool_embedded", "expected true or false");
+        p->tls_pools_embedded = cJSON_IsTrue(pool);
     }
     return CTCA_OK;
 }

@@ -42,9 +42,27 @@ typedef enum ctca_verdict {
     CTCA_VERDICT_NOT_TIMELY
 } ctca_verdict;
 
+/* Which rule a non-compliant verdict failed, for machines (the text in
+ * failed_rule is for people). */
+typedef enum ctca_policy_rule {
+    CTCA_RULE_NONE = 0,
+    CTCA_RULE_LOG_LIST_AGE,          /* the log list is too old: not timely */
+    CTCA_RULE_LIFETIME,              /* longer than the policy's last band */
+    CTCA_RULE_EMBEDDED_CURRENT_LOG,  /* too few embedded SCTs from current logs */
+    CTCA_RULE_EMBEDDED_OPERATORS,    /* too few distinct operators */
+    CTCA_RULE_EMBEDDED_RFC6962_LOG,  /* no counted SCT from an RFC 6962 log */
+    CTCA_RULE_EMBEDDED_LOG_COUNT,    /* too few distinct counting logs */
+    CTCA_RULE_EMBEDDED_OPERATOR_CAP, /* enough logs, but too many of one operator */
+    CTCA_RULE_TLS_NOT_ACCEPTED,      /* the policy accepts embedded SCTs only */
+    CTCA_RULE_TLS_OPERATORS,
+    CTCA_RULE_TLS_RFC6962_LOG,
+    CTCA_RULE_TLS_LOG_COUNT
+} ctca_policy_rule;
+
 typedef struct ctca_policy_result {
     ctca_verdict verdict;
-    char failed_rule[256]; /* empty when compliant */
+    ctca_policy_rule rule;  /* CTCA_RULE_NONE when compliant */
+    char failed_rule[256];  /* empty when compliant */
 } ctca_policy_result;
 
 /* Certificates whose lifetime (notAfter - notBefore) is at most
@@ -67,20 +85,23 @@ typedef struct ctca_policy {
     unsigned current_states;  /* "approved at the time of check" */
     unsigned min_current;     /* embedded SCTs needed from logs in current_states */
     unsigned min_operators;   /* distinct operators among counted embedded SCTs */
-    bool retired_by_earliest; /* a Retired log counts when the earliest SCT presented
-                               * (Chrome) - else that SCT itself (Apple) - predates
-                               * its retirement */
+    bool retired_by_earliest; /* an SCT from a Retired log counts when it predates
+                               * the retirement and (Chrome) so does the earliest
+                               * SCT from a log current at the time of check */
     bool require_rfc6962;     /* at least one counted SCT from a non-tiled log */
     int64_t max_list_age_ms;  /* a log list this old or older is not timely; 0: no check */
     unsigned tls_scts;        /* TLS/OCSP SCTs (pooled) needed from current logs;
                                * 0: only embedded SCTs can comply */
     unsigned tls_min_operators;
+    bool tls_pools_embedded;  /* with at least one TLS/OCSP SCT, embedded SCTs from
+                               * current logs join the pool (Chrome) */
 } ctca_policy;
 
 /* ctca_policy_chrome: Chrome's CT policy (chrome-ct_policy.md): embedded, >= 2
  * distinct logs for a lifetime <= 180 days, 3 above; >= 1 from a
  * Qualified/Usable/ReadOnly log; >= 2 operators; TLS/OCSP: 2 from current logs
- * of distinct operators; log list younger than 70 days. */
+ * of distinct operators, embedded ones from current logs pooled in; log list
+ * younger than 70 days. */
 void ctca_policy_chrome(ctca_policy *out);
 /* ctca_policy_apple: Apple's CT policy: 2 SCTs (at most 1 per operator) up to
  * 180 days (a day being 86,400 s, any remainder a whole day), 3 (at most 2 per
@@ -99,7 +120,8 @@ void ctca_policy_apple(ctca_policy *out);
  *    "retired_judged_by": "earliest_sct",     optional: or "each_sct"
  *    "require_rfc6962": false,                optional
  *    "max_log_list_age_days": 0,              optional, 0 = no check
- *    "tls": {"scts": 2, "min_operators": 2}}  optional; absent: embedded only
+ *    "tls": {"scts": 2, "min_operators": 2,   optional; absent: embedded only
+ *            "pool_embedded": false}}         optional
  * Strict: unknown fields, wrong types and out-of-range values are
  * CTCA_ERR_CONFIG with the field path in eb ("lifetime_bands[1].scts: ..."). */
 CTCA_RESULT ctca_policy_parse(const char *json, size_t len, ctca_policy *out, ctca_errbuf *eb);
@@ -109,8 +131,11 @@ CTCA_RESULT ctca_policy_load(const char *name_or_path, ctca_policy *out, ctca_er
 /* ctca_policy_evaluate: the verdict of policy on the verified SCTs scts[0..n)
  * of a certificate valid from not_before_ms to not_after_ms, with list's log
  * states and operators, at time of check at_ms. SCTs from logs not in list do
- * not count; several SCTs from one log count once. Fails only on bad
- * arguments (CTCA_ERR_INTERNAL); the verdict is in *out. */
+ * not count; several SCTs from one log count once; a negative lifetime falls
+ * in the first band. Rules are checked in Chromium's order (current log,
+ * operators, RFC 6962 log, count), and when TLS/OCSP SCTs from current logs
+ * were presented the verdict is theirs. Fails only on bad arguments
+ * (CTCA_ERR_INTERNAL); the verdict is in *out. */
 CTCA_RESULT ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list *list,
                                  int64_t not_before_ms, int64_t not_after_ms,
                                  const ctca_policy_sct *scts, size_t n, int64_t at_ms,
@@ -119,6 +144,9 @@ CTCA_RESULT ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list 
 /* ctca_verdict_name: "compliant", "not_enough_scts", "not_diverse_scts",
  * "not_timely". */
 const char *ctca_verdict_name(ctca_verdict verdict);
+/* ctca_policy_rule_name: "log_list_age", "embedded_operators", ... ("none"
+ * for CTCA_RULE_NONE). */
+const char *ctca_policy_rule_name(ctca_policy_rule rule);
 
 /* ctca_log_operator_at: the name of the operator running log at time_ms
  * (previous_operators, then the current one); borrowed from log. */

@@ -60,6 +60,7 @@ static ctca_verdict judge_logs(const char *policy, int64_t lifetime_ms, const si
                                size_t n, ctca_policy_result *r)
 {
     ctca_policy_sct s[8];
+    memset(s, 0, sizeof s);
     for (size_t i = 0; i < n; i++)
         s[i] = sct(idx[i], T0 + DAY, CTCA_SCT_EMBEDDED);
     return judge(policy, lifetime_ms, s, n, AT, r);
@@ -154,14 +155,30 @@ Test(policy, retired_log_counts_only_for_scts_before_retirement)
     cr_expect_eq(judge("chrome", 90 * DAY, after, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
 }
 
-Test(policy, chrome_judges_retirement_by_earliest_sct_apple_by_each)
+Test(policy, retired_sct_after_retirement_never_counts_even_with_earlier_issuance)
 {
+    /* Chromium's DoesNotConformWithDisqualifiedLogAfterDisqualificationDate:
+     * issued (earliest SCT) before the retirement, this SCT after it. */
     logs[2].state = CTCA_LOG_STATE_RETIRED;
     logs[2].state_ms = T0 + 2 * DAY;
     ctca_policy_result r;
     ctca_policy_sct s[] = {sct(0, T0 + DAY, 0), sct(2, T0 + 3 * DAY, 0)};
-    cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_COMPLIANT);
+    cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_LOG_COUNT, "%s", r.failed_rule);
     cr_expect_eq(judge("apple", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+}
+
+Test(policy, chrome_needs_issuance_before_retirement_apple_only_the_sct)
+{
+    /* The retired log's SCT predates its retirement, but the certificate was
+     * issued (earliest SCT from a current log) after it. */
+    logs[2].state = CTCA_LOG_STATE_RETIRED;
+    logs[2].state_ms = T0 + 2 * DAY;
+    ctca_policy_result r;
+    ctca_policy_sct s[] = {sct(0, T0 + 3 * DAY, 0), sct(2, T0 + DAY, 0)};
+    cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(judge("apple", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_COMPLIANT, "%s",
+                 r.failed_rule);
 }
 
 Test(policy, retirement_after_time_of_check_has_not_happened)
@@ -177,6 +194,8 @@ Test(policy, retirement_after_time_of_check_has_not_happened)
     cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT + 2 * DAY, &r),
                  CTCA_VERDICT_NOT_ENOUGH_SCTS, "no current log once both are retired");
     cr_expect(strstr(r.failed_rule, "at the time of check") != NULL, "%s", r.failed_rule);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_CURRENT_LOG);
+    cr_expect_str_eq(ctca_policy_rule_name(r.rule), "embedded_current_log");
 }
 
 Test(policy, pending_and_rejected_logs_never_count)
@@ -185,8 +204,10 @@ Test(policy, pending_and_rejected_logs_never_count)
     logs[4].state = CTCA_LOG_STATE_REJECTED;
     ctca_policy_result r;
     const size_t idx[] = {0, 2, 4};
-    cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 3, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
-    cr_expect_eq(judge_logs("apple", 90 * DAY, idx, 3, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    /* One SCT counts: as in Chromium, a lone SCT fails operator diversity. */
+    cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 3, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    cr_expect(strstr(r.failed_rule, "1 found") != NULL, "%s", r.failed_rule);
+    cr_expect_eq(judge_logs("apple", 90 * DAY, idx, 3, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
 }
 
 Test(policy, duplicate_scts_from_one_log_count_once)
@@ -201,7 +222,9 @@ Test(policy, unknown_logs_do_not_count)
 {
     ctca_policy_result r;
     ctca_policy_sct s[] = {sct(0, T0 + DAY, 0), sct(40, T0 + DAY, 0)};
-    cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(judge("chrome", 90 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    ctca_policy_sct none[] = {sct(40, T0 + DAY, 0)};
+    cr_expect_eq(judge("chrome", 90 * DAY, none, 1, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
 }
 
 Test(policy, log_list_70_days_old_is_not_timely)
@@ -225,9 +248,66 @@ Test(policy, tls_scts_need_two_current_logs_of_distinct_operators)
     ctca_policy_sct same[] = {sct(0, T0 + DAY, CTCA_SCT_TLS), sct(1, T0 + DAY, CTCA_SCT_TLS)};
     cr_expect_eq(judge("chrome", 365 * DAY, same, 2, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
     cr_expect(strstr(r.failed_rule, "TLS") != NULL, "%s", r.failed_rule);
+    cr_expect_eq(r.rule, CTCA_RULE_TLS_OPERATORS);
     logs[2].state = CTCA_LOG_STATE_RETIRED; /* retired later than the SCTs: still no */
     logs[2].state_ms = T0 + 2 * DAY;
-    cr_expect_eq(judge("chrome", 365 * DAY, ok, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(judge("chrome", 365 * DAY, ok, 2, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+}
+
+Test(policy, chrome_pools_embedded_with_tls_and_ocsp_apple_does_not)
+{
+    ctca_policy_result r;
+    ctca_policy_sct s[] = {sct(0, T0 + DAY, CTCA_SCT_EMBEDDED), sct(2, T0 + DAY, CTCA_SCT_OCSP)};
+    cr_expect_eq(judge("chrome", 365 * DAY, s, 2, AT, &r), CTCA_VERDICT_COMPLIANT, "%s",
+                 r.failed_rule);
+    cr_expect_eq(judge("apple", 365 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    cr_expect_eq(r.rule, CTCA_RULE_TLS_OPERATORS, "%s", r.failed_rule);
+    /* Only from logs current at the time of check. */
+    logs[0].state = CTCA_LOG_STATE_RETIRED;
+    logs[0].state_ms = T0 + 2 * DAY;
+    cr_expect_eq(judge("chrome", 365 * DAY, s, 2, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    /* Embedded SCTs alone never use the TLS criteria. */
+    logs[0].state = CTCA_LOG_STATE_USABLE;
+    ctca_policy_sct emb[] = {sct(0, T0 + DAY, 0), sct(2, T0 + DAY, 0)};
+    cr_expect_eq(judge("chrome", 365 * DAY, emb, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_LOG_COUNT);
+}
+
+Test(policy, rules_in_chromium_order_current_operators_then_count)
+{
+    ctca_policy_result r;
+    const size_t one[] = {0}, same[] = {0, 1};
+    cr_expect_eq(judge_logs("chrome", 365 * DAY, NULL, 0, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_CURRENT_LOG);
+    cr_expect_eq(judge_logs("chrome", 365 * DAY, one, 1, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_OPERATORS);
+    cr_expect_eq(judge_logs("chrome", 365 * DAY, same, 2, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    cr_expect_str_eq(ctca_policy_rule_name(r.rule), "embedded_operators");
+}
+
+Test(policy, retired_scts_that_do_not_count_still_show_diversity_first)
+{
+    /* Chromium reports "not enough" when a retired log's late SCT brings the
+     * second operator; among the SCTs that count one operator is still not
+     * enough for chrome-ct_policy.md once the count is met. */
+    logs[4].state = CTCA_LOG_STATE_RETIRED;
+    logs[4].state_ms = T0 + 2 * DAY;
+    ctca_policy_result r;
+    ctca_policy_sct two[] = {sct(0, T0 + DAY, 0), sct(4, T0 + 3 * DAY, 0)};
+    cr_expect_eq(judge("chrome", 90 * DAY, two, 2, AT, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    ctca_policy_sct three[] = {sct(0, T0 + DAY, 0), sct(1, T0 + DAY, 0), sct(4, T0 + 3 * DAY, 0)};
+    cr_expect_eq(judge("chrome", 90 * DAY, three, 3, AT, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
+    cr_expect(strstr(r.failed_rule, "among the SCTs that count") != NULL, "%s", r.failed_rule);
+}
+
+Test(policy, negative_lifetime_falls_in_the_first_band)
+{
+    ctca_policy p;
+    ctca_policy_chrome(&p);
+    ctca_policy_result r;
+    ctca_policy_sct s[] = {sct(0, T0 + DAY, 0), sct(2, T0 + DAY, 0)};
+    cr_assert_eq(ctca_policy_evaluate(&p, &list, T0, T0 - 365 * DAY, s, 2, AT, &r), CTCA_OK);
+    cr_expect_eq(r.verdict, CTCA_VERDICT_COMPLIANT, "%s", r.failed_rule);
 }
 
 Test(policy, apple_needs_an_rfc6962_log)
@@ -235,7 +315,8 @@ Test(policy, apple_needs_an_rfc6962_log)
     logs[0].tiled = logs[2].tiled = true;
     ctca_policy_result r;
     const size_t idx[] = {0, 2};
-    cr_expect_eq(judge_logs("apple", 90 * DAY, idx, 2, &r), CTCA_VERDICT_NOT_ENOUGH_SCTS);
+    cr_expect_eq(judge_logs("apple", 90 * DAY, idx, 2, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
     cr_expect(strstr(r.failed_rule, "RFC 6962") != NULL, "%s", r.failed_rule);
+    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_RFC6962_LOG);
     cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 2, &r), CTCA_VERDICT_COMPLIANT);
 }

@@ -31,6 +31,12 @@ Test(policy_file, good_file_parses_into_bands_states_and_tls)
     cr_expect_not(p.retired_by_earliest);
     cr_expect_eq(p.max_list_age_ms, 30 * CTCA_DAY_MS);
     cr_expect_eq(p.tls_scts, 1);
+    cr_expect_not(p.tls_pools_embedded);
+    const char *pooled = "{\"lifetime_bands\":[{\"max_days\":90,\"scts\":1}],"
+                         "\"min_operators\":1,\"counted_states\":[\"usable\"],"
+                         "\"tls\":{\"scts\":2,\"min_operators\":2,\"pool_embedded\":true}}";
+    cr_assert_eq(ctca_policy_parse(pooled, strlen(pooled), &p, &eb), CTCA_OK, "%s", eb.msg);
+    cr_expect(p.tls_pools_embedded);
 }
 
 Test(policy_file, parsed_policy_gives_its_verdicts)
@@ -100,6 +106,10 @@ Test(policy_file, errors_name_the_field)
         {"{\"lifetime_bands\":[{\"max_days\":90,\"scts\":1}],\"min_operators\":1,"
          "\"counted_states\":[\"usable\"],\"polcy\":1}",
          "polcy: unknown field"},
+        {"{\"lifetime_bands\":[{\"max_days\":90,\"scts\":1}],\"min_operators\":1,"
+         "\"counted_states\":[\"usable\"],\"tls\":{\"scts\":2,\"min_operators\":2,"
+         "\"pool_embedded\":1}}",
+         "tls.pool_embedded: expected true or false"},
         {"[1,2]", "top level: expected a JSON object"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
