@@ -673,6 +673,40 @@ static ctca_err take_key_id(ctca_ca *ca)
     return CTCA_OK;
 }
 
+/* The policy issuance must meet: ct.policy, or the min_scts/min_operators rule
+ * as a policy of one band. */
+static ctca_err load_policy(ctca_ca *ca, ctca_errbuf *eb)
+{
+    const ctca_ct_settings *ct = ctca_config_get0_ct(ca->cfg);
+    if (ct->policy == NULL) {
+        ctca_policy *p = &ca->policy;
+        memset(p, 0, sizeof *p);
+        snprintf(p->name, sizeof p->name, "%u SCTs of %u operators", ct->min_scts,
+                 ct->min_operators);
+        p->bands[0] = (ctca_policy_band){INT64_MAX, ct->min_scts, 0};
+        p->n_bands = 1;
+        p->counted_states = CTCA_STATE_BIT(CTCA_LOG_STATE_QUALIFIED) |
+                            CTCA_STATE_BIT(CTCA_LOG_STATE_USABLE) |
+                            CTCA_STATE_BIT(CTCA_LOG_STATE_READONLY);
+        p->current_states = p->counted_states;
+        p->min_operators = ct->min_operators;
+        return CTCA_OK;
+    }
+    if (strcmp(ct->policy, "chrome") == 0 || strcmp(ct->policy, "apple") == 0)
+        return ctca_policy_load(ct->policy, &ca->policy, eb);
+    char *path = join(ca->dir, ct->policy);
+    if (path == NULL)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = ctca_policy_load(path, &ca->policy, eb);
+    free(path);
+    if (rc != CTCA_OK && eb != NULL) {
+        char inner[sizeof eb->msg];
+        memcpy(inner, eb->msg, sizeof inner);
+        ctca_errbuf_set(eb, rc, "ct.policy: %s", inner);
+    }
+    return rc;
+}
+
 static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
 {
     char *cfg_path = join(ca->dir, CTCA_CA_CONFIG_FILE), *cert_path = NULL, *key_path = NULL;
@@ -689,6 +723,8 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
         goto out;
     const char *ll = ctca_config_get0_log_list(ca->cfg);
     if (ll != NULL && (ca->log_list_path = join(ca->dir, ll)) == NULL)
+        goto out;
+    if ((rc = load_policy(ca, eb)) != CTCA_OK)
         goto out;
     if ((rc = load_key(key_path, true, &ca->key, eb)) != CTCA_OK ||
         (rc = ctca_ca_chain_load(cert_path, ca->key, &ca->chain, eb)) != CTCA_OK)
@@ -805,4 +841,9 @@ const char *ctca_ca_get0_store_path(const ctca_ca *ca)
 const char *ctca_ca_get0_log_list_path(const ctca_ca *ca)
 {
     return ca->log_list_path;
+}
+
+const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca)
+{
+    return &ca->policy;
 }

@@ -125,6 +125,7 @@ struct ctca_ca {
     size_t sig_alg_len;
     const EVP_MD *md;
     EVP_PKEY *key;
+    ctca_policy policy;           /* what issuance must meet (ct.policy) */
 };
 
 /* ---- CSR ------------------------------------------------------------------- */

@@ -367,7 +367,7 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
 static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *eb)
 {
     static const char *const keys[] = {"log_timeout_ms", "deadline_ms", "min_scts",
-                                       "min_operators", NULL};
+                                       "min_operators", "policy", NULL};
     ct->log_timeout_ms = 10000;
     ct->deadline_ms = 20000;
     ct->min_scts = 2;
@@ -382,6 +382,18 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
     CTCA_GUARD(get_uint(obj, "deadline_ms", "ct", false, 1, 3600000, &ct->deadline_ms, eb));
     CTCA_GUARD(get_uint(obj, "min_scts", "ct", false, 1, 64, &v, eb));
     CTCA_GUARD(get_uint(obj, "min_operators", "ct", false, 1, 64, &w, eb));
+    CTCA_GUARD(get_string(obj, "policy", "ct", false, true, 4096, &ct->policy, eb));
+    if (ct->policy != NULL) {
+        const char *other = cJSON_GetObjectItemCaseSensitive(obj, "min_scts") ? "min_scts"
+                            : cJSON_GetObjectItemCaseSensitive(obj, "min_operators")
+                                ? "min_operators"
+                                : NULL;
+        if (other != NULL)
+            return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                                   "ct.%s: not used with ct.policy (the policy decides how "
+                                   "many SCTs are needed); remove one of them",
+                                   other);
+    }
     if (w > v)
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
                                "ct.min_operators: %u exceeds ct.min_scts (%u)", (unsigned)w,
@@ -494,6 +506,7 @@ void ctca_config_free(ctca_config *cfg)
     free(cfg->ca_key);
     free(cfg->store);
     free(cfg->log_list);
+    free(cfg->ct.policy);
     for (size_t i = 0; i < cfg->profile_count; i++)
         profile_cleanup(&cfg->profiles[i]);
     free(cfg->profiles);

@@ -1,15 +1,15 @@
 /* The issuance state machine (ctca/issue.h). This file only coordinates: the
- * bytes are built by tbs/ca, parsed and verified by sct/precert, stored by the
- * store and fetched by the ctclient. */
+ * bytes are built by tbs/ca, parsed and verified by sct/precert, judged by
+ * policy, stored by the store and fetched by the ctclient. */
 #include "ctca/issue.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctca/ctclient.h"
 #include "ctca/loglist.h"
-#include "ctca/store.h"
+#include "ctca/policy.h"
 #include "ctca/util.h"
 
 #define SERIAL_ATTEMPTS 8
@@ -17,23 +17,53 @@
 _Static_assert(1 + CTCA_CA_MAX_CHAIN <= CTCA_CTCLIENT_MAX_CHAIN,
                "a precertificate and all of ca.pem fit one submission");
 
-/* Everything the per-log callback needs while SCTs arrive. */
-typedef struct collector {
-    ctca_store *store;
-    const char *serial;
-    const ctca_log_info **logs;
-    ctca_log_key **keys;
-    size_t n;
-    const ctca_signed_entry *entry;
+typedef enum cand_state { CAND_UNTRIED = 0, CAND_IN_FLIGHT, CAND_OK, CAND_FAILED } cand_state;
+
+/* A log the precertificate may go to, in selection order. */
+typedef struct candidate {
+    const ctca_log_info *log; /* borrowed from the issuance's list */
+    ctca_log_key *key;
+    cand_state state;
+    uint64_t job;
+    ctca_issue_log_outcome outcome; /* once tried */
+} candidate;
+
+struct ctca_issuance {
+    const ctca_ca *ca;
+    const ctca_policy *policy;
     const ctca_ct_settings *ct;
-    ctca_issue_log_outcome *outcomes;
-    bool *have_sct;
-    int64_t (*clock_ms)(void *);
-    void *clock_arg;
+    ctca_log_list *list;
+    candidate *cands;
+    size_t n_cands;
+    size_t *tried; /* candidate indices in the order they were started */
+    size_t n_tried;
+    ctca_policy_sct *scts; /* verified SCTs, stored ones first (capacity n_cands + stored) */
+    size_t n_scts;
+    size_t needed; /* SCTs the policy's band asks for */
+    char serial[41];
+    uint8_t *tbs; /* the journaled precertificate TBS */
+    size_t tbs_len;
+    uint8_t *precert;
+    size_t precert_len;
+    uint8_t *entry_tbs; /* precert TBS minus poison: what the logs sign */
+    size_t entry_tbs_len;
+    ctca_signed_entry entry;
+    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
+    size_t chain_len;
+    int64_t not_before_ms, not_after_ms;
     int64_t now_ms;
-    ctca_err store_err; /* a store failure stops collection: an SCT we cannot keep is not used */
+    int64_t (*clock_ms)(void *arg);
+    void *clock_arg;
+    /* collection */
+    ctca_ctclient *client;
+    ctca_store *store;
+    uint64_t deadline_ms;
+    size_t in_flight;
+    bool compliant;
+    bool stopped; /* a store failure: an SCT we cannot keep is not used */
+    ctca_err store_err;
     char store_msg[256];
-} collector;
+};
 
 static int64_t default_clock(void *arg)
 {
@@ -41,20 +71,9 @@ static int64_t default_clock(void *arg)
     return ctca_now_ms();
 }
 
-static bool requirement_met(const collector *c)
+static int64_t clock_now(const ctca_issuance *is)
 {
-    size_t logs = 0, operators = 0;
-    for (size_t i = 0; i < c->n; i++) {
-        if (!c->have_sct[i])
-            continue;
-        logs++;
-        bool seen = false;
-        for (size_t j = 0; j < i; j++)
-            if (c->have_sct[j] && c->logs[j]->operator_index == c->logs[i]->operator_index)
-                seen = true;
-        operators += !seen;
-    }
-    return logs >= c->ct->min_scts && operators >= c->ct->min_operators;
+    return is->clock_ms(is->clock_arg);
 }
 
 static void set_outcome(ctca_issue_log_outcome *o, ctca_err err, const char *detail)
@@ -64,51 +83,24 @@ static void set_outcome(ctca_issue_log_outcome *o, ctca_err err, const char *det
     o->detail = strdup(detail);
 }
 
-static bool on_log_result(const ctca_ctresult *r, void *arg)
+static bool policy_met(const ctca_issuance *is, ctca_policy_result *why)
 {
-    collector *c = arg;
-    size_t i = r->index;
-    ctca_issue_log_outcome *o = &c->outcomes[i];
-    o->elapsed_ms = r->elapsed_ms;
-    if (r->err != CTCA_OK) {
-        set_outcome(o, r->err, r->detail);
-        return false;
-    }
-    ctca_sct sct = {0};
-    ctca_err rc = ctca_sct_parse(r->sct, &sct);
-    if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, c->keys[i], c->entry,
-                             (uint64_t)c->clock_ms(c->clock_arg));
-    if (rc != CTCA_OK) {
-        char why[160];
-        snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
-        set_outcome(o, rc, why);
-        ctca_sct_cleanup(&sct);
-        return false;
-    }
-    rc = ctca_store_add_sct(c->store, c->serial, sct.log_id, CTCA_ENTRY_PRECERT, 1, sct.timestamp,
-                            r->sct.data, r->sct.len, c->now_ms);
-    ctca_sct_cleanup(&sct);
-    if (rc != CTCA_OK) {
-        c->store_err = rc;
-        snprintf(c->store_msg, sizeof c->store_msg, "storing the SCT from %s: %s", o->url,
-                 ctca_store_errmsg(c->store));
-        set_outcome(o, rc, c->store_msg);
-        return true;
-    }
-    set_outcome(o, CTCA_OK, "");
-    c->have_sct[i] = true;
-    return requirement_met(c);
+    ctca_policy_result local;
+    ctca_policy_result *r = why ? why : &local;
+    return ctca_policy_evaluate(is->policy, is->list, is->not_before_ms, is->not_after_ms,
+                                is->scts, is->n_scts, clock_now(is), r) == CTCA_OK &&
+           r->verdict == CTCA_VERDICT_COMPLIANT;
 }
 
 /* "log A: reason; log B: reason" for the record and the caller. */
-static void outcomes_summary(const ctca_issue_result *res, char *buf, size_t len)
+static void outcomes_summary(const ctca_issuance *is, char *buf, size_t len)
 {
     size_t pos = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < res->n_logs && pos < len; i++) {
-        const ctca_issue_log_outcome *o = &res->logs[i];
-        int n = snprintf(buf + pos, len - pos, "%s%s: %s", i ? "; " : "", o->url,
+    for (size_t k = 0; k < is->n_tried && pos < len; k++) {
+        const candidate *c = &is->cands[is->tried[k]];
+        const ctca_issue_log_outcome *o = &c->outcome;
+        int n = snprintf(buf + pos, len - pos, "%s%s: %s", k ? "; " : "", c->log->url,
                          o->err == CTCA_OK ? "SCT obtained"
                          : o->detail && o->detail[0] ? o->detail
                                                      : ctca_err_str(o->err));
@@ -116,18 +108,231 @@ static void outcomes_summary(const ctca_issue_result *res, char *buf, size_t len
             break;
         pos += (size_t)n;
     }
+    if (is->n_tried == 0)
+        snprintf(buf, len, "no log was tried");
 }
 
-static ctca_err load_keys(const ctca_log_info **logs, size_t n, ctca_log_key **keys,
-                          ctca_errbuf *eb)
+/* ---- collection ------------------------------------------------------------ */
+
+static bool on_log_result(const ctca_ctresult *r, void *arg);
+
+static ctca_err start_one(ctca_issuance *is, size_t i)
 {
+    candidate *c = &is->cands[i];
+    ctca_ctlog_request req = {.base_url = c->log->url,
+                              .timeout_ms = is->ct->log_timeout_ms,
+                              .user = (void *)(uintptr_t)i};
+    ctca_ctsubmission sub = {
+        .endpoint = CTCA_CT_ADD_PRE_CHAIN, .chain = is->chain, .chain_len = is->chain_len,
+        .logs = &req, .n_logs = 1, .deadline_ms = is->deadline_ms,
+        .cb = on_log_result, .cb_arg = is,
+    };
+    c->outcome.description = strdup(c->log->description ? c->log->description : "");
+    c->outcome.url = strdup(c->log->url);
+    is->tried[is->n_tried++] = i;
+    ctca_err rc = ctca_ctclient_start(is->client, &sub, &c->job);
+    if (rc != CTCA_OK) {
+        c->state = CAND_FAILED;
+        set_outcome(&c->outcome, rc, "could not start the submission");
+        return rc;
+    }
+    c->state = CAND_IN_FLIGHT;
+    c->outcome.err = CTCA_ERR_TIMEOUT;
+    c->outcome.detail = strdup("no answer before the deadline");
+    is->in_flight++;
+    return CTCA_OK;
+}
+
+/* The next log to try: first one of an operator that has neither an SCT nor a
+ * submission in flight, else the next in selection order. */
+static bool next_candidate(const ctca_issuance *is, size_t *out)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < is->n_cands; i++) {
+            if (is->cands[i].state != CAND_UNTRIED)
+                continue;
+            bool busy = false;
+            for (size_t j = 0; pass == 0 && j < is->n_cands && !busy; j++)
+                busy = is->cands[j].state != CAND_UNTRIED &&
+                       is->cands[j].state != CAND_FAILED &&
+                       is->cands[j].log->operator_index == is->cands[i].log->operator_index;
+            if (!busy) {
+                *out = i;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Keeps enough submissions going: as many as the policy still needs plus one
+ * (so one hung log does not hold issuance to its timeout), and at least one
+ * while the SCTs in hand do not comply. */
+static void top_up(ctca_issuance *is)
+{
+    if (is->compliant || is->stopped ||
+        ctca_ctclient_now_ms(is->client) >= is->deadline_ms)
+        return;
+    size_t want = is->needed + 1 > is->n_scts ? is->needed + 1 - is->n_scts : 1;
+    size_t i;
+    while (is->in_flight < want && next_candidate(is, &i))
+        (void)start_one(is, i); /* a log that cannot start is failed; try the next */
+}
+
+static void stop_all(ctca_issuance *is)
+{
+    for (size_t i = 0; i < is->n_cands; i++) {
+        if (is->cands[i].state == CAND_IN_FLIGHT) {
+            ctca_ctclient_cancel(is->client, is->cands[i].job);
+            is->cands[i].state = CAND_FAILED;
+            set_outcome(&is->cands[i].outcome, CTCA_ERR_TIMEOUT,
+                        "not needed: abandoned once the policy was met");
+            is->in_flight--;
+        }
+    }
+}
+
+static bool on_log_result(const ctca_ctresult *r, void *arg)
+{
+    ctca_issuance *is = arg;
+    candidate *c = &is->cands[(uintptr_t)r->user];
+    ctca_issue_log_outcome *o = &c->outcome;
+    is->in_flight--;
+    c->state = CAND_FAILED;
+    o->elapsed_ms = r->elapsed_ms;
+    if (r->err != CTCA_OK) {
+        set_outcome(o, r->err, r->detail);
+        top_up(is);
+        return true;
+    }
+    ctca_sct sct = {0};
+    ctca_err rc = ctca_sct_parse(r->sct, &sct);
+    if (rc == CTCA_OK)
+        rc = ctca_sct_verify(&sct, c->key, &is->entry, (uint64_t)clock_now(is));
+    if (rc != CTCA_OK) {
+        char why[160];
+        snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
+        set_outcome(o, rc, why);
+        ctca_sct_cleanup(&sct);
+        top_up(is);
+        return true;
+    }
+    rc = ctca_store_add_sct(is->store, is->serial, sct.log_id, CTCA_ENTRY_PRECERT, 1,
+                            sct.timestamp, r->sct.data, r->sct.len, is->now_ms);
+    if (rc != CTCA_OK) {
+        is->store_err = rc;
+        snprintf(is->store_msg, sizeof is->store_msg, "storing the SCT from %s: %s",
+                 c->log->url, ctca_store_errmsg(is->store));
+        set_outcome(o, rc, is->store_msg);
+        ctca_sct_cleanup(&sct);
+        is->stopped = true;
+        stop_all(is);
+        return true;
+    }
+    ctca_policy_sct *p = &is->scts[is->n_scts++];
+    memcpy(p->log_id, sct.log_id, CTCA_LOG_ID_LEN);
+    p->timestamp_ms = sct.timestamp;
+    p->delivery = CTCA_SCT_EMBEDDED;
+    ctca_sct_cleanup(&sct);
+    c->state = CAND_OK;
+    set_outcome(o, CTCA_OK, "");
+    if (policy_met(is, NULL)) {
+        is->compliant = true;
+        stop_all(is);
+    } else {
+        top_up(is);
+    }
+    return true;
+}
+
+/* ---- setting up -------------------------------------------------------------- */
+
+static ctca_issuance *issuance_new(const ctca_ca *ca, int64_t now_ms)
+{
+    ctca_issuance *is = calloc(1, sizeof *is);
+    if (is == NULL)
+        return NULL;
+    is->ca = ca;
+    is->policy = ctca_ca_get0_policy(ca);
+    is->ct = ctca_config_get0_ct(ctca_ca_get0_config(ca));
+    is->now_ms = now_ms;
+    is->clock_ms = default_clock;
+    return is;
+}
+
+/* Loads the log list and the candidates for the validity in is: every log a
+ * CA may submit to, ordered across operators, with its key. */
+static ctca_err select_logs(ctca_issuance *is, const char *log_list_path, size_t stored,
+                            ctca_errbuf *eb)
+{
+    const char *ll = log_list_path ? log_list_path : ctca_ca_get0_log_list_path(is->ca);
+    if (ll == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "no log list: set log_list in the config or pass --log-list");
+    CTCA_GUARD(ctca_log_list_load(ll, &is->list, eb));
+    const ctca_policy *pol = is->policy;
+    int64_t now = clock_now(is);
+    if (pol->max_list_age_ms > 0 && now - is->list->timestamp_ms >= pol->max_list_age_ms)
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
+                               "%s: the log list is %lld days old; policy %s needs one younger "
+                               "than %lld days: fetch a fresh list",
+                               ll, (long long)((now - is->list->timestamp_ms) / CTCA_DAY_MS),
+                               pol->name, (long long)(pol->max_list_age_ms / CTCA_DAY_MS));
+    int64_t lifetime = is->not_after_ms - is->not_before_ms;
+    const ctca_policy_band *band = NULL;
+    for (size_t i = 0; i < pol->n_bands && band == NULL; i++)
+        if (lifetime <= pol->bands[i].max_lifetime_ms)
+            band = &pol->bands[i];
+    if (band == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
+                               "a lifetime of %lld days is longer than policy %s allows",
+                               (long long)((lifetime + CTCA_DAY_MS - 1) / CTCA_DAY_MS),
+                               pol->name);
+    is->needed = band->scts > pol->min_operators ? band->scts : pol->min_operators;
+
+    const ctca_log_info **logs = NULL;
+    size_t n = 0;
+    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, false, SIZE_MAX, &logs, &n);
+    if (rc == CTCA_ERR_NO_LOGS)
+        return ctca_errbuf_set(eb, rc, "%s: no usable or qualified log accepts a certificate "
+                               "with this notAfter", ll);
+    CTCA_GUARD(rc);
+    is->cands = calloc(n, sizeof *is->cands);
+    is->tried = calloc(n, sizeof *is->tried);
+    is->scts = calloc(n + stored + 1, sizeof *is->scts);
+    if (is->cands == NULL || is->tried == NULL || is->scts == NULL) {
+        free(logs);
+        return CTCA_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        is->cands[i].log = logs[i];
+    is->n_cands = n;
+    free(logs);
     for (size_t i = 0; i < n; i++) {
-        ctca_err rc = ctca_log_key_from_spki(ctca_view_make(logs[i]->key_der, logs[i]->key_len),
-                                             &keys[i]);
+        const ctca_log_info *log = is->cands[i].log;
+        rc = ctca_log_key_from_spki(ctca_view_make(log->key_der, log->key_len),
+                                    &is->cands[i].key);
         if (rc != CTCA_OK)
-            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "log %s: key: %s", logs[i]->url,
+            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "log %s: key: %s", log->url,
                                    ctca_err_str(rc));
     }
+    return CTCA_OK;
+}
+
+/* The signed entry and the submitted chain, once the precertificate exists. */
+static ctca_err prepare_entry(ctca_issuance *is)
+{
+    CTCA_GUARD(ctca_precert_tbs_from_precert(ctca_view_make(is->precert, is->precert_len),
+                                             &is->entry_tbs, &is->entry_tbs_len));
+    is->entry.type = CTCA_ENTRY_PRECERT;
+    is->entry.tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len);
+    memcpy(is->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
+    /* RFC 6962 4.2: the precertificate, then the chain to a root the log
+     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
+    is->chain_len = 1 + ctca_ca_chain_len(is->ca);
+    is->chain[0] = ctca_view_make(is->precert, is->precert_len);
+    for (size_t i = 1; i < is->chain_len; i++)
+        is->chain[i] = ctca_ca_get0_chain_cert(is->ca, i - 1);
     return CTCA_OK;
 }
 
@@ -146,37 +351,224 @@ static ctca_err allocate_serial(ctca_store *store, uint8_t serial[CTCA_SERIAL_LE
     return CTCA_ERR_STORE_CONFLICT;
 }
 
-/* Builds the SCT list to embed from what the store kept (not from what the
- * logs just sent: the store keeps the first SCT per log, see ctca/store.h). */
-static ctca_err embedded_list(ctca_store *store, const char *serial, uint8_t **out,
-                              size_t *out_len, size_t *count)
+/* begin, into an allocated issuance, so ctca_issue can report the serial of a
+ * failure after journaling. */
+static ctca_err begin_into(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
+                           ctca_errbuf *eb)
 {
-    ctca_store_sct_list stored = {0};
-    ctca_sct *scts = NULL;
-    size_t n = 0;
-    ctca_err rc = ctca_store_list_scts(store, serial, &stored);
-    if (rc != CTCA_OK)
+    const ctca_ca *ca = is->ca;
+    if (req->clock_ms) {
+        is->clock_ms = req->clock_ms;
+        is->clock_arg = req->clock_arg;
+    }
+    const char *name = req->profile ? req->profile : "tls-server";
+    const ctca_profile *profile = ctca_config_get0_profile(ctca_ca_get0_config(ca), name);
+    if (profile == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
+    ctca_csr *csr = NULL;
+    uint8_t serial[CTCA_SERIAL_LEN];
+    ctca_err rc = ctca_csr_load(req->csr_path, &csr, eb);
+    if (rc != CTCA_OK || (rc = ctca_csr_check_profile(csr, profile, eb)) != CTCA_OK)
         goto out;
-    scts = calloc(stored.count + 1, sizeof *scts);
-    if (scts == NULL) {
-        rc = CTCA_ERR_NOMEM;
+    int64_t now_s = req->now_ms / 1000;
+    int64_t not_after_s = now_s + (int64_t)profile->validity_days * 86400 - 1;
+    is->not_before_ms = now_s * 1000;
+    is->not_after_ms = not_after_s * 1000;
+    if ((rc = select_logs(is, req->log_list_path, 0, eb)) != CTCA_OK)
+        goto out;
+
+    if ((rc = allocate_serial(store, serial, is->serial, sizeof is->serial)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "allocating a serial: %s", ctca_store_errmsg(store));
         goto out;
     }
-    for (size_t i = 0; i < stored.count; i++) {
-        const ctca_store_sct *s = &stored.items[i];
+    if ((rc = ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s, &is->tbs,
+                                     &is->tbs_len, eb)) != CTCA_OK)
+        goto out;
+    ctca_store_journal_entry je = {
+        .serial = is->serial, .profile = profile->name, .ct_version = 1,
+        .csr_sha256 = ctca_csr_get0_digest(csr), .tbs = is->tbs, .tbs_len = is->tbs_len,
+        .not_before = now_s, .not_after = not_after_s, .now_ms = req->now_ms,
+    };
+    if ((rc = ctca_store_journal(store, &je)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
+        goto out;
+    }
+    if ((rc = ctca_ca_sign_tbs(ca, ctca_view_make(is->tbs, is->tbs_len), &is->precert,
+                               &is->precert_len)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
+        goto out;
+    }
+    if ((rc = ctca_store_put_precert(store, is->serial, is->precert, is->precert_len,
+                                     req->now_ms)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "storing the precertificate: %s", ctca_store_errmsg(store));
+        goto out;
+    }
+    rc = prepare_entry(is);
+out:
+    ctca_csr_free(csr);
+    return rc;
+}
+
+ctca_err ctca_issuance_begin(const ctca_ca *ca, ctca_store *store, const ctca_issue_request *req,
+                             ctca_issuance **out, ctca_errbuf *eb)
+{
+    *out = NULL;
+    ctca_issuance *is = issuance_new(ca, req->now_ms);
+    if (is == NULL)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = begin_into(is, store, req, eb);
+    if (rc != CTCA_OK) {
+        ctca_issuance_free(is);
+        return rc;
+    }
+    *out = is;
+    return CTCA_OK;
+}
+
+/* The stored precert_entry v1 SCTs of is's serial, as verified policy SCTs:
+ * each was verified before it was stored. Logs with one are not tried again. */
+static ctca_err take_stored_scts(ctca_issuance *is, const ctca_store_sct_list *stored)
+{
+    for (size_t i = 0; i < stored->count; i++) {
+        const ctca_store_sct *s = &stored->items[i];
         if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1)
             continue;
-        rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &scts[n]);
-        if (rc != CTCA_OK)
-            goto out;
-        n++;
+        ctca_policy_sct *p = &is->scts[is->n_scts++];
+        memcpy(p->log_id, s->log_id, CTCA_LOG_ID_LEN);
+        p->timestamp_ms = s->timestamp_ms;
+        p->delivery = CTCA_SCT_EMBEDDED;
+        for (size_t c = 0; c < is->n_cands; c++)
+            if (memcmp(is->cands[c].log->log_id, s->log_id, CTCA_LOG_ID_LEN) == 0)
+                is->cands[c].state = CAND_OK;
     }
-    rc = ctca_sct_list_serialize(scts, n, out, out_len);
-    *count = n;
+    return CTCA_OK;
+}
+
+ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *serial,
+                              const char *log_list_path, int64_t now_ms, ctca_issuance **out,
+                              ctca_errbuf *eb)
+{
+    *out = NULL;
+    ctca_store_cert rec = {0};
+    ctca_store_sct_list stored = {0};
+    ctca_issuance *is = issuance_new(ca, now_ms);
+    ctca_err rc = is == NULL ? CTCA_ERR_NOMEM : ctca_store_get_cert(store, serial, &rec);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "serial %s: %s", serial,
+                        is ? ctca_store_errmsg(store) : ctca_err_str(rc));
+        goto out;
+    }
+    if (rec.precert_der == NULL || rec.final_der != NULL || rec.ct_version != 1) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_STORE_CONFLICT,
+                             "serial %s is %s: only a record with a precertificate and no "
+                             "final certificate can be resumed",
+                             serial, ctca_store_state_name(rec.state));
+        goto out;
+    }
+    if ((rc = ctca_store_list_scts(store, serial, &stored)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "serial %s: reading its SCTs: %s", serial,
+                        ctca_store_errmsg(store));
+        goto out;
+    }
+    snprintf(is->serial, sizeof is->serial, "%s", rec.serial);
+    is->not_before_ms = rec.not_before * 1000;
+    is->not_after_ms = rec.not_after * 1000;
+    is->tbs = rec.tbs;
+    is->tbs_len = rec.tbs_len;
+    is->precert = rec.precert_der;
+    is->precert_len = rec.precert_len;
+    rec.tbs = rec.precert_der = NULL;
+    if ((rc = select_logs(is, log_list_path, stored.count, eb)) != CTCA_OK ||
+        (rc = take_stored_scts(is, &stored)) != CTCA_OK)
+        goto out;
+    rc = prepare_entry(is);
 out:
-    for (size_t i = 0; i < n; i++)
-        ctca_sct_cleanup(&scts[i]);
-    free(scts);
+    ctca_store_sct_list_cleanup(&stored);
+    ctca_store_cert_cleanup(&rec);
+    if (rc != CTCA_OK) {
+        ctca_issuance_free(is);
+        return rc;
+    }
+    *out = is;
+    return CTCA_OK;
+}
+
+ctca_err ctca_issuance_start(ctca_issuance *is, ctca_ctclient *client, ctca_store *store,
+                             uint64_t deadline_ms)
+{
+    is->client = client;
+    is->store = store;
+    is->deadline_ms = deadline_ms;
+    if (policy_met(is, NULL)) {
+        is->compliant = true;
+        return CTCA_OK;
+    }
+    top_up(is);
+    return CTCA_OK;
+}
+
+bool ctca_issuance_collected(const ctca_issuance *is)
+{
+    if (is->compliant || is->stopped)
+        return true;
+    return is->in_flight == 0;
+}
+
+const char *ctca_issuance_serial(const ctca_issuance *is)
+{
+    return is->serial;
+}
+
+/* ---- the final certificate ---------------------------------------------------- */
+
+/* The SCTs to embed and the keys to check them with: every stored v1
+ * precert_entry SCT from a log of the list (the store keeps the first SCT per
+ * log, see ctca/store.h, so this is what was kept, not what just arrived). */
+typedef struct embed_set {
+    ctca_sct *scts;
+    size_t n;
+    ctca_log_key **keys;
+    ctca_policy_sct *pscts;
+} embed_set;
+
+static void embed_set_cleanup(embed_set *e)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        ctca_sct_cleanup(&e->scts[i]);
+        ctca_log_key_free(e->keys[i]);
+    }
+    free(e->scts);
+    free(e->keys);
+    free(e->pscts);
+}
+
+static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *e)
+{
+    ctca_store_sct_list stored = {0};
+    ctca_err rc = ctca_store_list_scts(store, is->serial, &stored);
+    if (rc != CTCA_OK)
+        return rc;
+    e->scts = calloc(stored.count + 1, sizeof *e->scts);
+    e->keys = calloc(stored.count + 1, sizeof *e->keys);
+    e->pscts = calloc(stored.count + 1, sizeof *e->pscts);
+    rc = e->scts && e->keys && e->pscts ? CTCA_OK : CTCA_ERR_NOMEM;
+    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
+        const ctca_store_sct *s = &stored.items[i];
+        const ctca_log_info *log = ctca_log_list_find(is->list, s->log_id);
+        if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1 || log == NULL)
+            continue;
+        if ((rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &e->scts[e->n])) != CTCA_OK)
+            break;
+        if ((rc = ctca_log_key_from_spki(ctca_view_make(log->key_der, log->key_len),
+                                         &e->keys[e->n])) != CTCA_OK) {
+            ctca_sct_cleanup(&e->scts[e->n]);
+            break;
+        }
+        memcpy(e->pscts[e->n].log_id, s->log_id, CTCA_LOG_ID_LEN);
+        e->pscts[e->n].timestamp_ms = s->timestamp_ms;
+        e->pscts[e->n].delivery = CTCA_SCT_EMBEDDED;
+        e->n++;
+    }
     ctca_store_sct_list_cleanup(&stored);
     return rc;
 }
@@ -224,236 +616,166 @@ out:
     return rc;
 }
 
-/* The state shared by the steps of one issuance, released in one place. */
-typedef struct issuance {
-    const ctca_ca *ca;
-    const ctca_issue_request *req;
-    ctca_issue_result *res;
-    const ctca_profile *profile;
-    const ctca_ct_settings *ct;
-    ctca_csr *csr;
-    ctca_log_list *list;
-    const ctca_log_info **logs;
-    size_t n_logs;
-    ctca_log_key **keys;
-    ctca_store *store;
-    uint8_t serial[CTCA_SERIAL_LEN];
-    uint8_t *tbs;
-    size_t tbs_len;
-    uint8_t *entry_tbs; /* precert TBS minus poison: what the logs sign */
-    size_t entry_tbs_len;
-    ctca_ctclient *client;
-} issuance;
-
-static void issuance_cleanup(issuance *is)
+/* Copies what is known into res: the serial, the precertificate, and each
+ * tried log's outcome in the order tried. */
+static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
 {
-    for (size_t i = 0; is->keys && i < is->n_logs; i++)
-        ctca_log_key_free(is->keys[i]);
-    free(is->keys);
-    free(is->logs);
-    ctca_log_list_free(is->list);
-    ctca_csr_free(is->csr);
-    ctca_store_close(is->store);
-    ctca_ctclient_free(is->client);
-    free(is->tbs);
-    free(is->entry_tbs);
-}
-
-/* Step 1: everything that can be refused before anything is written. */
-static ctca_err prepare(issuance *is, ctca_errbuf *eb)
-{
-    const char *name = is->req->profile ? is->req->profile : "tls-server";
-    const ctca_config *cfg = ctca_ca_get0_config(is->ca);
-    is->ct = ctca_config_get0_ct(cfg);
-    is->profile = ctca_config_get0_profile(cfg, name);
-    if (is->profile == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
-    CTCA_GUARD(ctca_csr_load(is->req->csr_path, &is->csr, eb));
-    CTCA_GUARD(ctca_csr_check_profile(is->csr, is->profile, eb));
-
-    const char *ll = is->req->log_list_path ? is->req->log_list_path
-                                            : ctca_ca_get0_log_list_path(is->ca);
-    if (ll == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                               "no log list: set log_list in the config or pass --log-list");
-    CTCA_GUARD(ctca_log_list_load(ll, &is->list, eb));
-    int64_t not_after_ms =
-        (is->req->now_ms / 1000 + (int64_t)is->profile->validity_days * 86400 - 1) * 1000;
-    /* Two spares beyond the requirement, so one slow or broken log per operator
-     * does not fail the issuance; the selection's order spans operators first. */
-    size_t max = is->ct->min_scts + 2;
-    if (max > CTCA_CTCLIENT_MAX_LOGS)
-        max = CTCA_CTCLIENT_MAX_LOGS;
-    ctca_err rc = ctca_log_list_select(is->list, not_after_ms, false, max, &is->logs, &is->n_logs);
-    if (rc == CTCA_ERR_NO_LOGS)
-        return ctca_errbuf_set(eb, rc, "%s: no usable or qualified log accepts a certificate "
-                               "with this notAfter", ll);
-    CTCA_GUARD(rc);
-    is->keys = calloc(is->n_logs, sizeof *is->keys);
-    if (is->keys == NULL)
+    snprintf(res->serial, sizeof res->serial, "%s", is->serial);
+    if (is->precert != NULL && res->precert == NULL) {
+        if ((res->precert = malloc(is->precert_len)) == NULL)
+            return CTCA_ERR_NOMEM;
+        memcpy(res->precert, is->precert, is->precert_len);
+        res->precert_len = is->precert_len;
+    }
+    if (is->n_tried == 0)
+        return CTCA_OK;
+    if ((res->logs = calloc(is->n_tried, sizeof *res->logs)) == NULL)
         return CTCA_ERR_NOMEM;
-    return load_keys(is->logs, is->n_logs, is->keys, eb);
+    res->n_logs = is->n_tried;
+    for (size_t k = 0; k < is->n_tried; k++) {
+        const ctca_issue_log_outcome *o = &is->cands[is->tried[k]].outcome;
+        ctca_issue_log_outcome *d = &res->logs[k];
+        *d = *o;
+        d->description = strdup(o->description ? o->description : "");
+        d->url = strdup(o->url ? o->url : "");
+        d->detail = strdup(o->detail ? o->detail : "");
+        if (d->description == NULL || d->url == NULL || d->detail == NULL)
+            return CTCA_ERR_NOMEM;
+    }
+    return CTCA_OK;
 }
 
-/* Step 2: journal the precert TBS, then sign and store the precertificate. */
-static ctca_err journal_and_sign_precert(issuance *is, ctca_errbuf *eb)
+static ctca_err sign_final(ctca_issuance *is, ctca_store *store, const embed_set *e,
+                           ctca_issue_result *res, ctca_errbuf *eb)
 {
-    ctca_issue_result *res = is->res;
-    ctca_err rc = ctca_store_open(ctca_ca_get0_store_path(is->ca), &is->store, eb);
-    if (rc != CTCA_OK)
-        return rc;
-    if ((rc = allocate_serial(is->store, is->serial, res->serial, sizeof res->serial)) != CTCA_OK)
-        return ctca_errbuf_set(eb, rc, "allocating a serial: %s", ctca_store_errmsg(is->store));
-    int64_t now_s = is->req->now_ms / 1000;
-    CTCA_GUARD(ctca_tbs_build_precert(is->ca, is->profile, is->csr, is->serial, CTCA_SERIAL_LEN,
-                                      now_s, &is->tbs, &is->tbs_len, eb));
-    ctca_store_journal_entry je = {
-        .serial = res->serial,
-        .profile = is->profile->name,
-        .ct_version = 1,
-        .csr_sha256 = ctca_csr_get0_digest(is->csr),
-        .tbs = is->tbs,
-        .tbs_len = is->tbs_len,
-        .not_before = now_s,
-        .not_after = now_s + (int64_t)is->profile->validity_days * 86400 - 1,
-        .now_ms = is->req->now_ms,
-    };
-    if ((rc = ctca_store_journal(is->store, &je)) != CTCA_OK)
-        return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(is->store));
-    CTCA_GUARD(ctca_ca_sign_tbs(is->ca, ctca_view_make(is->tbs, is->tbs_len), &res->precert,
-                                &res->precert_len));
-    if ((rc = ctca_store_put_precert(is->store, res->serial, res->precert, res->precert_len,
-                                     is->req->now_ms)) != CTCA_OK)
-        return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
-                               ctca_store_errmsg(is->store));
-    return ctca_precert_tbs_from_precert(ctca_view_make(res->precert, res->precert_len),
-                                         &is->entry_tbs, &is->entry_tbs_len);
-}
-
-/* Step 3: submit to the logs in parallel; collect verified SCTs until the
- * requirement is met or the deadline passes. */
-static ctca_err collect_scts(issuance *is, ctca_errbuf *eb)
-{
-    ctca_issue_result *res = is->res;
-    res->logs = calloc(is->n_logs, sizeof *res->logs);
-    bool *have = calloc(is->n_logs, sizeof *have);
-    ctca_ctlog_request *reqs = calloc(is->n_logs, sizeof *reqs);
-    ctca_err rc = CTCA_ERR_NOMEM;
-    if (res->logs == NULL || have == NULL || reqs == NULL)
-        goto out;
-    res->n_logs = is->n_logs;
-    for (size_t i = 0; i < is->n_logs; i++) {
-        res->logs[i].description = strdup(is->logs[i]->description ? is->logs[i]->description : "");
-        res->logs[i].url = strdup(is->logs[i]->url);
-        res->logs[i].err = CTCA_ERR_TIMEOUT;
-        res->logs[i].detail = strdup("no answer before the deadline");
-        reqs[i].base_url = is->logs[i]->url;
-        reqs[i].timeout_ms = is->ct->log_timeout_ms;
-    }
-    ctca_ctclient_config ccfg = {.log_timeout_ms = is->ct->log_timeout_ms};
-    if ((rc = ctca_ctclient_new(&ccfg, &is->client)) != CTCA_OK)
-        goto out;
-    ctca_signed_entry entry = {.type = CTCA_ENTRY_PRECERT,
-                               .tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len)};
-    memcpy(entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
-    collector c = {
-        .store = is->store, .serial = res->serial, .logs = is->logs, .keys = is->keys,
-        .n = is->n_logs, .entry = &entry, .ct = is->ct, .outcomes = res->logs,
-        .have_sct = have,
-        .clock_ms = is->req->clock_ms ? is->req->clock_ms : default_clock,
-        .clock_arg = is->req->clock_arg, .now_ms = is->req->now_ms,
-    };
-    /* RFC 6962 4.2: the precertificate, then the chain to a root the log
-     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
-    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
-    size_t chain_len = 1 + ctca_ca_chain_len(is->ca);
-    chain[0] = ctca_view_make(res->precert, res->precert_len);
-    for (size_t i = 1; i < chain_len; i++)
-        chain[i] = ctca_ca_get0_chain_cert(is->ca, i - 1);
-    ctca_ctsubmission sub = {
-        .endpoint = CTCA_CT_ADD_PRE_CHAIN, .chain = chain, .chain_len = chain_len,
-        .logs = reqs, .n_logs = is->n_logs,
-        .deadline_ms = ctca_ctclient_now_ms(is->client) + is->ct->deadline_ms,
-        .cb = on_log_result, .cb_arg = &c,
-    };
-    if ((rc = ctca_ctclient_submit(is->client, &sub)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "submitting to logs: %s", ctca_err_str(rc));
-        goto out;
-    }
-    if (c.store_err != CTCA_OK) {
-        rc = ctca_errbuf_set(eb, c.store_err, "%s", c.store_msg);
-        goto out;
-    }
-    rc = requirement_met(&c) ? CTCA_OK : CTCA_ERR_POLICY_UNMET;
-out:
-    free(have);
-    free(reqs);
-    return rc;
-}
-
-/* Step 4: final TBS from the journaled precert TBS, sign, prove, store. */
-static ctca_err sign_final(issuance *is, ctca_errbuf *eb)
-{
-    ctca_issue_result *res = is->res;
     uint8_t *list = NULL, *final_tbs = NULL;
     size_t list_len = 0, final_tbs_len = 0;
-    ctca_err rc = embedded_list(is->store, res->serial, &list, &list_len, &res->n_embedded);
-    if (rc != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "reading stored SCTs: %s", ctca_store_errmsg(is->store));
-        goto out;
-    }
-    if ((rc = ctca_tbs_precert_to_final(ctca_view_make(is->tbs, is->tbs_len),
+    ctca_err rc;
+    if ((rc = ctca_sct_list_serialize(e->scts, e->n, &list, &list_len)) != CTCA_OK ||
+        (rc = ctca_tbs_precert_to_final(ctca_view_make(is->tbs, is->tbs_len),
                                         ctca_view_make(list, list_len), &final_tbs,
                                         &final_tbs_len)) != CTCA_OK ||
         (rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(final_tbs, final_tbs_len), &res->cert,
-                               &res->cert_len)) != CTCA_OK)
+                               &res->cert_len)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "building the final certificate: %s", ctca_err_str(rc));
         goto out;
-    int64_t (*clock)(void *) = is->req->clock_ms ? is->req->clock_ms : default_clock;
+    }
     rc = ctca_final_cert_check(ctca_view_make(res->cert, res->cert_len),
-                               ctca_view_make(res->precert, res->precert_len),
-                               ctca_ca_get0_issuer_key_hash(is->ca), is->keys, is->n_logs,
-                               (uint64_t)clock(is->req->clock_arg), eb);
+                               ctca_view_make(is->precert, is->precert_len),
+                               ctca_ca_get0_issuer_key_hash(is->ca), e->keys, e->n,
+                               (uint64_t)clock_now(is), eb);
     if (rc != CTCA_OK)
         goto out;
-    if ((rc = ctca_store_put_final(is->store, res->serial, res->cert, res->cert_len,
-                                   is->req->now_ms)) != CTCA_OK)
-        ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(is->store));
+    if ((rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms)) !=
+        CTCA_OK)
+        ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
+    res->n_embedded = e->n;
 out:
     if (rc != CTCA_OK) {
         /* Nothing unchecked leaves the engine. */
         free(res->cert);
         res->cert = NULL;
         res->cert_len = 0;
+        res->n_embedded = 0;
     }
     free(list);
     free(final_tbs);
     return rc;
 }
 
+ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
+                              ctca_errbuf *eb)
+{
+    CTCA_GUARD(fill_result(is, res));
+    if (is->store_err != CTCA_OK)
+        return ctca_errbuf_set(eb, is->store_err, "%s", is->store_msg);
+    embed_set e = {0};
+    ctca_err rc = load_embed_set(is, store, &e);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "reading stored SCTs: %s", ctca_store_errmsg(store));
+        goto out;
+    }
+    ctca_policy_result why;
+    if (ctca_policy_evaluate(is->policy, is->list, is->not_before_ms, is->not_after_ms, e.pscts,
+                             e.n, clock_now(is), &why) != CTCA_OK ||
+        why.verdict != CTCA_VERDICT_COMPLIANT) {
+        char summary[2048];
+        outcomes_summary(is, summary, sizeof summary);
+        rc = ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "policy %s not met (%s: %s): %s",
+                             is->policy->name, ctca_verdict_name(why.verdict), why.failed_rule,
+                             summary);
+        goto out;
+    }
+    rc = sign_final(is, store, &e, res, eb);
+out:
+    embed_set_cleanup(&e);
+    return rc;
+}
+
+void ctca_issuance_free(ctca_issuance *is)
+{
+    if (is == NULL)
+        return;
+    for (size_t i = 0; i < is->n_cands; i++) {
+        ctca_log_key_free(is->cands[i].key);
+        free(is->cands[i].outcome.description);
+        free(is->cands[i].outcome.url);
+        free(is->cands[i].outcome.detail);
+    }
+    free(is->cands);
+    free(is->tried);
+    free(is->scts);
+    ctca_log_list_free(is->list);
+    free(is->tbs);
+    free(is->precert);
+    free(is->entry_tbs);
+    free(is);
+}
+
+/* ---- one certificate --------------------------------------------------------- */
+
 ctca_err ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_issue_result *res,
                     ctca_errbuf *eb)
 {
     memset(res, 0, sizeof *res);
-    issuance is = {.ca = ca, .req = req, .res = res};
-    ctca_err rc;
-    if ((rc = prepare(&is, eb)) != CTCA_OK || (rc = journal_and_sign_precert(&is, eb)) != CTCA_OK)
-        goto out;
-    rc = collect_scts(&is, eb);
-    if (rc == CTCA_ERR_POLICY_UNMET) {
-        char summary[2048];
-        outcomes_summary(res, summary, sizeof summary);
-        ctca_errbuf_set(eb, rc, "need SCTs from %u logs of %u operators before the deadline: %s",
-                        is.ct->min_scts, is.ct->min_operators, summary);
-        if (ctca_store_mark_failed(is.store, res->serial, summary, req->now_ms) != CTCA_OK)
-            ctca_errbuf_set(eb, rc, "%s (and recording the failure: %s)", summary,
-                            ctca_store_errmsg(is.store));
-        goto out;
-    }
+    ctca_store *store = NULL;
+    ctca_ctclient *client = NULL;
+    ctca_issuance *is = issuance_new(ca, req->now_ms);
+    if (is == NULL)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, eb);
     if (rc != CTCA_OK)
         goto out;
-    rc = sign_final(&is, eb);
+    if ((rc = begin_into(is, store, req, eb)) != CTCA_OK) {
+        snprintf(res->serial, sizeof res->serial, "%s", is->serial);
+        goto out;
+    }
+    ctca_ctclient_config ccfg = {.log_timeout_ms = is->ct->log_timeout_ms};
+    if ((rc = ctca_ctclient_new(&ccfg, &client)) != CTCA_OK ||
+        (rc = ctca_issuance_start(is, client, store,
+                                  ctca_ctclient_now_ms(client) + is->ct->deadline_ms)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "submitting to logs: %s", ctca_err_str(rc));
+        goto out;
+    }
+    while (!ctca_issuance_collected(is)) {
+        if ((rc = ctca_ctclient_run(client, 1000, NULL)) != CTCA_OK) {
+            ctca_errbuf_set(eb, rc, "submitting to logs: %s", ctca_err_str(rc));
+            goto out;
+        }
+    }
+    rc = ctca_issuance_finish(is, store, res, eb);
+    if (rc == CTCA_ERR_POLICY_UNMET &&
+        ctca_store_mark_failed(store, is->serial, eb ? eb->msg : "CT policy not met",
+                               req->now_ms) != CTCA_OK) {
+        char msg[sizeof eb->msg];
+        snprintf(msg, sizeof msg, "%s", eb ? eb->msg : "");
+        ctca_errbuf_set(eb, rc, "%s (and recording the failure: %s)", msg,
+                        ctca_store_errmsg(store));
+    }
 out:
-    issuance_cleanup(&is);
+    ctca_issuance_free(is);
+    ctca_ctclient_free(client);
+    ctca_store_close(store);
     return rc;
 }
 

@@ -140,6 +140,7 @@ void th_testlog_start(th_testlog *t, const char *dir, const char *name, const ch
                  0, "generating the log key");
     char out[600], cmd[4096];
     snprintf(out, sizeof out, "%s/%s.out", dir, name);
+    unlink(out); /* a restarted log must not be read at its old address */
     char *bin = th_bin("ctca-testlog");
     snprintf(cmd, sizeof cmd, "exec '%s' --listen 127.0.0.1:0 --key '%s' --roots '%s' %s >'%s' 2>&1",
              bin, t->key, roots, extra_args, out);

@@ -22,6 +22,7 @@
 
 #include "ctca/asn1.h"
 #include "ctca/error.h"
+#include "ctca/policy.h"
 
 /* ---- randomness ------------------------------------------------------------ */
 
@@ -50,6 +51,10 @@ typedef struct ctca_ct_settings {
     uint32_t deadline_ms;    /* 20000: the whole SCT collection */
     unsigned min_scts;       /* 2 */
     unsigned min_operators;  /* 2: distinct log operators among the SCTs */
+    /* "chrome", "apple" or a custom policy file (ctca/policy.h), relative to the
+     * CA directory; NULL: min_scts SCTs of min_operators operators, from usable,
+     * qualified or readonly logs. Exclusive with min_scts/min_operators. */
+    char *policy;
 } ctca_ct_settings;
 
 /* Key usage bits allowed in an end-entity profile (RFC 5280 4.2.1.3 bit numbers). */
@@ -253,6 +258,9 @@ const ctca_config *ctca_ca_get0_config(const ctca_ca *ca);
 const char *ctca_ca_get0_dir(const ctca_ca *ca);
 const char *ctca_ca_get0_store_path(const ctca_ca *ca);    /* resolved against dir */
 const char *ctca_ca_get0_log_list_path(const ctca_ca *ca); /* resolved; NULL when none */
+/* ctca_ca_get0_policy: the CT policy issuance must meet (ct.policy, loaded and
+ * checked when the CA is opened), borrowed from ca. */
+const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca);
 
 /* ---- TBSCertificates and signing ----------------------------------------- */
 

@@ -1,23 +1,35 @@
 /* ctca/issue.h - the issuance engine: CSR in, certificate with embedded SCTs out.
  *
- * ctca_issue runs the pipeline of DESIGN.md: validate the CSR against the
- * profile, allocate a fresh serial, journal the precertificate TBS in the
- * store, sign the precertificate, submit it to the selected logs in parallel,
- * verify and store each SCT as it arrives, stop once the CT requirement
- * (ct.min_scts distinct logs of ct.min_operators distinct operators) is met,
- * then build the final TBS, prove it corresponds to the precertificate byte
- * for byte, sign it, verify every embedded SCT against the final certificate,
- * and store it. When the requirement is not met by the deadline the record is
- * marked failed with every log's outcome; the precertificate stays on record. */
+ * The pipeline of DESIGN.md: validate the CSR against the profile, allocate a
+ * fresh serial, journal the precertificate TBS in the store, sign the
+ * precertificate, submit it to logs, verify and store each SCT as it arrives,
+ * stop as soon as the SCTs meet the CA's CT policy (ctca_ca_get0_policy), then
+ * build the final TBS, prove it corresponds to the precertificate byte for
+ * byte, sign it, verify every embedded SCT against the final certificate, and
+ * store it.
+ *
+ * Logs come from the log list (ctca_log_list_select: usable or qualified,
+ * interval covering notAfter, ordered so that any prefix spans operators). The
+ * first wave is as many logs as the policy needs for the certificate's
+ * lifetime, plus one so that a single hung log costs nothing; a spare is
+ * started whenever a log fails (error, bad SCT, per-log timeout) and the SCTs
+ * verified or awaited fall short, or all answered without complying.
+ *
+ * ctca_issue does everything for one certificate. The step API below lets many
+ * issuances share one ctca_ctclient loop (batch signing) and lets a queue
+ * worker finish an issuance later (ctca_issuance_resume). */
 #ifndef CTCA_ISSUE_H
 #define CTCA_ISSUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ctca/ca.h"
+#include "ctca/ctclient.h"
 #include "ctca/error.h"
 #include "ctca/sct.h"
+#include "ctca/store.h"
 
 typedef struct ctca_issue_request {
     const char *csr_path;      /* PEM or DER */
@@ -49,7 +61,10 @@ typedef struct ctca_issue_result {
     size_t n_logs;
 } ctca_issue_result;
 
-/* ctca_issue: issues one certificate (see the header comment). On CTCA_OK
+/* ctca_issue: issues one certificate (see the header comment). When the policy
+ * is not met by the deadline the record is marked failed with every log's
+ * outcome and CTCA_ERR_POLICY_UNMET returned; the precertificate stays on
+ * record. On CTCA_OK
  * res->cert holds the final certificate. On failure res still holds what is
  * known (serial, precert, per-log outcomes) and eb the reason; the store keeps
  * every record. The caller releases res with ctca_issue_result_cleanup in both
@@ -59,6 +74,57 @@ CTCA_RESULT ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_is
 
 /* ctca_issue_result_cleanup: frees res's buffers and zeroes it. */
 void ctca_issue_result_cleanup(ctca_issue_result *res);
+
+/* ---- steps ----------------------------------------------------------------
+ * Each step takes the store connection to use, because SQLite connections
+ * belong to one thread at a time: a step may run on any thread, but one
+ * issuance is never in two steps at once. The ca must outlive the issuance. */
+
+typedef struct ctca_issuance ctca_issuance;
+
+/* ctca_issuance_begin: checks the CSR against the profile, loads the log list
+ * and selects the candidate logs, then journals, signs and stores the
+ * precertificate. Nothing is written when the request is refused. */
+CTCA_RESULT ctca_issuance_begin(const ctca_ca *ca, ctca_store *store,
+                                const ctca_issue_request *req, ctca_issuance **out,
+                                ctca_errbuf *eb);
+
+/* ctca_issuance_resume: an issuance of the journaled serial (lower-case hex),
+ * rebuilt from the store: its precertificate, validity and profile, and the SCTs
+ * stored for it so far. The record must hold a precertificate and no final
+ * certificate (CTCA_ERR_STORE_CONFLICT otherwise). log_list_path NULL: the
+ * CA's. now_ms is the time for the audit journal. */
+CTCA_RESULT ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *serial,
+                                 const char *log_list_path, int64_t now_ms,
+                                 ctca_issuance **out, ctca_errbuf *eb);
+
+/* ctca_issuance_start: starts submitting the precertificate on client (which
+ * may carry other issuances), with the SCTs' arrival handled inside
+ * ctca_ctclient_run: each is verified and stored through store, which must
+ * stay usable on the thread driving client until ctca_issuance_collected.
+ * deadline_ms is absolute on client's clock (ctca_ctclient_now_ms). Starting
+ * an issuance that already complies starts nothing. */
+CTCA_RESULT ctca_issuance_start(ctca_issuance *is, ctca_ctclient *client, ctca_store *store,
+                                uint64_t deadline_ms);
+
+/* ctca_issuance_collected: true once the SCTs comply, or nothing is in flight
+ * and no spare is left to try (or the deadline passed). */
+bool ctca_issuance_collected(const ctca_issuance *is);
+
+/* ctca_issuance_serial: the serial, lower-case hex, borrowed from is. */
+const char *ctca_issuance_serial(const ctca_issuance *is);
+
+/* ctca_issuance_finish: after collection, fills res (serial, precertificate,
+ * every log's outcome) and, when the stored SCTs comply, builds, signs,
+ * release-checks and stores the final certificate (res->cert). Otherwise
+ * CTCA_ERR_POLICY_UNMET with the failed rule and each log's outcome in eb; the
+ * record is left as it is for the caller's fallback. */
+CTCA_RESULT ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
+                                 ctca_errbuf *eb);
+
+/* ctca_issuance_free: cancels nothing (the client must no longer run is's
+ * submissions: collected, or the client freed) and frees is. Accepts NULL. */
+void ctca_issuance_free(ctca_issuance *is);
 
 /* ctca_final_cert_check: the release check of DESIGN.md: final's TBS minus the
  * SCT list equals precert's TBS minus the poison byte for byte
