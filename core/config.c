@@ -86,6 +86,21 @@ static ctca_err get_uint(const cJSON *obj, const char *key, const char *path, bo
     return CTCA_OK;
 }
 
+/* get_bool: true or false; absent leaves *out as it is. */
+static ctca_err get_bool(const cJSON *obj, const char *key, const char *path, bool *out,
+                         ctca_errbuf *eb)
+{
+    char p[PATH_MAX_LEN];
+    join_path(p, path, key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v == NULL)
+        return CTCA_OK;
+    if (!cJSON_IsBool(v))
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: expected true or false", p);
+    *out = cJSON_IsTrue(v);
+    return CTCA_OK;
+}
+
 /* get_string: a non-empty string of at most max bytes, or (nullable) null or
  * absent giving NULL. *out is a copy, caller frees. */
 static ctca_err get_string(const cJSON *obj, const char *key, const char *path, bool required,
@@ -367,7 +382,7 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
 static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *eb)
 {
     static const char *const keys[] = {"log_timeout_ms", "deadline_ms", "min_scts",
-                                       "min_operators", "policy", NULL};
+                                       "min_operators", "policy", "allow_test_logs", NULL};
     ct->log_timeout_ms = 10000;
     ct->deadline_ms = 20000;
     ct->min_scts = 2;
@@ -383,6 +398,7 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
     CTCA_GUARD(get_uint(obj, "min_scts", "ct", false, 1, 64, &v, eb));
     CTCA_GUARD(get_uint(obj, "min_operators", "ct", false, 1, 64, &w, eb));
     CTCA_GUARD(get_string(obj, "policy", "ct", false, true, 4096, &ct->policy, eb));
+    CTCA_GUARD(get_bool(obj, "allow_test_logs", "ct", &ct->allow_test_logs, eb));
     if (ct->policy != NULL) {
         const char *other = cJSON_GetObjectItemCaseSensitive(obj, "min_scts") ? "min_scts"
                             : cJSON_GetObjectItemCaseSensitive(obj, "min_operators")

@@ -292,7 +292,8 @@ static ctca_err select_logs(ctca_issuance *is, const char *log_list_path, size_t
 
     const ctca_log_info **logs = NULL;
     size_t n = 0;
-    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, false, SIZE_MAX, &logs, &n);
+    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs,
+                                       SIZE_MAX, &logs, &n);
     if (rc == CTCA_ERR_NO_LOGS)
         return ctca_errbuf_set(eb, rc, "%s: no usable or qualified log accepts a certificate "
                                "with this notAfter", ll);

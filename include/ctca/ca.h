@@ -55,6 +55,9 @@ typedef struct ctca_ct_settings {
      * CA directory; NULL: min_scts SCTs of min_operators operators, from usable,
      * qualified or readonly logs. Exclusive with min_scts/min_operators. */
     char *policy;
+    /* false: logs of log_type "test" or "monitoring_only" are never submitted to;
+     * true for private PKIs whose own logs are typed so. */
+    bool allow_test_logs;
 } ctca_ct_settings;
 
 /* Key usage bits allowed in an end-entity profile (RFC 5280 4.2.1.3 bit numbers). */

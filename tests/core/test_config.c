@@ -116,6 +116,35 @@ Test(config, unknown_profile_key_is_named_by_path)
                  CTCA_ERR_CONFIG, "profiles.tls-server.valid_days: unknown key");
 }
 
+Test(config, ct_policy_and_allow_test_logs_parse)
+{
+    ctca_config *cfg = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(parse(HEAD "\"ct\": {\"policy\": \"chrome\", \"allow_test_logs\": true}, "
+                            "\"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                       &cfg, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    cr_assert_str_eq(ctca_config_get0_ct(cfg)->policy, "chrome");
+    cr_assert(ctca_config_get0_ct(cfg)->allow_test_logs);
+    ctca_config_free(cfg);
+    cr_assert_eq(parse(HEAD "\"profiles\": {\"p\": {" PROFILE_OK "}}}", &cfg, &eb), CTCA_OK);
+    cr_assert_null(ctca_config_get0_ct(cfg)->policy, "absent: the min_scts rule");
+    cr_assert_not(ctca_config_get0_ct(cfg)->allow_test_logs);
+    ctca_config_free(cfg);
+}
+
+Test(config, ct_policy_excludes_min_scts_and_wrong_types_are_named)
+{
+    expect_error(HEAD "\"ct\": {\"policy\": \"apple\", \"min_operators\": 1}, "
+                      "\"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ct.min_operators: not used with ct.policy");
+    expect_error(HEAD "\"ct\": {\"policy\": 3}, \"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ct.policy: expected a non-empty string");
+    expect_error(HEAD "\"ct\": {\"allow_test_logs\": \"yes\"}, "
+                      "\"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ct.allow_test_logs: expected true or false");
+}
+
 Test(config, unknown_ct_key_is_named_by_path)
 {
     expect_error(HEAD "\"ct\": {\"min_sct\": 2}, \"profiles\": {\"p\": {" PROFILE_OK "}}}",
