@@ -333,3 +333,60 @@ ctca_err ctca_oid_to_string(ctca_view contents, char *buf, size_t buf_len)
     }
     return CTCA_OK;
 }
+
+/* Appends arc x in base 128 (X.690 8.19.2) at buf[*len]. */
+static bool put_arc(uint64_t x, uint8_t *buf, size_t buf_len, size_t *len)
+{
+    uint8_t tmp[10];
+    size_t k = 0;
+    do {
+        tmp[k++] = (uint8_t)(x & 0x7f);
+        x >>= 7;
+    } while (x != 0);
+    if (k > buf_len - *len)
+        return false;
+    while (k > 0) {
+        k--;
+        buf[(*len)++] = (uint8_t)(tmp[k] | (k > 0 ? 0x80 : 0));
+    }
+    return true;
+}
+
+ctca_err ctca_oid_from_string(const char *s, uint8_t *buf, size_t buf_len, size_t *out_len)
+{
+    uint64_t first = 0;
+    size_t n = 0, len = 0;
+    const char *q = s;
+    for (;;) {
+        if (*q < '0' || *q > '9')
+            return CTCA_ERR_DER_OID;
+        if (*q == '0' && q[1] >= '0' && q[1] <= '9')
+            return CTCA_ERR_DER_OID; /* no leading zeros */
+        uint64_t x = 0;
+        while (*q >= '0' && *q <= '9') {
+            if (x > (UINT64_MAX - 9) / 10)
+                return CTCA_ERR_DER_OID;
+            x = x * 10 + (uint64_t)(*q++ - '0');
+        }
+        if (n == 0) {
+            if (x > 2)
+                return CTCA_ERR_DER_OID;
+            first = x;
+        } else {
+            /* X.690 8.19.4: the first two arcs share one subidentifier. */
+            if (n == 1 && ((first < 2 && x >= 40) || x > UINT64_MAX - 80))
+                return CTCA_ERR_DER_OID;
+            if (!put_arc(n == 1 ? first * 40 + x : x, buf, buf_len, &len))
+                return CTCA_ERR_VALUE_RANGE;
+        }
+        n++;
+        if (*q == '\0')
+            break;
+        if (*q++ != '.')
+            return CTCA_ERR_DER_OID;
+    }
+    if (n < 2)
+        return CTCA_ERR_DER_OID;
+    *out_len = len;
+    return CTCA_OK;
+}

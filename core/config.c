@@ -159,46 +159,7 @@ static ctca_err get_string_array(const cJSON *obj, const char *key, const char *
 
 bool ctca_oid_from_dotted(const char *s, ctca_oid *out)
 {
-    uint64_t arcs[64];
-    size_t n = 0;
-    const char *q = s;
-    for (;;) {
-        if (*q < '0' || *q > '9' || n == 64)
-            return false;
-        if (*q == '0' && q[1] >= '0' && q[1] <= '9')
-            return false; /* no leading zeros */
-        uint64_t x = 0;
-        while (*q >= '0' && *q <= '9') {
-            if (x > (UINT64_MAX - 9) / 10)
-                return false;
-            x = x * 10 + (uint64_t)(*q++ - '0');
-        }
-        arcs[n++] = x;
-        if (*q == '\0')
-            break;
-        if (*q++ != '.')
-            return false;
-    }
-    if (n < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] >= 40) || arcs[1] > UINT64_MAX - 80)
-        return false;
-    size_t len = 0;
-    for (size_t i = 1; i < n; i++) {
-        uint64_t x = i == 1 ? arcs[0] * 40 + arcs[1] : arcs[i];
-        uint8_t tmp[10];
-        size_t k = 0;
-        do {
-            tmp[k++] = (uint8_t)(x & 0x7f);
-            x >>= 7;
-        } while (x != 0);
-        if (len + k > sizeof out->der)
-            return false;
-        while (k > 0) {
-            k--;
-            out->der[len++] = (uint8_t)(tmp[k] | (k > 0 ? 0x80 : 0));
-        }
-    }
-    out->len = len;
-    return true;
+    return ctca_oid_from_string(s, out->der, sizeof out->der, &out->len) == CTCA_OK;
 }
 
 /* ---- profiles ---------------------------------------------------------------- */

@@ -130,6 +130,11 @@ bool ctca_oid_eq(ctca_view contents, const uint8_t *oid, size_t oid_len);
 /* ctca_oid_to_string: writes dotted-decimal of encoded OID contents into buf;
  * CTCA_ERR_VALUE_RANGE when buf is too small. */
 CTCA_RESULT ctca_oid_to_string(ctca_view contents, char *buf, size_t buf_len);
+/* ctca_oid_from_string: encodes dotted decimal ("1.3.101.8192": at least two
+ * arcs, no leading zeros, first arc 0..2, second < 40 under 0 and 1) as OID
+ * contents into buf; *out_len gets their length. CTCA_ERR_DER_OID for text
+ * that is not such an OID, CTCA_ERR_VALUE_RANGE when buf is too small. */
+CTCA_RESULT ctca_oid_from_string(const char *s, uint8_t *buf, size_t buf_len, size_t *out_len);
 
 /* ---- building --------------------------------------------------------- */
 

@@ -150,6 +150,32 @@ Test(der, oid_validation_and_text)
     cr_assert_eq(ctca_der_get_oid(&v, &c), CTCA_ERR_DER_OID, "0x80 padding in arc");
 }
 
+Test(der, oid_from_text_round_trips_and_refuses_malformed_text)
+{
+    static const char *const good[] = {"1.3.6.1.4.1.11129.2.4.3", "1.3.101.8192",
+                                       "1.3.101.80.127", "2.999.1", "0.39"};
+    uint8_t buf[127];
+    size_t len = 0;
+    char text[128];
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        cr_assert_eq(ctca_oid_from_string(good[i], buf, sizeof buf, &len), CTCA_OK, "%s", good[i]);
+        cr_assert_eq(ctca_oid_to_string(ctca_view_make(buf, len), text, sizeof text), CTCA_OK);
+        cr_expect_str_eq(text, good[i]);
+    }
+    /* RFC 9162 10.2.5: 1.3.101.8192 is four octets. */
+    cr_assert_eq(ctca_oid_from_string("1.3.101.8192", buf, sizeof buf, &len), CTCA_OK);
+    const uint8_t want[] = {0x2b, 0x65, 0xc0, 0x00};
+    cr_expect(len == sizeof want && memcmp(buf, want, len) == 0);
+
+    static const char *const bad[] = {"", "1", "3.1", "1.40", "1.2.", "1..2", ".1.2",
+                                      "1.02", "1.2.x", "1.2 ", "-1.2",
+                                      "1.99999999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(ctca_oid_from_string(bad[i], buf, sizeof buf, &len), CTCA_ERR_DER_OID,
+                     "\"%s\"", bad[i]);
+    cr_expect_eq(ctca_oid_from_string("1.3.101.8192", buf, 3, &len), CTCA_ERR_VALUE_RANGE);
+}
+
 Test(der, times_utc_and_generalized)
 {
     int64_t t;
