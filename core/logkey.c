@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/logkey_int.h"
 #include "ctca/util.h"
 
 /* Key sizes we accept: RFC 6962 2.1.4 allows P-256 and RSA; Chrome's policy
@@ -161,22 +162,21 @@ uint8_t ctca_log_key_sig_alg(const ctca_log_key *key)
     return key->sig_alg;
 }
 
-/* 1 valid, 0 invalid, -1 the crypto library failed. */
-static int verify_sig(EVP_PKEY *pkey, const uint8_t *sig, size_t sig_len, const uint8_t *msg,
-                      size_t msg_len)
+ctca_err ctca_log_key_verify(const ctca_log_key *key, const uint8_t *msg, size_t msg_len,
+                            const uint8_t *sig, size_t sig_len)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
-        return -1;
-    int r = -1;
-    if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) != 1)
+        return CTCA_ERR_NOMEM;
+    ctca_err rc = CTCA_ERR_CRYPTO;
+    if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, key->pkey) != 1)
         goto out;
     /* A malformed signature is an invalid one (OpenSSL may say 0 or -1). */
-    r = EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1 ? 1 : 0;
+    rc = EVP_DigestVerify(ctx, sig, sig_len, msg, msg_len) == 1 ? CTCA_OK : CTCA_ERR_SIG_INVALID;
 out:
     EVP_MD_CTX_free(ctx);
     ERR_clear_error();
-    return r;
+    return rc;
 }
 
 ctca_err ctca_sct_verify(const ctca_sct *sct, const ctca_log_key *key,
@@ -191,9 +191,7 @@ ctca_err ctca_sct_verify(const ctca_sct *sct, const ctca_log_key *key,
     uint8_t *msg = NULL;
     size_t msg_len = 0;
     CTCA_GUARD(ctca_sct_signed_input(sct, entry, &msg, &msg_len));
-    int r = verify_sig(key->pkey, sct->signature, sct->signature_len, msg, msg_len);
+    ctca_err rc = ctca_log_key_verify(key, msg, msg_len, sct->signature, sct->signature_len);
     free(msg);
-    if (r < 0)
-        return CTCA_ERR_CRYPTO;
-    return r == 1 ? CTCA_OK : CTCA_ERR_SIG_INVALID;
+    return rc;
 }

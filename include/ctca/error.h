@@ -56,6 +56,20 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_SCT_LIST_TOO_LONG, DECODE, "SCT list holds too many SCTs")              \
     X(CTCA_ERR_SIG_ALG_UNSUPPORTED, DECODE, "unsupported signature algorithm")          \
     X(CTCA_ERR_JSON, DECODE, "malformed JSON")                                          \
+    X(CTCA_ERR_TRANSITEM_TYPE, DECODE, "unknown TransItem versioned_type")              \
+    X(CTCA_ERR_TRANSITEM_RFC6962, DECODE,                                               \
+      "RFC 6962 (v1) structure where an RFC 9162 TransItem is expected")                \
+    X(CTCA_ERR_TRANSITEM_WRONG_TYPE, DECODE, "TransItem is not of the expected type")   \
+    X(CTCA_ERR_TRANSITEM_EXTENSIONS, DECODE,                                            \
+      "log artifact extensions are not in strictly ascending type order")               \
+    X(CTCA_ERR_HASH_LEN, DECODE, "hash is not 32 bytes (SHA-256)")                      \
+    X(CTCA_ERR_PROOF_TOO_LONG, DECODE, "Merkle proof holds more than 64 nodes")         \
+    X(CTCA_ERR_TRANSITEM_LIST_EMPTY, DECODE, "TransItemList is empty")                  \
+    X(CTCA_ERR_TRANSITEM_LIST_TOO_LONG, DECODE, "TransItemList holds too many items")   \
+    X(CTCA_ERR_NO_TRANSPARENCY_INFO, DECODE,                                            \
+      "certificate has no Transparency Information extension (1.3.101.75)")             \
+    X(CTCA_ERR_CMS_MALFORMED, DECODE,                                                   \
+      "CMS precertificate does not follow the RFC 9162 3.2 profile")                    \
     X(CTCA_ERR_BUILDER_CAP, ENCODE, "output exceeds its size cap")                      \
     X(CTCA_ERR_BUILDER_MISUSE, ENCODE, "builder used out of order")                     \
     X(CTCA_ERR_VALUE_RANGE, ENCODE, "value out of encodable range")                     \
@@ -67,6 +81,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_SCT_UNKNOWN_LOG, VERIFY, "SCT is from an unknown log")                   \
     X(CTCA_ERR_SCT_FUTURE, VERIFY, "SCT timestamp is in the future")                    \
     X(CTCA_ERR_SCT_LOG_ID_MISMATCH, VERIFY, "SCT log ID does not match the log key")    \
+    X(CTCA_ERR_PROOF_INVALID, VERIFY, "Merkle inclusion proof does not verify")        \
     X(CTCA_ERR_TBS_MISMATCH, VERIFY,                                                    \
       "final TBSCertificate does not correspond to the precertificate")                 \
     X(CTCA_ERR_ISSUER_MISMATCH, VERIFY,                                                 \
