@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ctca/asn1.h"
 #include "ctca/loglist.h"
+#include "ctca/ocsp.h"
 #include "ctca/policy.h"
 #include "ctca/sct.h"
 #include "ctca/util.h"
@@ -26,6 +27,7 @@ typedef struct verify_args {
     const char *log_list;
     const char *policy;
     const char *tls_scts;
+    const char *ocsp_response;
     bool json;
 } verify_args;
 
@@ -36,6 +38,7 @@ static void usage(FILE *f)
             "                   [--at RFC3339] [--json]\n"
             "       ctca verify CERT --issuer ISSUER_CERT --log-list FILE\n"
             "                   [--policy chrome|apple|FILE] [--tls-scts FILE]\n"
+            "                   [--ocsp-response FILE]\n"
             "                   [--log-key LOG_PUBKEY ...] [--at RFC3339] [--json]\n"
             "\n"
             "Verifies every SCT embedded in CERT (PEM or DER) as a precertificate entry\n"
@@ -49,6 +52,9 @@ static void usage(FILE *f)
             "  --policy P      chrome (default), apple, or a custom policy JSON file\n"
             "  --tls-scts FILE a TLS SignedCertificateTimestampList (binary) delivered\n"
             "                  with CERT, as in an OpenSSL serverinfo SCT extension\n"
+            "  --ocsp-response FILE  an OCSP response (DER, or PEM \"OCSP RESPONSE\") about\n"
+            "                  CERT, signed by ISSUER_CERT or its delegated responder; the\n"
+            "                  SCTs in its SCT list extension are judged with the TLS ones\n"
             "  --at TIME       the time to check against (default: now); an SCT\n"
             "                  timestamped later is invalid\n"
             "  --json          print a JSON object instead of text\n"
@@ -75,7 +81,9 @@ static int parse_args(int argc, char **argv, verify_args *a)
                    cli_take_value("verify", argc, argv, &i, "--at", &a->at, &error) ||
                    cli_take_value("verify", argc, argv, &i, "--log-list", &a->log_list, &error) ||
                    cli_take_value("verify", argc, argv, &i, "--policy", &a->policy, &error) ||
-                   cli_take_value("verify", argc, argv, &i, "--tls-scts", &a->tls_scts, &error)) {
+                   cli_take_value("verify", argc, argv, &i, "--tls-scts", &a->tls_scts, &error) ||
+                   cli_take_value("verify", argc, argv, &i, "--ocsp-response", &a->ocsp_response,
+                                  &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
         } else if (cli_take_value("verify", argc, argv, &i, "--log-key", &val, &error)) {
@@ -97,8 +105,9 @@ static int parse_args(int argc, char **argv, verify_args *a)
             return CLI_EXIT_USAGE;
         }
     }
-    if ((a->policy != NULL || a->tls_scts != NULL) && a->log_list == NULL) {
-        cli_error("verify: --policy and --tls-scts need --log-list");
+    if ((a->policy != NULL || a->tls_scts != NULL || a->ocsp_response != NULL) &&
+        a->log_list == NULL) {
+        cli_error("verify: --policy, --tls-scts and --ocsp-response need --log-list");
         return CLI_EXIT_USAGE;
     }
     if (a->cert == NULL || a->issuer == NULL || (a->n_log_keys == 0 && a->log_list == NULL)) {
@@ -263,6 +272,22 @@ static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at
     free(log_id);
 }
 
+/* "ocsp": {"cert_status", "produced_at", "this_update", "signer"}. */
+static bool add_ocsp_json(cJSON *root, const ctca_ocsp_info *info)
+{
+    char produced[40], this_update[40];
+    ctca_time_format_rfc3339(info->produced_at_ms, produced, sizeof produced);
+    ctca_time_format_rfc3339(info->this_update_ms, this_update, sizeof this_update);
+    cJSON *o = cJSON_AddObjectToObject(root, "ocsp");
+    return o != NULL &&
+           cJSON_AddStringToObject(o, "cert_status",
+                                   ctca_ocsp_cert_status_name(info->cert_status)) != NULL &&
+           cJSON_AddStringToObject(o, "produced_at", produced) != NULL &&
+           cJSON_AddStringToObject(o, "this_update", this_update) != NULL &&
+           cJSON_AddStringToObject(o, "signer", info->delegated ? "delegated" : "issuer") !=
+               NULL;
+}
+
 static int print_policy_json(const char *path, const ctca_policy *policy,
                              const ctca_cert_policy_report *r, int64_t at_ms)
 {
@@ -303,6 +328,8 @@ static int print_policy_json(const char *path, const ctca_policy *policy,
         free(log_id);
         log_id = NULL;
     }
+    if (r->has_ocsp && !add_ocsp_json(root, &r->ocsp))
+        goto out;
     if (cJSON_AddNumberToObject(root, "valid_count", (double)r->n_valid) == NULL ||
         cJSON_AddNumberToObject(root, "invalid_count", (double)r->n_invalid) == NULL ||
         cJSON_AddNumberToObject(root, "unknown_count", (double)r->n_unknown) == NULL ||
@@ -338,8 +365,8 @@ static int verify_policy(const verify_args *a, ctca_view cert, ctca_view issuer,
     ctca_err err;
     ctca_log_list *list = NULL;
     ctca_policy policy;
-    uint8_t *tls = NULL;
-    size_t tls_len = 0;
+    uint8_t *tls = NULL, *ocsp = NULL;
+    size_t tls_len = 0, ocsp_len = 0;
     ctca_cert_policy_report report;
     memset(&report, 0, sizeof report);
 
@@ -363,9 +390,20 @@ static int verify_policy(const verify_args *a, ctca_view cert, ctca_view issuer,
         goto out;
     }
     eb.msg[0] = '\0';
-    err = ctca_cert_check_policy(cert, issuer, list, (const ctca_log_key *const *)keys,
-                                 a->n_log_keys, ctca_view_make(tls, tls_len), &policy, at_ms,
-                                 &report, &eb);
+    if (a->ocsp_response != NULL &&
+        (err = ctca_der_or_pem_load(a->ocsp_response, "OCSP RESPONSE", &ocsp, &ocsp_len, &eb)) !=
+            CTCA_OK) {
+        cli_error_code("verify: --ocsp-response", err, &eb);
+        goto out;
+    }
+    eb.msg[0] = '\0';
+    ctca_cert_policy_input in = {cert,
+                                 issuer,
+                                 ctca_view_make(tls, tls_len),
+                                 ctca_view_make(ocsp, ocsp_len),
+                                 (const ctca_log_key *const *)keys,
+                                 a->n_log_keys};
+    err = ctca_cert_check_policy(&in, list, &policy, at_ms, &report, &eb);
     if (err != CTCA_OK) {
         cli_error("verify: %s: %s", a->cert, eb.msg[0] ? eb.msg : ctca_err_str(err));
         goto out;
@@ -377,6 +415,13 @@ static int verify_policy(const verify_args *a, ctca_view cert, ctca_view issuer,
         printf("%s: %zu SCT%s, %zu valid, %zu invalid, %zu from unknown logs\n", a->cert,
                report.n, report.n == 1 ? "" : "s", report.n_valid, report.n_invalid,
                report.n_unknown);
+        if (report.has_ocsp) {
+            char produced[40];
+            ctca_time_format_rfc3339(report.ocsp.produced_at_ms, produced, sizeof produced);
+            printf("OCSP response: certificate %s, produced at %s, signed by %s\n",
+                   ctca_ocsp_cert_status_name(report.ocsp.cert_status), produced,
+                   report.ocsp.delegated ? "a delegated responder" : "the issuer");
+        }
         for (size_t i = 0; i < report.n; i++)
             policy_sct_line(&report.items[i], i, at_ms);
         printf("policy %s: %s%s%s\n", policy.name, ctca_verdict_name(report.result.verdict),
@@ -393,6 +438,7 @@ out:
     ctca_cert_policy_report_cleanup(&report);
     ctca_log_list_free(list);
     free(tls);
+    free(ocsp);
     return rc;
 }
 

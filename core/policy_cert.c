@@ -64,46 +64,81 @@ static void tally_status(ctca_cert_policy_report *r, ctca_err status)
         r->n_invalid++;
 }
 
-ctca_err ctca_cert_check_policy(ctca_view cert, ctca_view issuer_cert, const ctca_log_list *list,
-                                const ctca_log_key *const *extra_keys, size_t n_extra,
-                                ctca_view tls_sct_list, const ctca_policy *policy,
-                                int64_t at_ms, ctca_cert_policy_report *out, ctca_errbuf *eb)
+/* Moves the SCTs of l into r's items, verifying each as an x509_entry of cert. */
+static void add_x509_scts(ctca_cert_policy_report *r, ctca_sct_list *l, ctca_sct_delivery d,
+                          ctca_view cert, const ctca_log_key *const *keys, size_t n_keys,
+                          int64_t at_ms)
+{
+    ctca_signed_entry x509 = {CTCA_ENTRY_X509, cert, {0}, {NULL, 0}};
+    for (size_t i = 0; i < l->n; i++) {
+        ctca_policy_sct_check *c = &r->items[r->n++];
+        c->sct = l->scts[i]; /* moved: l no longer owns it */
+        memset(&l->scts[i], 0, sizeof l->scts[i]);
+        c->delivery = d;
+        const ctca_log_key *k = key_for(keys, n_keys, c->sct.log_id);
+        c->status = k == NULL ? CTCA_ERR_SCT_UNKNOWN_LOG
+                              : ctca_sct_verify(&c->sct, k, &x509, (uint64_t)at_ms);
+    }
+}
+
+/* The SCT list of the OCSP response (an empty list when it carries none). */
+static ctca_err ocsp_scts(const ctca_cert_policy_input *in, ctca_cert_policy_report *r,
+                          ctca_sct_list *out, ctca_errbuf *eb)
+{
+    ctca_view list;
+    ctca_errbuf inner = {{0}};
+    ctca_err rc = ctca_ocsp_response_check(in->ocsp_response, in->cert, in->issuer_cert,
+                                           &r->ocsp, &list, &inner);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "OCSP response: %s", inner.msg);
+    r->has_ocsp = true;
+    if (list.len > 0 && (rc = ctca_sct_list_parse(list, out)) != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "OCSP response: SCT list: %s", ctca_err_str(rc));
+    return CTCA_OK;
+}
+
+ctca_err ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log_list *list,
+                                const ctca_policy *policy, int64_t at_ms,
+                                ctca_cert_policy_report *out, ctca_errbuf *eb)
 {
     ctca_err rc;
     ctca_log_key **owned = NULL;
     const ctca_log_key **all = NULL;
     size_t n_owned = 0, n_all = 0;
     ctca_sct_checks emb = {NULL, 0, 0, 0, 0};
-    ctca_sct_list tls = {NULL, 0};
+    ctca_sct_list tls = {NULL, 0}, ocsp = {NULL, 0};
     ctca_policy_sct *valid = NULL;
     ctca_cert_policy_report r;
     memset(&r, 0, sizeof r);
     memset(out, 0, sizeof *out);
 
-    if ((rc = cert_validity(cert, &r.not_before_ms, &r.not_after_ms)) != CTCA_OK) {
+    if ((rc = cert_validity(in->cert, &r.not_before_ms, &r.not_after_ms)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "certificate validity: %s", ctca_err_str(rc));
         goto out;
     }
-    if ((rc = collect_keys(list, extra_keys, n_extra, &owned, &n_owned, &all, &n_all)) !=
+    if ((rc = collect_keys(list, in->extra_keys, in->n_extra, &owned, &n_owned, &all, &n_all)) !=
         CTCA_OK)
         goto out;
-    if ((rc = ctca_cert_check_issuer(cert, issuer_cert)) != CTCA_OK) {
+    if ((rc = ctca_cert_check_issuer(in->cert, in->issuer_cert)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "%s", ctca_err_str(rc));
         goto out;
     }
-    rc = ctca_cert_verify_embedded_scts(cert, issuer_cert, all, n_all, (uint64_t)at_ms, &emb);
+    rc = ctca_cert_verify_embedded_scts(in->cert, in->issuer_cert, all, n_all, (uint64_t)at_ms,
+                                        &emb);
     if (rc == CTCA_ERR_NO_SCT_LIST) {
         rc = CTCA_OK; /* no embedded SCTs: the verdict says what is missing */
     } else if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "embedded SCTs: %s", ctca_err_str(rc));
         goto out;
     }
-    if (tls_sct_list.len > 0 && (rc = ctca_sct_list_parse(tls_sct_list, &tls)) != CTCA_OK) {
+    if (in->tls_sct_list.len > 0 && (rc = ctca_sct_list_parse(in->tls_sct_list, &tls)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "TLS SCT list: %s", ctca_err_str(rc));
         goto out;
     }
-    r.items = calloc(emb.n + tls.n + 1, sizeof *r.items);
-    valid = calloc(emb.n + tls.n + 1, sizeof *valid);
+    if (in->ocsp_response.len > 0 && (rc = ocsp_scts(in, &r, &ocsp, eb)) != CTCA_OK)
+        goto out;
+    r.items = calloc(emb.n + tls.n + ocsp.n + 1, sizeof *r.items);
+    valid = calloc(emb.n + tls.n + ocsp.n + 1, sizeof *valid);
     if (r.items == NULL || valid == NULL) {
         rc = CTCA_ERR_NOMEM;
         goto out;
@@ -116,16 +151,8 @@ ctca_err ctca_cert_check_policy(ctca_view cert, ctca_view issuer_cert, const ctc
         c->delivery = CTCA_SCT_EMBEDDED;
         c->status = emb.items[i].status;
     }
-    ctca_signed_entry x509 = {CTCA_ENTRY_X509, cert, {0}, {NULL, 0}};
-    for (size_t i = 0; i < tls.n; i++) {
-        ctca_policy_sct_check *c = &r.items[r.n++];
-        c->sct = tls.scts[i];
-        memset(&tls.scts[i], 0, sizeof tls.scts[i]);
-        c->delivery = CTCA_SCT_TLS;
-        const ctca_log_key *k = key_for(all, n_all, c->sct.log_id);
-        c->status = k == NULL ? CTCA_ERR_SCT_UNKNOWN_LOG
-                              : ctca_sct_verify(&c->sct, k, &x509, (uint64_t)at_ms);
-    }
+    add_x509_scts(&r, &tls, CTCA_SCT_TLS, in->cert, all, n_all, at_ms);
+    add_x509_scts(&r, &ocsp, CTCA_SCT_OCSP, in->cert, all, n_all, at_ms);
     for (size_t i = 0; i < r.n; i++) {
         ctca_policy_sct_check *c = &r.items[i];
         c->log = ctca_log_list_find(list, c->sct.log_id);
@@ -146,6 +173,7 @@ out:
     ctca_cert_policy_report_cleanup(&r);
     ctca_sct_checks_cleanup(&emb);
     ctca_sct_list_cleanup(&tls);
+    ctca_sct_list_cleanup(&ocsp);
     for (size_t i = 0; i < n_owned; i++)
         ctca_log_key_free(owned[i]);
     free(owned);

@@ -70,6 +70,7 @@ typedef enum ctca_err_category {
       "certificate has no Transparency Information extension (1.3.101.75)")             \
     X(CTCA_ERR_CMS_MALFORMED, DECODE,                                                   \
       "CMS precertificate does not follow the RFC 9162 3.2 profile")                    \
+    X(CTCA_ERR_OCSP_MALFORMED, DECODE, "malformed OCSP response")                       \
     X(CTCA_ERR_BUILDER_CAP, ENCODE, "output exceeds its size cap")                      \
     X(CTCA_ERR_BUILDER_MISUSE, ENCODE, "builder used out of order")                     \
     X(CTCA_ERR_VALUE_RANGE, ENCODE, "value out of encodable range")                     \
@@ -86,6 +87,8 @@ typedef enum ctca_err_category {
       "final TBSCertificate does not correspond to the precertificate")                 \
     X(CTCA_ERR_ISSUER_MISMATCH, VERIFY,                                                 \
       "issuer certificate's subject is not the certificate's issuer")                   \
+    X(CTCA_ERR_OCSP_SIGNER, VERIFY,                                                     \
+      "OCSP response is not signed by the issuer or its delegated responder")           \
     X(CTCA_ERR_USAGE, INPUT, "invalid command-line usage")                              \
     X(CTCA_ERR_IO, INPUT, "file could not be read or written")                          \
     X(CTCA_ERR_CONFIG, INPUT, "invalid configuration")                                  \
@@ -95,6 +98,8 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_CSR_KEY, INPUT, "CSR key type or size is not allowed")                   \
     X(CTCA_ERR_PROFILE, INPUT, "request not allowed by the profile")                    \
     X(CTCA_ERR_KEY_PERMISSIONS, INPUT, "private key file is readable by others")        \
+    X(CTCA_ERR_OCSP_STATUS, INPUT, "OCSP response status is not successful")            \
+    X(CTCA_ERR_OCSP_NO_MATCH, INPUT, "OCSP response has no status for the certificate") \
     X(CTCA_ERR_STORE, STORE, "database error")                                          \
     X(CTCA_ERR_STORE_NOT_FOUND, STORE, "no such record in the store")                   \
     X(CTCA_ERR_STORE_CONFLICT, STORE, "record conflicts with the store")                \

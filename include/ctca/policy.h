@@ -16,6 +16,7 @@
 #include "ctca/asn1.h"
 #include "ctca/error.h"
 #include "ctca/loglist.h"
+#include "ctca/ocsp.h"
 #include "ctca/sct.h"
 
 #define CTCA_POLICY_MAX_BANDS 8
@@ -162,28 +163,40 @@ typedef struct ctca_policy_sct_check {
     ctca_err status;            /* CTCA_OK, CTCA_ERR_SCT_UNKNOWN_LOG, or why it fails */
 } ctca_policy_sct_check;
 
+/* What ctca_cert_check_policy judges: a final certificate, its issuer, and
+ * the SCTs delivered beside it. Views are borrowed; len 0 means absent. */
+typedef struct ctca_cert_policy_input {
+    ctca_view cert;          /* DER final certificate; embedded SCTs, if any */
+    ctca_view issuer_cert;   /* DER certificate of cert's issuer */
+    ctca_view tls_sct_list;  /* a TLS SignedCertificateTimestampList over cert */
+    ctca_view ocsp_response; /* a DER OCSPResponse about cert (ctca/ocsp.h) */
+    const ctca_log_key *const *extra_keys; /* logs outside the list: verified, never counted */
+    size_t n_extra;
+} ctca_cert_policy_input;
+
 typedef struct ctca_cert_policy_report {
-    ctca_policy_sct_check *items; /* embedded first, then TLS, in list order */
+    ctca_policy_sct_check *items; /* embedded first, then TLS, then OCSP, in list order */
     size_t n;
     size_t n_valid, n_invalid, n_unknown;
     int64_t not_before_ms, not_after_ms;
+    bool has_ocsp;                /* an OCSP response was given and checked */
+    ctca_ocsp_info ocsp;
     ctca_policy_result result;
 } ctca_cert_policy_report;
 
-/* ctca_cert_check_policy: verifies every SCT embedded in cert (a final
- * certificate issued by issuer_cert; none is fine) and every SCT of
- * tls_sct_list (a TLS SignedCertificateTimestampList over cert as an
- * x509_entry; len 0: none) against the keys of list's logs and extra_keys,
- * then judges the SCTs that verified under policy at at_ms. Fails on
- * unusable input (malformed certificate or list, issuer mismatch), with
- * context in eb; per-SCT results and the verdict are in *out, which the caller
- * releases with ctca_cert_policy_report_cleanup (zeroed on failure). */
-CTCA_RESULT ctca_cert_check_policy(ctca_view cert, ctca_view issuer_cert,
-                                   const ctca_log_list *list,
-                                   const ctca_log_key *const *extra_keys, size_t n_extra,
-                                   ctca_view tls_sct_list, const ctca_policy *policy,
-                                   int64_t at_ms, ctca_cert_policy_report *out,
-                                   ctca_errbuf *eb);
+/* ctca_cert_check_policy: verifies every SCT embedded in in->cert (a final
+ * certificate issued by in->issuer_cert; none is fine) as a precert entry,
+ * and every SCT of in->tls_sct_list and of in->ocsp_response's SCT extension
+ * as an x509_entry of in->cert, against the keys of list's logs and
+ * in->extra_keys, then judges the SCTs that verified under policy at at_ms.
+ * Fails on unusable input (malformed certificate, SCT list or OCSP response,
+ * issuer mismatch, an OCSP response not about cert or not signed by its
+ * issuer or delegated responder), with context in eb; per-SCT results and
+ * the verdict are in *out, which the caller releases with
+ * ctca_cert_policy_report_cleanup (zeroed on failure). */
+CTCA_RESULT ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log_list *list,
+                                   const ctca_policy *policy, int64_t at_ms,
+                                   ctca_cert_policy_report *out, ctca_errbuf *eb);
 /* ctca_cert_policy_report_cleanup: accepts a zeroed report. */
 void ctca_cert_policy_report_cleanup(ctca_cert_policy_report *report);
 

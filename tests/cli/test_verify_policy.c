@@ -306,3 +306,38 @@ Test(verify_policy, malformed_inputs_exit_2_with_the_field_named)
                  2, "--policy without --log-list: %s", out);
     free(out);
 }
+
+Test(verify_policy, ocsp_response_from_openssl_is_checked_and_reported)
+{
+    write_list(t_before - DAY_MS, USABLE("A"), USABLE("B"));
+    /* openssl ocsp as the CA's responder: an index naming the certificate good. */
+    cr_assert_eq(th_run(NULL,
+                        "cd '%s' && serial=$(openssl x509 -in site.pem -noout -serial | cut -d="
+                        " -f2) && printf 'V\\t301231000000Z\\t\\t%%s\\tunknown\\t/CN=x\\n'"
+                        " \"$serial\" > index.txt && openssl ocsp -issuer '%s' -cert site.pem"
+                        " -no_nonce -reqout req.der && openssl ocsp -index index.txt -rsigner"
+                        " '%s' -rkey '%s/ca.key' -CA '%s' -reqin req.der -respout resp.der",
+                        dir, roots, roots, ca_dir, roots),
+                 0);
+    char extra[600], *out = NULL;
+    snprintf(extra, sizeof extra, "--json --ocsp-response '%s/resp.der'", dir);
+    cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 0, "%s", out);
+    cr_expect(strstr(out, "\"ocsp\":{\"cert_status\":\"good\"") != NULL, "%s", out);
+    cr_expect(strstr(out, "\"signer\":\"issuer\"") != NULL, "%s", out);
+    free(out);
+    snprintf(extra, sizeof extra, "--ocsp-response '%s/resp.der'", dir);
+    cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 0, "%s", out);
+    cr_expect(strstr(out, "OCSP response: certificate good") != NULL, "%s", out);
+    free(out);
+
+    /* The request is a DER SEQUENCE too, but not an OCSP response. */
+    snprintf(extra, sizeof extra, "--ocsp-response '%s/req.der'", dir);
+    cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 2, "%s", out);
+    cr_expect(strstr(out, "OCSP response") != NULL, "%s", out);
+    free(out);
+    cr_expect_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --ocsp-response '%s/resp.der'"
+                              " --log-key '%s'",
+                        ctca, cert, roots, dir, logs[0].pub),
+                 2, "--ocsp-response without --log-list: %s", out);
+    free(out);
+}
