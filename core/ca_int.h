@@ -59,6 +59,16 @@ CTCA_RESULT ctca_key_sig_alg(EVP_PKEY *key, uint8_t alg[32], size_t *alg_len,
  * certificate is returned. *cert malloc'd. */
 CTCA_RESULT ctca_sign_tbs_with(EVP_PKEY *key, const EVP_MD *md, ctca_view alg, ctca_view tbs,
                                uint8_t **cert, size_t *cert_len);
+/* ctca_sign_bytes_with: key's signature of data with md (ECDSA as DER
+ * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5), verified before it is returned. *sig
+ * malloc'd, caller frees. */
+CTCA_RESULT ctca_sign_bytes_with(EVP_PKEY *key, const EVP_MD *md, ctca_view data, uint8_t **sig,
+                                 size_t *sig_len);
+/* ctca_ca_sign_bytes: ctca_sign_bytes_with the CA key and its digest. Internal
+ * on purpose: a public "sign anything with the CA key" would let a caller sign
+ * a TBS that was never journaled; core signs only structures it built (the CMS
+ * precertificate's signed attributes). Thread-safe. */
+CTCA_RESULT ctca_ca_sign_bytes(const ctca_ca *ca, ctca_view data, uint8_t **sig, size_t *sig_len);
 /* ctca_key_id: SHA-1 of the subjectPublicKey BIT STRING contents of spki
  * (RFC 5280 4.2.1.2 method (1)). */
 CTCA_RESULT ctca_key_id(ctca_view spki, uint8_t out[20]);

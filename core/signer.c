@@ -69,11 +69,51 @@ ctca_err ctca_key_id(ctca_view spki, uint8_t out[20])
     return CTCA_OK;
 }
 
+ctca_err ctca_sign_bytes_with(EVP_PKEY *key, const EVP_MD *md, ctca_view data, uint8_t **sig,
+                             size_t *sig_len)
+{
+    ctca_err rc = CTCA_ERR_CRYPTO;
+    uint8_t *s = NULL;
+    size_t n = 0;
+    *sig = NULL;
+    *sig_len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
+        return CTCA_ERR_NOMEM;
+    if (EVP_DigestSignInit(ctx, NULL, md, NULL, key) != 1 ||
+        EVP_DigestSign(ctx, NULL, &n, data.data, data.len) != 1)
+        goto out;
+    s = malloc(n);
+    if (s == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    if (EVP_DigestSign(ctx, s, &n, data.data, data.len) != 1)
+        goto out;
+    /* A faulty signature (e.g. an RSA-CRT fault) can leak the key; never release one unchecked. */
+    EVP_MD_CTX_free(ctx);
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) != 1 ||
+        EVP_DigestVerify(ctx, s, n, data.data, data.len) != 1)
+        goto out;
+    *sig = s;
+    *sig_len = n;
+    s = NULL;
+    rc = CTCA_OK;
+out:
+    EVP_MD_CTX_free(ctx);
+    free(s);
+    return rc;
+}
+
 ctca_err ctca_sign_tbs_with(EVP_PKEY *key, const EVP_MD *md, ctca_view alg, ctca_view tbs,
                             uint8_t **cert, size_t *cert_len)
 {
     ctca_err rc = CTCA_OK;
-    EVP_MD_CTX *ctx = NULL;
     uint8_t *sig = NULL;
     size_t sig_len = 0;
     ctca_builder b;
@@ -90,37 +130,8 @@ ctca_err ctca_sign_tbs_with(EVP_PKEY *key, const EVP_MD *md, ctca_view alg, ctca
         rc = CTCA_ERR_SIG_ALG_MISMATCH;
         goto out;
     }
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        rc = CTCA_ERR_NOMEM;
+    if ((rc = ctca_sign_bytes_with(key, md, tbs, &sig, &sig_len)) != CTCA_OK)
         goto out;
-    }
-    if (EVP_DigestSignInit(ctx, NULL, md, NULL, key) != 1 ||
-        EVP_DigestSign(ctx, NULL, &sig_len, tbs.data, tbs.len) != 1) {
-        rc = CTCA_ERR_CRYPTO;
-        goto out;
-    }
-    sig = malloc(sig_len);
-    if (sig == NULL) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    if (EVP_DigestSign(ctx, sig, &sig_len, tbs.data, tbs.len) != 1) {
-        rc = CTCA_ERR_CRYPTO;
-        goto out;
-    }
-    /* A faulty signature (e.g. an RSA-CRT fault) can leak the key; never release one unchecked. */
-    EVP_MD_CTX_free(ctx);
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, key) != 1 ||
-        EVP_DigestVerify(ctx, sig, sig_len, tbs.data, tbs.len) != 1) {
-        rc = CTCA_ERR_CRYPTO;
-        goto out;
-    }
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_add_view(&b, tbs);
     ctca_builder_add_view(&b, alg);
@@ -129,7 +140,6 @@ ctca_err ctca_sign_tbs_with(EVP_PKEY *key, const EVP_MD *md, ctca_view alg, ctca
     rc = ctca_builder_finish(&b, cert, cert_len);
 out:
     ctca_builder_cleanup(&b);
-    EVP_MD_CTX_free(ctx);
     free(sig);
     return rc;
 }
@@ -138,4 +148,9 @@ ctca_err ctca_ca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert, size
 {
     return ctca_sign_tbs_with(ca->key, ca->md, ctca_view_make(ca->sig_alg, ca->sig_alg_len), tbs,
                               cert, cert_len);
+}
+
+ctca_err ctca_ca_sign_bytes(const ctca_ca *ca, ctca_view data, uint8_t **sig, size_t *sig_len)
+{
+    return ctca_sign_bytes_with(ca->key, ca->md, data, sig, sig_len);
 }

@@ -166,3 +166,45 @@ Test(signer, one_ca_signs_from_several_threads)
     free(cert);
     ctca_ca_free(ca);
 }
+
+/* ctca_ca_sign_bytes: what the CMS precertificate's signer uses. The signature
+ * verifies with the CA certificate's key and the CA's digest, and no other. */
+static void check_sign_bytes(ctca_key_type kt, const EVP_MD *md, const EVP_MD *other)
+{
+    ctca_ca *ca = tca_make_ca(dir, kt);
+    static const uint8_t data[] = "signed attributes";
+    uint8_t *sig = NULL;
+    size_t sig_len = 0;
+    cr_assert_eq(ctca_ca_sign_bytes(ca, ctca_view_make(data, sizeof data), &sig, &sig_len),
+                 CTCA_OK);
+    ctca_view der = ctca_ca_get0_cert(ca);
+    const unsigned char *p = der.data;
+    X509 *x = d2i_X509(NULL, &p, (long)der.len);
+    cr_assert_not_null(x);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    cr_assert_eq(EVP_DigestVerifyInit(ctx, NULL, md, NULL, X509_get0_pubkey(x)), 1);
+    cr_expect_eq(EVP_DigestVerify(ctx, sig, sig_len, data, sizeof data), 1);
+    EVP_MD_CTX_free(ctx);
+    ctx = EVP_MD_CTX_new();
+    cr_assert_eq(EVP_DigestVerifyInit(ctx, NULL, other, NULL, X509_get0_pubkey(x)), 1);
+    cr_expect_neq(EVP_DigestVerify(ctx, sig, sig_len, data, sizeof data), 1);
+    EVP_MD_CTX_free(ctx);
+    X509_free(x);
+    free(sig);
+    ctca_ca_free(ca);
+}
+
+Test(signer, sign_bytes_uses_the_ca_key_and_digest)
+{
+    check_sign_bytes(CTCA_KEY_EC_P256, EVP_sha256(), EVP_sha384());
+}
+
+Test(signer, sign_bytes_with_p384_uses_sha384)
+{
+    check_sign_bytes(CTCA_KEY_EC_P384, EVP_sha384(), EVP_sha256());
+}
+
+Test(signer, sign_bytes_with_rsa_uses_sha256)
+{
+    check_sign_bytes(CTCA_KEY_RSA_2048, EVP_sha256(), EVP_sha384());
+}
