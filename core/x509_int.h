@@ -24,6 +24,7 @@ extern const uint8_t CTCA_OID_CT_POISON[10];       /* 1.3.6.1.4.1.11129.2.4.3 */
 extern const uint8_t CTCA_OID_CT_SCT_LIST[10];     /* 1.3.6.1.4.1.11129.2.4.2 */
 extern const uint8_t CTCA_OID_CT_OCSP_SCT_LIST[10]; /* 1.3.6.1.4.1.11129.2.4.5 */
 extern const uint8_t CTCA_OID_CT_PRECERT_SIGNING[10]; /* EKU 1.3.6.1.4.1.11129.2.4.4 */
+extern const uint8_t CTCA_OID_TRANSPARENCY_INFO[3]; /* 1.3.101.75 (RFC 9162 7.1) */
 extern const uint8_t CTCA_OID_AKI[3];              /* 2.5.29.35 */
 extern const uint8_t CTCA_OID_SKI[3];              /* 2.5.29.14 */
 extern const uint8_t CTCA_OID_EKU[3];              /* 2.5.29.37 */
