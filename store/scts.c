@@ -188,7 +188,7 @@ ctca_err ctca_store_list_scts(ctca_store *s, const char *serial, ctca_store_sct_
     CTCA_GUARD(st_check_serial(s, serial));
 
     /* One read transaction, so the existence check and the rows agree. */
-    ST_TRY(st_exec(s, "BEGIN"));
+    ST_TRY(st_begin_read(s));
     began = true;
     ST_TRY(ctca_store_serial_exists(s, serial, &exists));
     if (!exists) {

@@ -5,7 +5,10 @@
  * `goto out` cleanup path. Every write runs inside st_begin/st_end, a BEGIN
  * IMMEDIATE transaction: taking the write lock up front lets the busy timeout
  * wait for another writer, where a deferred transaction upgrading to a writer
- * in WAL mode would fail with SQLITE_BUSY_SNAPSHOT without waiting. */
+ * in WAL mode would fail with SQLITE_BUSY_SNAPSHOT without waiting. Inside a
+ * batch (ctca_store_batch_begin) the first write opens the batch's BEGIN
+ * IMMEDIATE transaction and each write is a SAVEPOINT in it, so a failed write
+ * still undoes only itself. */
 #ifndef CTCA_STORE_INT_H
 #define CTCA_STORE_INT_H
 
@@ -18,7 +21,11 @@
 
 struct ctca_store {
     sqlite3 *db;
-    ctca_errbuf eb; /* context of the last failure on this connection */
+    ctca_errbuf eb;   /* context of the last failure on this connection */
+    bool batch;       /* between ctca_store_batch_begin and _commit */
+    bool batch_open;  /* the batch's transaction has begun (at its first write) */
+    bool batch_lost;  /* SQLite rolled the batch's transaction back after a failure */
+    ctca_errbuf lost; /* why */
 };
 
 /* 'ctca' in PRAGMA application_id marks a database as a ctca store. */
@@ -48,10 +55,13 @@ CTCA_RESULT st_step_row(ctca_store *s, sqlite3_stmt *st, const char *what, bool 
 /* st_exec: runs constant SQL without parameters (pragmas, DDL, BEGIN/COMMIT). */
 CTCA_RESULT st_exec(ctca_store *s, const char *sql);
 
-/* st_begin: BEGIN IMMEDIATE. */
+/* st_begin: BEGIN IMMEDIATE; in a batch, a SAVEPOINT in the batch's transaction. */
 CTCA_RESULT st_begin(ctca_store *s);
-/* st_end: when began, commits if err is CTCA_OK and rolls back otherwise;
- * returns err, or the commit's failure. */
+/* st_begin_read: BEGIN (a read transaction); in a batch, as st_begin. */
+CTCA_RESULT st_begin_read(ctca_store *s);
+/* st_end: when began, commits (in a batch: releases the savepoint) if err is
+ * CTCA_OK and rolls back (to the savepoint) otherwise; returns err, or the
+ * commit's failure. */
 CTCA_RESULT st_end(ctca_store *s, bool began, ctca_err err);
 
 /* Binding helpers; each records the sqlite error on failure. */

@@ -65,13 +65,49 @@ ctca_err st_exec(ctca_store *s, const char *sql)
 
 ctca_err st_begin(ctca_store *s)
 {
-    return st_exec(s, "BEGIN IMMEDIATE");
+    if (!s->batch)
+        return st_exec(s, "BEGIN IMMEDIATE");
+    if (s->batch_lost)
+        return st_fail(s, CTCA_ERR_STORE, "the batch was rolled back: %s", s->lost.msg);
+    if (!s->batch_open) {
+        CTCA_GUARD(st_exec(s, "BEGIN IMMEDIATE"));
+        s->batch_open = true;
+    }
+    return st_exec(s, "SAVEPOINT ctca_write");
+}
+
+ctca_err st_begin_read(ctca_store *s)
+{
+    return s->batch ? st_begin(s) : st_exec(s, "BEGIN");
+}
+
+/* Ends one write of a batch: its savepoint is released, or rolled back alone. */
+static ctca_err end_savepoint(ctca_store *s, ctca_err err)
+{
+    if (err == CTCA_OK)
+        err = st_exec(s, "RELEASE ctca_write");
+    if (err == CTCA_OK)
+        return CTCA_OK;
+    ctca_errbuf keep = s->eb;
+    /* Some errors (SQLITE_FULL, SQLITE_IOERR...) roll back the whole
+     * transaction, and every earlier write of the batch with it; a savepoint
+     * that cannot be rolled back would let the failed write's half commit.
+     * Either way the batch must not commit. */
+    if (sqlite3_get_autocommit(s->db) || st_exec(s, "ROLLBACK TO ctca_write") != CTCA_OK ||
+        st_exec(s, "RELEASE ctca_write") != CTCA_OK) {
+        s->batch_lost = true;
+        s->lost = keep;
+    }
+    s->eb = keep;
+    return err;
 }
 
 ctca_err st_end(ctca_store *s, bool began, ctca_err err)
 {
     if (!began)
         return err;
+    if (s->batch)
+        return end_savepoint(s, err);
     if (err == CTCA_OK)
         err = st_exec(s, "COMMIT");
     if (err != CTCA_OK && !sqlite3_get_autocommit(s->db)) {

@@ -211,6 +211,28 @@ CTCA_RESULT ctca_store_list_scts(ctca_store *s, const char *serial, ctca_store_s
  * zeroed l. */
 void ctca_store_sct_list_cleanup(ctca_store_sct_list *l);
 
+/* ---- batching ------------------------------------------------------------ */
+
+/* ctca_store_batch_begin: until ctca_store_batch_commit, s's writes share one
+ * transaction, so many records cost one commit (one fsync) instead of one
+ * each. The transaction takes the write lock at the batch's first write and
+ * holds it until the commit, blocking other connections' writes meanwhile. A
+ * write that fails inside the batch still undoes only itself and returns its
+ * error as usual. What the batch wrote is NOT durable, nor visible to other
+ * connections, before ctca_store_batch_commit returns CTCA_OK: in particular a
+ * TBS journaled in a batch must be committed before it is signed, and a
+ * certificate stored in a batch must not be released before the commit.
+ * CTCA_ERR_STORE_CONFLICT when a batch is already open on s. */
+CTCA_RESULT ctca_store_batch_begin(ctca_store *s);
+
+/* ctca_store_batch_commit: commits the batch's writes (CTCA_OK also for an
+ * empty batch) and ends it. On CTCA_ERR_STORE nothing the batch wrote is
+ * stored: the commit failed, or an earlier failure made SQLite roll the whole
+ * transaction back (ctca_store_errmsg says which); the batch is over either
+ * way. CTCA_ERR_STORE_CONFLICT when no batch is open. ctca_store_close rolls
+ * back an uncommitted batch. */
+CTCA_RESULT ctca_store_batch_commit(ctca_store *s);
+
 /* ---- audit journal ------------------------------------------------------- */
 
 /* ctca_store_audit: appends an entry (all strings borrowed; event 1..NAME_MAX
