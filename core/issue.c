@@ -41,6 +41,8 @@ struct ctca_issuance {
     size_t n_scts;
     size_t needed; /* SCTs the policy's band asks for */
     char serial[41];
+    const char *profile_name;    /* borrowed from the CA's config */
+    uint8_t csr_sha256[32];      /* for the journal */
     uint8_t *tbs; /* the journaled precertificate TBS */
     size_t tbs_len;
     uint8_t *precert;
@@ -352,10 +354,10 @@ static ctca_err allocate_serial(ctca_store *store, uint8_t serial[CTCA_SERIAL_LE
     return CTCA_ERR_STORE_CONFLICT;
 }
 
-/* begin, into an allocated issuance, so ctca_issue can report the serial of a
- * failure after journaling. */
-static ctca_err begin_into(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
-                           ctca_errbuf *eb)
+/* Everything of begin before the first store write (reads only), into an
+ * allocated issuance, so ctca_issue can report the serial of a later failure. */
+static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
+                             ctca_errbuf *eb)
 {
     const ctca_ca *ca = is->ca;
     if (req->clock_ms) {
@@ -366,11 +368,13 @@ static ctca_err begin_into(ctca_issuance *is, ctca_store *store, const ctca_issu
     const ctca_profile *profile = ctca_config_get0_profile(ctca_ca_get0_config(ca), name);
     if (profile == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
+    is->profile_name = profile->name;
     ctca_csr *csr = NULL;
     uint8_t serial[CTCA_SERIAL_LEN];
     ctca_err rc = ctca_csr_load(req->csr_path, &csr, eb);
     if (rc != CTCA_OK || (rc = ctca_csr_check_profile(csr, profile, eb)) != CTCA_OK)
         goto out;
+    memcpy(is->csr_sha256, ctca_csr_get0_digest(csr), sizeof is->csr_sha256);
     int64_t now_s = req->now_ms / 1000;
     int64_t not_after_s = now_s + (int64_t)profile->validity_days * 86400 - 1;
     is->not_before_ms = now_s * 1000;
@@ -382,48 +386,86 @@ static ctca_err begin_into(ctca_issuance *is, ctca_store *store, const ctca_issu
         ctca_errbuf_set(eb, rc, "allocating a serial: %s", ctca_store_errmsg(store));
         goto out;
     }
-    if ((rc = ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s, &is->tbs,
-                                     &is->tbs_len, eb)) != CTCA_OK)
-        goto out;
-    ctca_store_journal_entry je = {
-        .serial = is->serial, .profile = profile->name, .ct_version = 1,
-        .csr_sha256 = ctca_csr_get0_digest(csr), .tbs = is->tbs, .tbs_len = is->tbs_len,
-        .not_before = now_s, .not_after = not_after_s, .now_ms = req->now_ms,
-    };
-    if ((rc = ctca_store_journal(store, &je)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
-        goto out;
-    }
-    if ((rc = ctca_ca_sign_tbs(ca, ctca_view_make(is->tbs, is->tbs_len), &is->precert,
-                               &is->precert_len)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
-        goto out;
-    }
-    if ((rc = ctca_store_put_precert(store, is->serial, is->precert, is->precert_len,
-                                     req->now_ms)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "storing the precertificate: %s", ctca_store_errmsg(store));
-        goto out;
-    }
-    rc = prepare_entry(is);
+    rc = ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s, &is->tbs,
+                                &is->tbs_len, eb);
 out:
     ctca_csr_free(csr);
     return rc;
 }
 
-ctca_err ctca_issuance_begin(const ctca_ca *ca, ctca_store *store, const ctca_issue_request *req,
+ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
+{
+    ctca_store_journal_entry je = {
+        .serial = is->serial, .profile = is->profile_name, .ct_version = 1,
+        .csr_sha256 = is->csr_sha256, .tbs = is->tbs, .tbs_len = is->tbs_len,
+        .not_before = is->not_before_ms / 1000, .not_after = is->not_after_ms / 1000,
+        .now_ms = is->now_ms,
+    };
+    ctca_err rc = ctca_store_journal(store, &je);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
+    return CTCA_OK;
+}
+
+ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
+{
+    ctca_err rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(is->tbs, is->tbs_len), &is->precert,
+                                   &is->precert_len);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
+    return prepare_entry(is);
+}
+
+ctca_err ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
+{
+    ctca_err rc = ctca_store_put_precert(store, is->serial, is->precert, is->precert_len,
+                                         is->now_ms);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
+                               ctca_store_errmsg(store));
+    return CTCA_OK;
+}
+
+/* begin, into an allocated issuance (see prepare_into). */
+static ctca_err begin_into(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
+                           ctca_errbuf *eb)
+{
+    CTCA_GUARD(prepare_into(is, store, req, eb));
+    CTCA_GUARD(ctca_issuance_journal(is, store, eb));
+    CTCA_GUARD(ctca_issuance_sign_precert(is, eb));
+    return ctca_issuance_store_precert(is, store, eb);
+}
+
+/* Allocates an issuance and runs step on it; frees it on failure. */
+static ctca_err new_issuance(const ctca_ca *ca, ctca_store *store, const ctca_issue_request *req,
+                             ctca_err (*step)(ctca_issuance *, ctca_store *,
+                                              const ctca_issue_request *, ctca_errbuf *),
                              ctca_issuance **out, ctca_errbuf *eb)
 {
     *out = NULL;
     ctca_issuance *is = issuance_new(ca, req->now_ms);
     if (is == NULL)
         return CTCA_ERR_NOMEM;
-    ctca_err rc = begin_into(is, store, req, eb);
+    ctca_err rc = step(is, store, req, eb);
     if (rc != CTCA_OK) {
         ctca_issuance_free(is);
         return rc;
     }
     *out = is;
     return CTCA_OK;
+}
+
+ctca_err ctca_issuance_begin(const ctca_ca *ca, ctca_store *store, const ctca_issue_request *req,
+                             ctca_issuance **out, ctca_errbuf *eb)
+{
+    return new_issuance(ca, store, req, begin_into, out, eb);
+}
+
+ctca_err ctca_issuance_prepare(const ctca_ca *ca, ctca_store *store,
+                               const ctca_issue_request *req, ctca_issuance **out,
+                               ctca_errbuf *eb)
+{
+    return new_issuance(ca, store, req, prepare_into, out, eb);
 }
 
 /* The stored precert_entry v1 SCTs of is's serial, as verified policy SCTs:
@@ -617,6 +659,15 @@ out:
     return rc;
 }
 
+/* Nothing unchecked or unstored leaves the engine. */
+static void drop_cert(ctca_issue_result *res)
+{
+    free(res->cert);
+    res->cert = NULL;
+    res->cert_len = 0;
+    res->n_embedded = 0;
+}
+
 /* Copies what is known into res: the serial, the precertificate, and each
  * tried log's outcome in the order tried. */
 static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
@@ -646,8 +697,10 @@ static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
     return CTCA_OK;
 }
 
-static ctca_err sign_final(ctca_issuance *is, ctca_store *store, const embed_set *e,
-                           ctca_issue_result *res, ctca_errbuf *eb)
+/* Builds, signs and release-checks the final certificate into res (not
+ * stored: see ctca_issuance_store_final). */
+static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_result *res,
+                           ctca_errbuf *eb)
 {
     uint8_t *list = NULL, *final_tbs = NULL;
     size_t list_len = 0, final_tbs_len = 0;
@@ -665,27 +718,17 @@ static ctca_err sign_final(ctca_issuance *is, ctca_store *store, const embed_set
                                ctca_view_make(is->precert, is->precert_len),
                                ctca_ca_get0_issuer_key_hash(is->ca), e->keys, e->n,
                                (uint64_t)clock_now(is), eb);
-    if (rc != CTCA_OK)
-        goto out;
-    if ((rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms)) !=
-        CTCA_OK)
-        ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
     res->n_embedded = e->n;
 out:
-    if (rc != CTCA_OK) {
-        /* Nothing unchecked leaves the engine. */
-        free(res->cert);
-        res->cert = NULL;
-        res->cert_len = 0;
-        res->n_embedded = 0;
-    }
+    if (rc != CTCA_OK)
+        drop_cert(res);
     free(list);
     free(final_tbs);
     return rc;
 }
 
-ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
-                              ctca_errbuf *eb)
+ctca_err ctca_issuance_build_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
+                                   ctca_errbuf *eb)
 {
     CTCA_GUARD(fill_result(is, res));
     if (is->store_err != CTCA_OK)
@@ -707,10 +750,28 @@ ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_r
                              summary);
         goto out;
     }
-    rc = sign_final(is, store, &e, res, eb);
+    rc = sign_final(is, &e, res, eb);
 out:
     embed_set_cleanup(&e);
     return rc;
+}
+
+ctca_err ctca_issuance_store_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
+                                   ctca_errbuf *eb)
+{
+    ctca_err rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
+        drop_cert(res); /* nothing unstored leaves the engine */
+    }
+    return rc;
+}
+
+ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
+                              ctca_errbuf *eb)
+{
+    CTCA_GUARD(ctca_issuance_build_final(is, store, res, eb));
+    return ctca_issuance_store_final(is, store, res, eb);
 }
 
 void ctca_issuance_free(ctca_issuance *is)

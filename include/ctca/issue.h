@@ -122,6 +122,37 @@ const char *ctca_issuance_serial(const ctca_issuance *is);
 CTCA_RESULT ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                  ctca_errbuf *eb);
 
+/* ---- the steps cut at the store writes ------------------------------------
+ * ctca_issuance_begin is _prepare, _journal, _sign_precert and
+ * _store_precert; ctca_issuance_finish is _build_final and _store_final. A
+ * caller that does all its writes on one connection in batches
+ * (ctca_store_batch_begin) while other threads do the signing uses these
+ * instead. _prepare and _build_final only read the store (any connection);
+ * _sign_precert does not touch it; _journal, _store_precert and _store_final
+ * only write. Each write must be committed before what it guards: the journal
+ * entry before _sign_precert, the precertificate before _start, the final
+ * certificate before res->cert is released. */
+
+/* ctca_issuance_prepare: begin's checks, log selection, a serial new to the
+ * store and the precertificate TBS; nothing is written or signed. */
+CTCA_RESULT ctca_issuance_prepare(const ctca_ca *ca, ctca_store *store,
+                                  const ctca_issue_request *req, ctca_issuance **out,
+                                  ctca_errbuf *eb);
+/* ctca_issuance_journal: journals the prepared TBS under its serial. */
+CTCA_RESULT ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb);
+/* ctca_issuance_sign_precert: signs the journaled TBS (kept in is). */
+CTCA_RESULT ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb);
+/* ctca_issuance_store_precert: stores the signed precertificate. */
+CTCA_RESULT ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb);
+/* ctca_issuance_build_final: finish up to the store write: fills res as
+ * finish does, with res->cert signed and release-checked; CTCA_ERR_POLICY_UNMET
+ * as finish. */
+CTCA_RESULT ctca_issuance_build_final(ctca_issuance *is, ctca_store *store,
+                                      ctca_issue_result *res, ctca_errbuf *eb);
+/* ctca_issuance_store_final: stores res->cert; on failure res->cert is freed. */
+CTCA_RESULT ctca_issuance_store_final(ctca_issuance *is, ctca_store *store,
+                                      ctca_issue_result *res, ctca_errbuf *eb);
+
 /* ctca_issuance_free: cancels nothing (the client must no longer run is's
  * submissions: collected, or the client freed) and frees is. Accepts NULL. */
 void ctca_issuance_free(ctca_issuance *is);
