@@ -21,8 +21,7 @@ typedef enum cand_state { CAND_UNTRIED = 0, CAND_IN_FLIGHT, CAND_OK, CAND_FAILED
 
 /* A log the precertificate may go to, in selection order. */
 typedef struct candidate {
-    const ctca_log_info *log; /* borrowed from the issuance's list */
-    ctca_log_key *key;
+    const ctca_log_info *log; /* borrowed from the issuance's list, as is its key */
     cand_state state;
     uint64_t job;
     ctca_issue_log_outcome outcome; /* once tried */
@@ -32,7 +31,8 @@ struct ctca_issuance {
     const ctca_ca *ca;
     const ctca_policy *policy;
     const ctca_ct_settings *ct;
-    ctca_log_list *list;
+    const ctca_log_list *list; /* own_list or the request's */
+    ctca_log_list *own_list;
     candidate *cands;
     size_t n_cands;
     size_t *tried; /* candidate indices in the order they were started */
@@ -210,7 +210,7 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
     ctca_sct sct = {0};
     ctca_err rc = ctca_sct_parse(r->sct, &sct);
     if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, c->key, &is->entry, (uint64_t)clock_now(is));
+        rc = ctca_sct_verify(&sct, c->log->key, &is->entry, (uint64_t)clock_now(is));
     if (rc != CTCA_OK) {
         char why[160];
         snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
@@ -262,16 +262,22 @@ static ctca_issuance *issuance_new(const ctca_ca *ca, int64_t now_ms)
     return is;
 }
 
-/* Loads the log list and the candidates for the validity in is: every log a
- * CA may submit to, ordered across operators, with its key. */
-static ctca_err select_logs(ctca_issuance *is, const char *log_list_path, size_t stored,
-                            ctca_errbuf *eb)
+/* Loads the log list (unless list is given) and the candidates for the
+ * validity in is: every log a CA may submit to, ordered across operators. */
+static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
+                            const char *log_list_path, size_t stored, ctca_errbuf *eb)
 {
     const char *ll = log_list_path ? log_list_path : ctca_ca_get0_log_list_path(is->ca);
+    if (list == NULL) {
+        if (ll == NULL)
+            return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                                   "no log list: set log_list in the config or pass --log-list");
+        CTCA_GUARD(ctca_log_list_load(ll, &is->own_list, eb));
+        list = is->own_list;
+    }
     if (ll == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                               "no log list: set log_list in the config or pass --log-list");
-    CTCA_GUARD(ctca_log_list_load(ll, &is->list, eb));
+        ll = "the log list";
+    is->list = list;
     const ctca_policy *pol = is->policy;
     int64_t now = clock_now(is);
     if (pol->max_list_age_ms > 0 && now - is->list->timestamp_ms >= pol->max_list_age_ms)
@@ -311,14 +317,10 @@ static ctca_err select_logs(ctca_issuance *is, const char *log_list_path, size_t
         is->cands[i].log = logs[i];
     is->n_cands = n;
     free(logs);
-    for (size_t i = 0; i < n; i++) {
-        const ctca_log_info *log = is->cands[i].log;
-        rc = ctca_log_key_from_spki(ctca_view_make(log->key_der, log->key_len),
-                                    &is->cands[i].key);
-        if (rc != CTCA_OK)
-            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "log %s: key: %s", log->url,
-                                   ctca_err_str(rc));
-    }
+    for (size_t i = 0; i < n; i++)
+        if (is->cands[i].log->key == NULL)
+            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "log %s: key: %s",
+                                   is->cands[i].log->url, ctca_err_str(CTCA_ERR_KEY_UNSUPPORTED));
     return CTCA_OK;
 }
 
@@ -379,7 +381,7 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
     int64_t not_after_s = now_s + (int64_t)profile->validity_days * 86400 - 1;
     is->not_before_ms = now_s * 1000;
     is->not_after_ms = not_after_s * 1000;
-    if ((rc = select_logs(is, req->log_list_path, 0, eb)) != CTCA_OK)
+    if ((rc = select_logs(is, req->log_list, req->log_list_path, 0, eb)) != CTCA_OK)
         goto out;
 
     if ((rc = allocate_serial(store, serial, is->serial, sizeof is->serial)) != CTCA_OK) {
@@ -521,7 +523,7 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
     is->precert = rec.precert_der;
     is->precert_len = rec.precert_len;
     rec.tbs = rec.precert_der = NULL;
-    if ((rc = select_logs(is, log_list_path, stored.count, eb)) != CTCA_OK ||
+    if ((rc = select_logs(is, NULL, log_list_path, stored.count, eb)) != CTCA_OK ||
         (rc = take_stored_scts(is, &stored)) != CTCA_OK)
         goto out;
     rc = prepare_entry(is);
@@ -576,10 +578,8 @@ typedef struct embed_set {
 
 static void embed_set_cleanup(embed_set *e)
 {
-    for (size_t i = 0; i < e->n; i++) {
+    for (size_t i = 0; i < e->n; i++)
         ctca_sct_cleanup(&e->scts[i]);
-        ctca_log_key_free(e->keys[i]);
-    }
     free(e->scts);
     free(e->keys);
     free(e->pscts);
@@ -598,15 +598,12 @@ static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *
     for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
         const ctca_store_sct *s = &stored.items[i];
         const ctca_log_info *log = ctca_log_list_find(is->list, s->log_id);
-        if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1 || log == NULL)
+        if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1 || log == NULL ||
+            log->key == NULL)
             continue;
         if ((rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &e->scts[e->n])) != CTCA_OK)
             break;
-        if ((rc = ctca_log_key_from_spki(ctca_view_make(log->key_der, log->key_len),
-                                         &e->keys[e->n])) != CTCA_OK) {
-            ctca_sct_cleanup(&e->scts[e->n]);
-            break;
-        }
+        e->keys[e->n] = log->key; /* borrowed from the list */
         memcpy(e->pscts[e->n].log_id, s->log_id, CTCA_LOG_ID_LEN);
         e->pscts[e->n].timestamp_ms = s->timestamp_ms;
         e->pscts[e->n].delivery = CTCA_SCT_EMBEDDED;
@@ -779,7 +776,6 @@ void ctca_issuance_free(ctca_issuance *is)
     if (is == NULL)
         return;
     for (size_t i = 0; i < is->n_cands; i++) {
-        ctca_log_key_free(is->cands[i].key);
         free(is->cands[i].outcome.description);
         free(is->cands[i].outcome.url);
         free(is->cands[i].outcome.detail);
@@ -787,7 +783,7 @@ void ctca_issuance_free(ctca_issuance *is)
     free(is->cands);
     free(is->tried);
     free(is->scts);
-    ctca_log_list_free(is->list);
+    ctca_log_list_free(is->own_list);
     free(is->tbs);
     free(is->precert);
     free(is->entry_tbs);

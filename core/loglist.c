@@ -168,6 +168,11 @@ static ctca_err parse_log(const cJSON *log, const path *p, bool tiled, ctca_log_
     SHA256(li->key_der, li->key_len, digest);
     if (memcmp(digest, li->log_id, CTCA_LOG_ID_LEN) != 0)
         return field_err(eb, p, "log_id", "is not the SHA-256 of the log's key");
+    /* Once here rather than per use: OpenSSL 3 key decoding costs far more
+     * than an SCT verification. A key ctca cannot use stays NULL, so a list
+     * naming one still loads. */
+    if (ctca_log_key_from_spki(ctca_view_make(li->key_der, li->key_len), &li->key) != CTCA_OK)
+        li->key = NULL;
     if (tiled) {
         CTCA_GUARD(get_string(log, p, "submission_url", true, &li->url, eb));
         CTCA_GUARD(get_string(log, p, "monitoring_url", true, &li->monitoring_url, eb));
@@ -303,6 +308,7 @@ void ctca_log_list_free(ctca_log_list *list)
         ctca_log_info *li = &list->logs[i];
         free(li->description);
         free(li->key_der);
+        ctca_log_key_free(li->key);
         free(li->url);
         free(li->monitoring_url);
         free(li->log_type);

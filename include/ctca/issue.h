@@ -28,6 +28,7 @@
 #include "ctca/ca.h"
 #include "ctca/ctclient.h"
 #include "ctca/error.h"
+#include "ctca/loglist.h"
 #include "ctca/sct.h"
 #include "ctca/store.h"
 
@@ -35,6 +36,10 @@ typedef struct ctca_issue_request {
     const char *csr_path;      /* PEM or DER */
     const char *profile;       /* NULL: "tls-server" */
     const char *log_list_path; /* NULL: the CA's configured list */
+    /* A list already loaded, used instead of reading log_list_path (borrowed:
+     * unchanged until the issuance is freed; issuances on several threads may
+     * share it). NULL: load the list. */
+    const ctca_log_list *log_list;
     int64_t now_ms;            /* wall clock for validity and the audit journal */
     /* The wall clock for SCT timestamp checks as SCTs arrive; NULL = ctca_now_ms. */
     int64_t (*clock_ms)(void *arg);

@@ -39,6 +39,9 @@ typedef struct ctca_log_info {
     uint8_t log_id[CTCA_LOG_ID_LEN];
     uint8_t *key_der; /* DER SubjectPublicKeyInfo */
     size_t key_len;
+    /* key_der parsed once at load, owned by the list; NULL when ctca cannot use
+     * it (issuance then refuses the log). Only read, so threads may share it. */
+    ctca_log_key *key;
     char *url;            /* RFC 6962 url, or static-ct-api submission_url */
     char *monitoring_url; /* tiled logs only */
     bool tiled;

@@ -114,6 +114,22 @@ Test(loglist, minimal_good_list_parses)
     cr_assert_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_OK, "%s", eb.msg);
     cr_assert_eq(l->n_logs, 1);
     cr_assert_eq(l->logs[0].state, CTCA_LOG_STATE_USABLE);
+    cr_assert_not_null(l->logs[0].key, "the key is parsed at load");
+    cr_assert_arr_eq(ctca_log_key_get0_id(l->logs[0].key), l->logs[0].log_id, CTCA_LOG_ID_LEN);
+    ctca_log_list_free(l);
+}
+
+Test(loglist, unusable_key_loads_without_a_parsed_key)
+{
+    /* A well-formed entry whose key is DER but not a key: the list loads
+     * (logs ctca never uses may carry anything), the key stays NULL. */
+    const char *json = LOG("\"log_id\":\"G2X2ilIshYcV9d2VHNBALcFmkXeIFL8HWYIreiV0IdA=\","
+                           "\"key\":\"MAMCAQE=\",\"url\":\"http://x/\",\"mmd\":86400");
+    ctca_log_list *l = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(l->n_logs, 1);
+    cr_assert_null(l->logs[0].key);
     ctca_log_list_free(l);
 }
 
