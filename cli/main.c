@@ -11,6 +11,7 @@ static const struct {
     {"init", cli_cmd_init, "create a CA directory (key, root certificate, config, store)"},
     {"issue", cli_cmd_issue, "issue a certificate with embedded SCTs from a CSR"},
     {"verify", cli_cmd_verify, "verify the SCTs embedded in a certificate"},
+    {"batch", cli_cmd_batch, "issue certificates for a directory of CSRs"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,872 @@
+/* Batch signing (ctca/batch.h): a pool of signing threads around the issuance
+ * engine's steps, and one driving thread (the caller's) that owns the shared
+ * ctca_ctclient and does every store write.
+ *
+ * The store commits with an fsync, and SQLite lets one connection write at a
+ * time, so one write per step and per thread would make the disk the limit.
+ * Instead the workers only compute (and read the store through their own
+ * connections), and the driver writes everything one loop iteration gathers
+ * (journal entries, precertificates, SCTs from the client's callbacks, final
+ * certificates) in one batch, commits it, and only then lets each item go on:
+ * a journaled TBS to be signed, a stored precertificate to the logs, SCTs to
+ * the final certificate, a stored final certificate to its output file.
+ *
+ * An item (one CSR file) goes: worker (look up by CSR digest; prepare or
+ * resume) -> driver (journal) -> worker (sign the precertificate) -> driver
+ * (store it; submit) -> driver (SCTs) -> worker (build the final certificate)
+ * -> driver (store it) -> worker (write the PEM) -> driver (count). Items change
+ * hands only through the two mutex-protected queues, so one issuance is never
+ * in two steps at once. */
+#define _GNU_SOURCE /* strdup, dirfd, fstatat */
+#include "ctca/batch.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctca/ctclient.h"
+#include "ctca/issue.h"
+#include "ctca/loglist.h"
+#include "ctca/store.h"
+#include "ctca/util.h"
+
+#define MAX_NAME 255
+/* How long the driver lets the client wait for logs when workers may hand it
+ * something meanwhile (their results wait for the next iteration), and when
+ * they may not. */
+#define POLL_BUSY_MS 2
+#define POLL_IDLE_MS 100
+
+typedef enum stage {
+    /* on a worker */
+    W_LOOKUP = 0, /* find the CSR's record; then prepare, resume, or skip */
+    W_SIGN,       /* sign the journaled precertificate TBS */
+    W_BUILD,      /* build and check the final certificate */
+    W_OUTPUT,     /* write OUT_DIR/<name>.pem */
+    /* back to the driver */
+    D_PREPARED,   /* to journal */
+    D_RESUMED,    /* to submit (its precertificate was stored by an earlier run) */
+    D_SIGNED,     /* to store the precertificate */
+    D_BUILT,      /* to store the final certificate */
+    D_UNMET,      /* to mark failed (deferred) */
+    D_DONE,       /* to count */
+    /* written in the driver's open batch, waiting for its commit */
+    C_JOURNALED,
+    C_PRECERT,
+    C_FINAL,
+    C_MARKED,
+    COLLECTING    /* its SCTs are being collected on the client */
+} stage;
+
+typedef enum outcome { OUT_ISSUED = 0, OUT_ALREADY, OUT_DEFERRED, OUT_FAILED } outcome;
+
+typedef struct item {
+    struct item *next;
+    char name[MAX_NAME + 1];
+    stage stage;
+    ctca_issuance *is;
+    ctca_issue_result res; /* from W_BUILD on */
+    outcome outcome;
+    ctca_err err;
+    char serial[41];
+    ctca_errbuf eb;
+} item;
+
+typedef struct queue {
+    item *head, *tail;
+} queue;
+
+typedef struct batch {
+    const ctca_ca *ca;
+    const ctca_batch_options *opt;
+    const ctca_log_list *log_list;
+    uint64_t *dup_stems; /* hashes of output names two CSR files share, sorted */
+    size_t n_dup_stems;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv, done_cv;
+    queue work, done;
+    bool stop;
+} batch;
+
+typedef struct worker {
+    batch *b;
+    ctca_store *store; /* read only */
+    pthread_t thread;
+    bool started;
+} worker;
+
+static void queue_push(queue *q, item *it)
+{
+    it->next = NULL;
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+}
+
+static item *queue_pop(queue *q)
+{
+    item *it = q->head;
+    if (it) {
+        q->head = it->next;
+        if (q->head == NULL)
+            q->tail = NULL;
+    }
+    return it;
+}
+
+/* Ends the item as failed: its issuance (if any) is dropped, whatever the
+ * store already holds for it stays there. */
+static void fail_item(item *it, ctca_err err)
+{
+    it->outcome = OUT_FAILED;
+    it->err = err;
+    if (it->eb.msg[0] == '\0')
+        snprintf(it->eb.msg, sizeof it->eb.msg, "%s", ctca_err_str(err));
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    ctca_issue_result_cleanup(&it->res);
+    it->stage = D_DONE;
+}
+
+/* ---- names and output files --------------------------------------------------- */
+
+/* The output name of a CSR file: its name without the last extension. */
+static void stem_of(const char *name, char *out, size_t len)
+{
+    const char *dot = strrchr(name, '.');
+    size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+    snprintf(out, len, "%.*s", (int)n, name);
+}
+
+/* FNV-1a: only compares output names within one directory. */
+static uint64_t stem_hash(const char *name)
+{
+    char stem[MAX_NAME + 1];
+    stem_of(name, stem, sizeof stem);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = stem; *p; p++)
+        h = (h ^ (uint8_t)*p) * 1099511628211ull;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool is_dup_stem(const batch *b, const char *name)
+{
+    uint64_t h = stem_hash(name);
+    return b->n_dup_stems > 0 &&
+           bsearch(&h, b->dup_stems, b->n_dup_stems, sizeof h, cmp_u64) != NULL;
+}
+
+/* The next CSR file of d: a regular file (symlinks followed) whose name does
+ * not start with '.'. */
+static bool next_csr(DIR *d, const char **name)
+{
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (e->d_name[0] == '.' || strlen(e->d_name) > MAX_NAME ||
+            fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        *name = e->d_name;
+        return true;
+    }
+    return false;
+}
+
+/* Counts the CSR files and finds output names shared by two of them. */
+static ctca_err scan_dir(batch *b, size_t *total, ctca_errbuf *eb)
+{
+    DIR *d = opendir(b->opt->csr_dir);
+    if (d == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", b->opt->csr_dir, strerror(errno));
+    uint64_t *hashes = NULL;
+    size_t n = 0, cap = 0;
+    const char *name;
+    ctca_err rc = CTCA_OK;
+    while (next_csr(d, &name)) {
+        if (n == CTCA_BATCH_MAX_FILES) {
+            rc = ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "%s: more than %d CSR files",
+                                 b->opt->csr_dir, CTCA_BATCH_MAX_FILES);
+            goto out;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 1024;
+            uint64_t *p = realloc(hashes, ncap * sizeof *p);
+            if (p == NULL) {
+                rc = CTCA_ERR_NOMEM;
+                goto out;
+            }
+            hashes = p;
+            cap = ncap;
+        }
+        hashes[n++] = stem_hash(name);
+    }
+    qsort(hashes, n, sizeof *hashes, cmp_u64);
+    size_t dups = 0;
+    for (size_t i = 1; i < n; i++)
+        if (hashes[i] == hashes[i - 1] && (dups == 0 || hashes[dups - 1] != hashes[i]))
+            hashes[dups++] = hashes[i]; /* in place: dups <= i - 1 */
+    b->dup_stems = hashes;
+    b->n_dup_stems = dups;
+    hashes = NULL;
+    *total = n;
+out:
+    free(hashes);
+    closedir(d);
+    return rc;
+}
+
+/* Writes path through a temporary file and a rename, so it is whole or
+ * absent, but without an fsync: the store holds every certificate durably,
+ * and a re-run rewrites an output that is missing or differs. */
+static ctca_err write_file(const char *path, const char *text, size_t len, ctca_errbuf *eb)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", tmp, strerror(errno));
+    bool ok = fwrite(text, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        ctca_err rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+        return rc;
+    }
+    return CTCA_OK;
+}
+
+/* Writes OUT_DIR/<stem>.pem unless it already holds exactly that certificate. */
+static ctca_err write_output(const batch *b, const char *name, const uint8_t *der, size_t len,
+                             ctca_errbuf *eb)
+{
+    char stem[MAX_NAME + 1], path[4096];
+    stem_of(name, stem, sizeof stem);
+    if (snprintf(path, sizeof path, "%s/%s.pem", b->opt->out_dir, stem) >= (int)sizeof path)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s/%s.pem: path too long", b->opt->out_dir,
+                               stem);
+    char *pem = NULL;
+    uint8_t *old = NULL;
+    size_t old_len = 0;
+    ctca_err rc = ctca_pem_encode(der, len, "CERTIFICATE", &pem);
+    if (rc != CTCA_OK)
+        return rc;
+    size_t pem_len = strlen(pem);
+    if (ctca_file_read(path, pem_len + 1, &old, &old_len, NULL) != CTCA_OK || old_len != pem_len ||
+        memcmp(old, pem, pem_len) != 0)
+        rc = write_file(path, pem, pem_len, eb);
+    free(old);
+    free(pem);
+    return rc;
+}
+
+/* ---- worker steps (no store writes) ---------------------------------------- */
+
+static ctca_err csr_digest(const batch *b, const char *name, uint8_t digest[32], ctca_errbuf *eb)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", b->opt->csr_dir, name);
+    uint8_t *der = NULL;
+    size_t len = 0;
+    CTCA_GUARD(ctca_der_or_pem_load(path, "CERTIFICATE REQUEST", &der, &len, eb));
+    /* The same digest ctca_csr_get0_digest gives the store's journal. */
+    ctca_err rc = EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) == 1 ? CTCA_OK
+                                                                                : CTCA_ERR_CRYPTO;
+    free(der);
+    return rc;
+}
+
+/* Looks the CSR up by digest; then skips it (issued: only its output is
+ * checked), resumes it (a precertificate without a final certificate), or
+ * prepares a new issuance. */
+static void step_lookup(batch *b, ctca_store *store, item *it)
+{
+    const ctca_batch_options *opt = b->opt;
+    if (is_dup_stem(b, it->name)) {
+        char stem[MAX_NAME + 1];
+        stem_of(it->name, stem, sizeof stem);
+        ctca_errbuf_set(&it->eb, CTCA_ERR_USAGE,
+                        "another CSR file would also be written to %s.pem: rename one", stem);
+        fail_item(it, CTCA_ERR_USAGE);
+        return;
+    }
+    uint8_t digest[32];
+    ctca_err rc = csr_digest(b, it->name, digest, &it->eb);
+    if (rc != CTCA_OK) {
+        fail_item(it, rc);
+        return;
+    }
+    ctca_store_cert rec = {0};
+    rc = ctca_store_get_cert_by_csr(store, digest, &rec);
+    if (rc != CTCA_OK && rc != CTCA_ERR_STORE_NOT_FOUND) {
+        ctca_errbuf_set(&it->eb, rc, "looking the CSR up: %s", ctca_store_errmsg(store));
+        fail_item(it, rc);
+        return;
+    }
+    int64_t now = ctca_now_ms();
+    if (rc == CTCA_OK && rec.state == CTCA_STORE_ISSUED) {
+        snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
+        rc = write_output(b, it->name, rec.final_der, rec.final_len, &it->eb);
+        it->outcome = OUT_ALREADY;
+        it->stage = D_DONE;
+    } else if (rc == CTCA_OK &&
+               (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED)) {
+        rc = ctca_issuance_resume(b->ca, store, rec.serial, opt->log_list_path, now, &it->is,
+                                  &it->eb);
+        it->stage = D_RESUMED;
+    } else {
+        /* Nothing on record, or a journaled TBS that was never signed: start
+         * afresh (that serial stays journaled, never signed). */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", opt->csr_dir, it->name);
+        ctca_issue_request req = {.csr_path = path, .profile = opt->profile,
+                                  .log_list_path = opt->log_list_path,
+                                  .log_list = b->log_list, .now_ms = now};
+        rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
+        it->stage = D_PREPARED;
+    }
+    ctca_store_cert_cleanup(&rec);
+    if (rc != CTCA_OK)
+        fail_item(it, rc);
+    else if (it->is)
+        snprintf(it->serial, sizeof it->serial, "%s", ctca_issuance_serial(it->is));
+}
+
+static void step_build(ctca_store *store, item *it)
+{
+    ctca_err rc = ctca_issuance_build_final(it->is, store, &it->res, &it->eb);
+    if (rc == CTCA_OK) {
+        it->stage = D_BUILT;
+    } else if (rc == CTCA_ERR_POLICY_UNMET) {
+        it->err = rc;
+        it->stage = D_UNMET;
+    } else {
+        fail_item(it, rc);
+    }
+}
+
+static void run_step(batch *b, ctca_store *store, item *it)
+{
+    ctca_err rc;
+    switch (it->stage) {
+    case W_LOOKUP:
+        step_lookup(b, store, it);
+        return;
+    case W_SIGN:
+        rc = ctca_issuance_sign_precert(it->is, &it->eb);
+        if (rc != CTCA_OK)
+            fail_item(it, rc);
+        else
+            it->stage = D_SIGNED;
+        return;
+    case W_BUILD:
+        step_build(store, it);
+        return;
+    case W_OUTPUT:
+        rc = write_output(b, it->name, it->res.cert, it->res.cert_len, &it->eb);
+        if (rc != CTCA_OK) {
+            ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
+                            it->eb.msg);
+            fail_item(it, rc);
+            return;
+        }
+        it->outcome = OUT_ISSUED;
+        ctca_issue_result_cleanup(&it->res);
+        ctca_issuance_free(it->is);
+        it->is = NULL;
+        it->stage = D_DONE;
+        return;
+    default:
+        fail_item(it, CTCA_ERR_INTERNAL);
+        return;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        while (b->work.head == NULL && !b->stop)
+            pthread_cond_wait(&b->work_cv, &b->mu);
+        item *it = b->stop ? NULL : queue_pop(&b->work);
+        pthread_mutex_unlock(&b->mu);
+        if (it == NULL)
+            return NULL;
+        run_step(b, w->store, it);
+        pthread_mutex_lock(&b->mu);
+        queue_push(&b->done, it);
+        pthread_cond_signal(&b->done_cv);
+        pthread_mutex_unlock(&b->mu);
+    }
+}
+
+/* ---- the summary -------------------------------------------------------------- */
+
+/* Room for one more problem; the array doubles, so memory follows the number
+ * of problems, not of CSRs. */
+static bool grow_problems(ctca_batch_summary *sum)
+{
+    size_t n = sum->n_problems;
+    if (n > 0 && (n & (n - 1)) != 0)
+        return true; /* not a power of two: the last doubling left room */
+    ctca_batch_problem *p = realloc(sum->problems, (n ? 2 * n : 1) * sizeof *p);
+    if (p == NULL)
+        return false;
+    sum->problems = p;
+    return true;
+}
+
+static void record(ctca_batch_summary *sum, item *it)
+{
+    switch (it->outcome) {
+    case OUT_ISSUED: sum->issued++; return;
+    case OUT_ALREADY: sum->already_issued++; return;
+    case OUT_DEFERRED: sum->deferred++; break;
+    case OUT_FAILED: sum->failed++; break;
+    }
+    if (sum->n_problems == CTCA_BATCH_MAX_REPORTED || !grow_problems(sum)) {
+        sum->unlisted++;
+        return;
+    }
+    ctca_batch_problem *p = &sum->problems[sum->n_problems];
+    p->csr = strdup(it->name);
+    p->reason = strdup(it->eb.msg);
+    if (p->csr == NULL || p->reason == NULL) {
+        free(p->csr);
+        free(p->reason);
+        sum->unlisted++;
+        return;
+    }
+    p->err = it->err;
+    snprintf(p->serial, sizeof p->serial, "%s", it->serial);
+    sum->n_problems++;
+}
+
+static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_summary *sum,
+                              ctca_errbuf *eb)
+{
+    cJSON *j = cJSON_CreateObject(), *def = NULL, *fail = NULL;
+    ctca_err rc = CTCA_ERR_NOMEM;
+    char *text = NULL;
+    if (j == NULL || !cJSON_AddStringToObject(j, "csr_dir", opt->csr_dir) ||
+        !cJSON_AddStringToObject(j, "out_dir", opt->out_dir) ||
+        !cJSON_AddNumberToObject(j, "total", (double)sum->total) ||
+        !cJSON_AddNumberToObject(j, "issued", (double)sum->issued) ||
+        !cJSON_AddNumberToObject(j, "already_issued", (double)sum->already_issued) ||
+        !cJSON_AddNumberToObject(j, "deferred", (double)sum->deferred) ||
+        !cJSON_AddNumberToObject(j, "failed", (double)sum->failed) ||
+        !cJSON_AddNumberToObject(j, "unlisted", (double)sum->unlisted) ||
+        !cJSON_AddNumberToObject(j, "elapsed_s", sum->elapsed_s) ||
+        !cJSON_AddNumberToObject(j, "rate_per_s",
+                                 sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0) ||
+        (def = cJSON_AddArrayToObject(j, "deferred_csrs")) == NULL ||
+        (fail = cJSON_AddArrayToObject(j, "failed_csrs")) == NULL)
+        goto out;
+    for (size_t i = 0; i < sum->n_problems; i++) {
+        const ctca_batch_problem *p = &sum->problems[i];
+        bool deferred = p->err == CTCA_ERR_POLICY_UNMET;
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(deferred ? def : fail, o) ||
+            !cJSON_AddStringToObject(o, "csr", p->csr) ||
+            (deferred ? !cJSON_AddStringToObject(o, "serial", p->serial)
+                      : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
+            !cJSON_AddStringToObject(o, "reason", p->reason))
+            goto out;
+    }
+    if ((text = cJSON_Print(j)) == NULL)
+        goto out;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
+    rc = ctca_file_write_atomic(path, text, strlen(text), 0644, eb);
+out:
+    cJSON_free(text);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* ---- setting up ----------------------------------------------------------------- */
+
+static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
+{
+    if (opt->csr_dir == NULL || opt->out_dir == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "a CSR directory and an output directory "
+                                                   "are required");
+    if (opt->jobs > CTCA_BATCH_MAX_JOBS)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "jobs: at most %d", CTCA_BATCH_MAX_JOBS);
+    if (opt->window > CTCA_BATCH_MAX_WINDOW)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "window: at most %d", CTCA_BATCH_MAX_WINDOW);
+    struct stat in, out;
+    if (stat(opt->csr_dir, &in) != 0 || !S_ISDIR(in.st_mode))
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->csr_dir);
+    if (mkdir(opt->out_dir, 0755) != 0 && errno != EEXIST)
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->out_dir, strerror(errno));
+    if (stat(opt->out_dir, &out) != 0 || !S_ISDIR(out.st_mode))
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->out_dir);
+    if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE,
+                               "the output directory must not be the CSR directory");
+    return CTCA_OK;
+}
+
+/* The log list every new issuance of the run shares (read only). */
+static ctca_err load_log_list(const ctca_ca *ca, const char *path, ctca_log_list **out,
+                              ctca_errbuf *eb)
+{
+    const char *ll = path ? path : ctca_ca_get0_log_list_path(ca);
+    if (ll == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "no log list: set log_list in the config or pass --log-list");
+    return ctca_log_list_load(ll, out, eb);
+}
+
+static unsigned default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > CTCA_BATCH_MAX_JOBS ? (unsigned)CTCA_BATCH_MAX_JOBS : (unsigned)n;
+}
+
+/* ---- the driver ------------------------------------------------------------------ */
+
+typedef struct driver {
+    batch *b;
+    ctca_ctclient *client;
+    ctca_store *store; /* the only connection that writes */
+    DIR *dir;
+    bool dir_done;
+    size_t window;
+    size_t in_flight;  /* items between their file being read and their count */
+    size_t at_workers; /* items queued for or running on a worker */
+    item **collecting;
+    size_t n_collecting;
+    queue written;     /* items whose writes wait for the batch's commit */
+    item *free_items;
+    ctca_batch_summary *sum;
+    int64_t t0_ms;
+} driver;
+
+static item *item_get(driver *d)
+{
+    item *it = d->free_items;
+    if (it)
+        d->free_items = it->next;
+    else if ((it = malloc(sizeof *it)) == NULL)
+        return NULL;
+    memset(it, 0, sizeof *it);
+    return it;
+}
+
+static void item_free(item *it)
+{
+    ctca_issuance_free(it->is);
+    ctca_issue_result_cleanup(&it->res);
+    free(it);
+}
+
+static void to_workers(driver *d, item *it, stage st)
+{
+    batch *b = d->b;
+    it->stage = st;
+    pthread_mutex_lock(&b->mu);
+    queue_push(&b->work, it);
+    pthread_cond_signal(&b->work_cv);
+    pthread_mutex_unlock(&b->mu);
+    d->at_workers++;
+}
+
+/* Reads CSR names until the window is full. */
+static ctca_err feed(driver *d)
+{
+    const char *name;
+    while (!d->dir_done && d->in_flight < d->window) {
+        if (!next_csr(d->dir, &name)) {
+            d->dir_done = true;
+            break;
+        }
+        item *it = item_get(d);
+        if (it == NULL)
+            return CTCA_ERR_NOMEM;
+        snprintf(it->name, sizeof it->name, "%s", name);
+        d->in_flight++;
+        to_workers(d, it, W_LOOKUP);
+    }
+    return CTCA_OK;
+}
+
+static void count(driver *d, item *it)
+{
+    record(d->sum, it);
+    d->in_flight--;
+    it->next = d->free_items;
+    d->free_items = it;
+    const ctca_batch_options *opt = d->b->opt;
+    if (opt->progress) {
+        const ctca_batch_summary *s = d->sum;
+        ctca_batch_progress p = {
+            .done = s->issued + s->already_issued + s->deferred + s->failed,
+            .total = s->total, .issued = s->issued,
+            .elapsed_s = (double)(ctca_now_ms() - d->t0_ms) / 1000.0};
+        opt->progress(&p, opt->progress_arg);
+    }
+}
+
+static void start_collecting(driver *d, item *it)
+{
+    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca));
+    uint64_t deadline = ctca_ctclient_now_ms(d->client) + ct->deadline_ms;
+    ctca_err rc = ctca_issuance_start(it->is, d->client, d->store, deadline);
+    if (rc != CTCA_OK) {
+        /* Nothing was submitted: the record keeps its precertificate. */
+        ctca_errbuf_set(&it->eb, rc, "starting the submissions: %s", ctca_err_str(rc));
+        fail_item(it, rc);
+        count(d, it);
+        return;
+    }
+    it->stage = COLLECTING;
+    d->collecting[d->n_collecting++] = it;
+}
+
+/* The driver's part of an item a worker handed back: its store write, in the
+ * open batch. */
+static void handle_returned(driver *d, item *it)
+{
+    ctca_err rc = CTCA_OK;
+    stage next = D_DONE;
+    switch (it->stage) {
+    case D_PREPARED:
+        rc = ctca_issuance_journal(it->is, d->store, &it->eb);
+        next = C_JOURNALED;
+        break;
+    case D_SIGNED:
+        rc = ctca_issuance_store_precert(it->is, d->store, &it->eb);
+        next = C_PRECERT;
+        break;
+    case D_BUILT:
+        rc = ctca_issuance_store_final(it->is, d->store, &it->res, &it->eb);
+        next = C_FINAL;
+        break;
+    case D_UNMET:
+        /* As ctca issue does: the record is marked failed and keeps its
+         * precertificate; a later run resumes it. */
+        if (ctca_store_mark_failed(d->store, it->serial, it->eb.msg, ctca_now_ms()) != CTCA_OK) {
+            ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)", it->eb.msg,
+                            ctca_store_errmsg(d->store));
+            rc = CTCA_ERR_STORE;
+        }
+        next = C_MARKED;
+        break;
+    case D_RESUMED:
+        start_collecting(d, it);
+        return;
+    case D_DONE:
+        count(d, it);
+        return;
+    default:
+        rc = CTCA_ERR_INTERNAL;
+        break;
+    }
+    if (rc != CTCA_OK) {
+        fail_item(it, rc);
+        count(d, it);
+        return;
+    }
+    it->stage = next;
+    queue_push(&d->written, it);
+}
+
+/* Commits the batch, then lets every item it held go on; when the commit
+ * fails, none of them does (their writes are not in the store). */
+static void commit(driver *d)
+{
+    ctca_err rc = ctca_store_batch_commit(d->store);
+    item *it;
+    while ((it = queue_pop(&d->written)) != NULL) {
+        if (rc != CTCA_OK) {
+            ctca_errbuf_set(&it->eb, rc, "committing to the store: %s",
+                            ctca_store_errmsg(d->store));
+            fail_item(it, rc);
+            count(d, it);
+            continue;
+        }
+        switch (it->stage) {
+        case C_JOURNALED: to_workers(d, it, W_SIGN); break;
+        case C_PRECERT: start_collecting(d, it); break;
+        case C_FINAL: to_workers(d, it, W_OUTPUT); break;
+        default: /* C_MARKED */
+            it->outcome = OUT_DEFERRED;
+            ctca_issuance_free(it->is);
+            it->is = NULL;
+            ctca_issue_result_cleanup(&it->res);
+            count(d, it);
+            break;
+        }
+    }
+}
+
+/* Hands every issuance whose collection is over (its SCTs committed) to the
+ * workers to build the final certificate. */
+static void collect(driver *d)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_collecting; i++) {
+        item *it = d->collecting[i];
+        if (ctca_issuance_collected(it->is))
+            to_workers(d, it, W_BUILD);
+        else
+            d->collecting[k++] = it;
+    }
+    d->n_collecting = k;
+}
+
+/* One iteration: take what the workers handed back, write it and the SCTs
+ * that arrive meanwhile in one batch, commit, and move everything on. */
+static ctca_err iterate(driver *d, ctca_errbuf *eb)
+{
+    batch *b = d->b;
+    pthread_mutex_lock(&b->mu);
+    /* With nothing to run on the client, wait for the workers. */
+    while (b->done.head == NULL && d->n_collecting == 0 && d->at_workers > 0)
+        pthread_cond_wait(&b->done_cv, &b->mu);
+    item *returned = b->done.head;
+    b->done.head = b->done.tail = NULL;
+    pthread_mutex_unlock(&b->mu);
+
+    ctca_err rc = ctca_store_batch_begin(d->store);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "%s", ctca_store_errmsg(d->store));
+    while (returned) {
+        item *it = returned;
+        returned = it->next;
+        d->at_workers--;
+        handle_returned(d, it);
+    }
+    if (d->n_collecting > 0) {
+        /* Writes waiting for the commit: only a quick pass before it. */
+        uint32_t wait = d->written.head ? 0 : d->at_workers > 0 ? POLL_BUSY_MS : POLL_IDLE_MS;
+        rc = ctca_ctclient_run(d->client, wait, NULL);
+        if (rc != CTCA_OK)
+            ctca_errbuf_set(eb, rc, "driving the log submissions: %s", ctca_err_str(rc));
+    }
+    commit(d);
+    collect(d);
+    return rc;
+}
+
+ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
+                        ctca_batch_summary *sum, ctca_errbuf *eb)
+{
+    memset(sum, 0, sizeof *sum);
+    CTCA_GUARD(check_options(opt, eb));
+    ctca_log_list *list = NULL;
+    CTCA_GUARD(load_log_list(ca, opt->log_list_path, &list, eb));
+    batch b = {.ca = ca, .opt = opt, .log_list = list};
+    driver d = {.b = &b, .window = opt->window ? opt->window : CTCA_BATCH_DEFAULT_WINDOW,
+                .sum = sum, .t0_ms = ctca_now_ms()};
+    unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
+    worker *workers = calloc(jobs, sizeof *workers);
+    d.collecting = calloc(d.window, sizeof *d.collecting);
+    pthread_mutex_init(&b.mu, NULL);
+    pthread_cond_init(&b.work_cv, NULL);
+    pthread_cond_init(&b.done_cv, NULL);
+    ctca_err rc = CTCA_ERR_NOMEM;
+    if (workers == NULL || d.collecting == NULL)
+        goto out;
+    if ((rc = scan_dir(&b, &sum->total, eb)) != CTCA_OK)
+        goto out;
+    const char *store_path = ctca_ca_get0_store_path(ca);
+    if ((rc = ctca_store_open(store_path, &d.store, eb)) != CTCA_OK)
+        goto out;
+    for (unsigned i = 0; i < jobs; i++) {
+        workers[i].b = &b;
+        if ((rc = ctca_store_open(store_path, &workers[i].store, eb)) != CTCA_OK)
+            goto out;
+    }
+    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(ca));
+    /* Enough kept-alive connections per log for the whole window over HTTP/1.1
+     * (over HTTP/2 the transfers share one). */
+    long per_host = d.window < 64 ? (long)d.window : 64;
+    ctca_ctclient_config ccfg = {.log_timeout_ms = ct->log_timeout_ms,
+                                 .max_host_connections = per_host,
+                                 .max_connections = 8 * per_host};
+    if ((rc = ctca_ctclient_new(&ccfg, &d.client)) != CTCA_OK)
+        goto out;
+    if ((d.dir = opendir(opt->csr_dir)) == NULL) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->csr_dir, strerror(errno));
+        goto out;
+    }
+    for (unsigned i = 0; i < jobs; i++) {
+        if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
+            rc = ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "cannot start signing thread %u", i);
+            goto out;
+        }
+        workers[i].started = true;
+    }
+    for (;;) {
+        if ((rc = feed(&d)) != CTCA_OK || d.in_flight == 0 || (rc = iterate(&d, eb)) != CTCA_OK)
+            break;
+    }
+    sum->elapsed_s = (double)(ctca_now_ms() - d.t0_ms) / 1000.0;
+    if (rc == CTCA_OK)
+        rc = write_summary(opt, sum, eb);
+out:
+    pthread_mutex_lock(&b.mu);
+    b.stop = true;
+    pthread_cond_broadcast(&b.work_cv);
+    pthread_mutex_unlock(&b.mu);
+    for (unsigned i = 0; workers && i < jobs; i++)
+        if (workers[i].started)
+            pthread_join(workers[i].thread, NULL);
+    /* After a failed run items may be anywhere: the client goes first, so no
+     * callback can reach an issuance freed below. */
+    ctca_ctclient_free(d.client);
+    for (size_t i = 0; i < d.n_collecting; i++)
+        item_free(d.collecting[i]);
+    queue *queues[] = {&b.work, &b.done, &d.written};
+    for (size_t q = 0; q < sizeof queues / sizeof queues[0]; q++)
+        for (item *it = queue_pop(queues[q]); it; it = queue_pop(queues[q]))
+            item_free(it);
+    while (d.free_items) {
+        item *it = d.free_items;
+        d.free_items = it->next;
+        free(it);
+    }
+    if (d.dir)
+        closedir(d.dir);
+    for (unsigned i = 0; workers && i < jobs; i++)
+        ctca_store_close(workers[i].store);
+    ctca_store_close(d.store); /* rolls back a batch a failure left open */
+    free(workers);
+    free(d.collecting);
+    free(b.dup_stems);
+    ctca_log_list_free(list);
+    pthread_cond_destroy(&b.work_cv);
+    pthread_cond_destroy(&b.done_cv);
+    pthread_mutex_destroy(&b.mu);
+    return rc;
+}
+
+void ctca_batch_summary_cleanup(ctca_batch_summary *sum)
+{
+    for (size_t i = 0; sum->problems && i < sum->n_problems; i++) {
+        free(sum->problems[i].csr);
+        free(sum->problems[i].reason);
+    }
+    free(sum->problems);
+    memset(sum, 0, sizeof *sum);
+}
