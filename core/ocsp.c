@@ -268,6 +268,12 @@ static ctca_err get_response_data(ctca_view tbs, basic_response *b)
     CTCA_GUARD(ctca_view_expect_empty(id));
     CTCA_GUARD(get_gtime(&body, &b->produced_at_ms));
     CTCA_GUARD(ctca_der_get(&body, CTCA_DER_SEQUENCE, &b->responses));
+    if (b->responses.len == 0)
+        return CTCA_ERR_OCSP_MALFORMED;
+    for (ctca_view r = b->responses; r.len > 0;) {
+        single_response s;
+        CTCA_GUARD(get_single(&r, &s));
+    }
     CTCA_GUARD(get_explicit_extensions(&body, 1, &exts, &present));
     if (present) {
         ctca_view unused;
@@ -328,8 +334,6 @@ static ctca_err find_single(ctca_view responses, ctca_view serial, const cert_in
                             single_response *out, bool *found)
 {
     *found = false;
-    if (responses.len == 0)
-        return CTCA_ERR_OCSP_MALFORMED;
     while (responses.len > 0) {
         single_response s;
         CTCA_GUARD(get_single(&responses, &s));
@@ -460,18 +464,20 @@ ctca_err ctca_ocsp_response_check(ctca_view response, ctca_view cert, ctca_view 
     memset(info, 0, sizeof *info);
     *sct_list = ctca_view_make(NULL, 0);
 
-    if ((rc = cert_info_parse(cert, &leaf)) != CTCA_OK ||
-        (rc = cert_info_parse(issuer_cert, &issuer)) != CTCA_OK)
-        return ctca_errbuf_set(eb, rc, "certificate: %s", ctca_err_str(rc));
-    if (!ctca_view_eq(leaf.f.issuer, issuer.f.subject))
-        return ctca_errbuf_set(eb, CTCA_ERR_ISSUER_MISMATCH, "%s",
-                               ctca_err_str(CTCA_ERR_ISSUER_MISMATCH));
+    /* The whole structure first: a malformed response is that, whatever it is
+     * about. */
     rc = parse_response(response, &b, &status);
     if (rc == CTCA_ERR_OCSP_STATUS)
         return ctca_errbuf_set(eb, rc, "the responder answered %s (%u)", status_text(status),
                                status);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "%s", ctca_err_str(rc));
+    if ((rc = cert_info_parse(cert, &leaf)) != CTCA_OK ||
+        (rc = cert_info_parse(issuer_cert, &issuer)) != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "certificate: %s", ctca_err_str(rc));
+    if (!ctca_view_eq(leaf.f.issuer, issuer.f.subject))
+        return ctca_errbuf_set(eb, CTCA_ERR_ISSUER_MISMATCH, "%s",
+                               ctca_err_str(CTCA_ERR_ISSUER_MISMATCH));
     if ((rc = find_single(b.responses, leaf.f.serial, &issuer, &s, &found)) != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "%s", ctca_err_str(rc));
     if (!found)

@@ -38,7 +38,8 @@ typedef struct ctca_ocsp_info {
  * and key hashes (SHA-1 or SHA-2), and checks the response's signature by
  * issuer_cert's key, or by a certificate in the response's certs that
  * issuer_cert issued with the id-kp-OCSPSigning EKU and that the responder ID
- * names. *sct_list borrows the TLS SignedCertificateTimestampList of that
+ * names. The whole response is parsed before the certificates are looked
+ * at. *sct_list borrows the TLS SignedCertificateTimestampList of that
  * SingleResponse's SCT extension from response (len 0 when it has none).
  * Errors: DER codes and CTCA_ERR_OCSP_MALFORMED for bytes that are not a
  * basic response, CTCA_ERR_OCSP_STATUS for an unsuccessful one,
