@@ -23,6 +23,10 @@ void ctca_policy_chrome(ctca_policy *out)
     out->min_current = 1;
     out->min_operators = 2;
     out->retired_by_earliest = true;
+    /* The policy text's criteria lists end in a dangling "; and": the rule cut
+     * from them is Chrome's since it accepted static-ct-api logs (2025), and
+     * Chromium enforces it (DoesNotConformToCTPolicyNoRFC6962Log). */
+    out->require_rfc6962 = true;
     out->max_list_age_ms = 70 * CTCA_DAY_MS; /* "CT Enforcement Timeout" */
     out->tls_scts = 2;
     out->tls_min_operators = 2;

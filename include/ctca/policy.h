@@ -100,9 +100,9 @@ typedef struct ctca_policy {
 
 /* ctca_policy_chrome: Chrome's CT policy (chrome-ct_policy.md): embedded, >= 2
  * distinct logs for a lifetime <= 180 days, 3 above; >= 1 from a
- * Qualified/Usable/ReadOnly log; >= 2 operators; TLS/OCSP: 2 from current logs
- * of distinct operators, embedded ones from current logs pooled in; log list
- * younger than 70 days. */
+ * Qualified/Usable/ReadOnly log; >= 2 operators; >= 1 from an RFC 6962 (not
+ * static-ct-api) log; TLS/OCSP: 2 from current logs of distinct operators,
+ * embedded ones from current logs pooled in; log list younger than 70 days. */
 void ctca_policy_chrome(ctca_policy *out);
 /* ctca_policy_apple: Apple's CT policy: 2 SCTs (at most 1 per operator) up to
  * 180 days (a day being 86,400 s, any remainder a whole day), 3 (at most 2 per

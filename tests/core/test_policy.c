@@ -310,13 +310,19 @@ Test(policy, negative_lifetime_falls_in_the_first_band)
     cr_expect_eq(r.verdict, CTCA_VERDICT_COMPLIANT, "%s", r.failed_rule);
 }
 
-Test(policy, apple_needs_an_rfc6962_log)
+Test(policy, apple_and_chrome_need_an_rfc6962_log)
 {
     logs[0].tiled = logs[2].tiled = true;
     ctca_policy_result r;
     const size_t idx[] = {0, 2};
-    cr_expect_eq(judge_logs("apple", 90 * DAY, idx, 2, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS);
-    cr_expect(strstr(r.failed_rule, "RFC 6962") != NULL, "%s", r.failed_rule);
-    cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_RFC6962_LOG);
-    cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 2, &r), CTCA_VERDICT_COMPLIANT);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "chrome" : "apple";
+        cr_expect_eq(judge_logs(name, 90 * DAY, idx, 2, &r), CTCA_VERDICT_NOT_DIVERSE_SCTS,
+                     "%s", name);
+        cr_expect(strstr(r.failed_rule, "RFC 6962") != NULL, "%s", r.failed_rule);
+        cr_expect_eq(r.rule, CTCA_RULE_EMBEDDED_RFC6962_LOG);
+    }
+    logs[2].tiled = false;
+    cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 2, &r), CTCA_VERDICT_COMPLIANT, "%s",
+                 r.failed_rule);
 }

@@ -223,10 +223,9 @@ static const vcase cases[] = {
      {USABLE(1, "Op0"), STATE(2, "Op1", "retired", R)}, {E(1), E_AT(2, R - HOUR)}, false,
      NOT_ENOUGH, "embedded_log_count"},
     {"chrome_no_rfc6962_log", CHROMIUM("DoesNotConformToCTPolicyNoRFC6962Log"),
-     "three SCTs, all from static-ct-api (tiled) logs: chrome-ct_policy.md has no RFC 6962 "
-     "rule, so this complies (Chromium with static-ct-api enforcement says not_diverse_scts)",
+     "three SCTs, all from static-ct-api (tiled) logs: one must come from an RFC 6962 log",
      "chrome", YEAR, 0, {TILED(1, "Op0"), TILED(2, "Op1"), TILED(3, "Op2")}, {E(1), E(2), E(3)},
-     false, OK, NULL},
+     false, NOT_DIVERSE, "embedded_rfc6962_log"},
     {"chrome_stale_log_list", CHROMIUM("EnforcementDisabledByBinaryAge"),
      "the log list is 70 days old at the time of check", "chrome", YEAR, AT - 70 * DAY,
      {USABLE(1, "Op0"), USABLE(2, "Op1")}, {S(1), S(2)}, false, "not_timely", "log_list_age"},
