@@ -32,6 +32,7 @@ typedef struct xfer {
 struct job {
     uint64_t id;
     bool parse_sct; /* add-chain answers become SCTs; GET bodies are returned as-is */
+    bool v2;        /* the answers are RFC 9162 submit-entry's */
     bool stopped;
     ctca_ctclient_cb cb;
     void *cb_arg;
@@ -343,6 +344,7 @@ static void complete(ctca_ctclient *c, xfer *x, CURLcode rc, long status)
     job *j = x->job;
     uint8_t *sct = NULL;
     size_t sct_len = 0;
+    ctca_ctclient_entry_answer entry = {0};
     ctca_ctresult r = {.index = x->index, .user = x->user, .http_status = status,
                        .retry_after = x->retry_after, .detail = x->detail};
     r.body = ctca_view_make(x->buf, x->len);
@@ -363,10 +365,20 @@ static void complete(ctca_ctclient *c, xfer *x, CURLcode rc, long status)
                  x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc));
     } else if (status != 200) {
         char snip[100];
-        body_snippet(x, snip, sizeof snip);
+        /* An RFC 9162 log names its error ("badChain: ..."). */
+        if (!j->v2 || !ctca_ctclient_problem(r.body, snip, sizeof snip))
+            body_snippet(x, snip, sizeof snip);
         r.err = CTCA_ERR_HTTP_STATUS;
         snprintf(x->detail, sizeof x->detail, "HTTP %ld%s%s", status, snip[0] ? ": " : "",
                  snip);
+    } else if (j->v2) {
+        r.err = ctca_ctclient_parse_entry_response(r.body, &entry, x->detail, sizeof x->detail);
+        if (r.err == CTCA_OK) {
+            r.sct = ctca_view_make(entry.sct, entry.sct_len);
+            r.sth = ctca_view_make(entry.sth, entry.sth_len);
+            r.inclusion = ctca_view_make(entry.inclusion, entry.inclusion_len);
+            snprintf(x->detail, sizeof x->detail, "SCT TransItem of %zu bytes", entry.sct_len);
+        }
     } else if (j->parse_sct) {
         r.err = ctca_ctclient_parse_sct_response(r.body, &sct, &sct_len, x->detail,
                                                  sizeof x->detail);
@@ -380,6 +392,7 @@ static void complete(ctca_ctclient *c, xfer *x, CURLcode rc, long status)
     }
     deliver(c, j, &r);
     free(sct);
+    ctca_ctclient_entry_answer_cleanup(&entry);
 }
 
 static void drain_done(ctca_ctclient *c)
@@ -504,7 +517,8 @@ typedef struct log_target {
 
 /* Builds and launches a job: everything is validated and allocated before the
  * first transfer is added, so a failure queues nothing. post is taken. */
-static ctca_err job_start(ctca_ctclient *c, bool parse_sct, uint8_t *post, size_t post_len,
+static ctca_err job_start(ctca_ctclient *c, bool parse_sct, bool v2, uint8_t *post,
+                          size_t post_len,
                           const char *path, const ctca_ctlog_request *logs, size_t n_logs,
                           uint64_t deadline_ms, ctca_ctclient_cb cb, void *cb_arg,
                           uint64_t *job_id)
@@ -519,6 +533,7 @@ static ctca_err job_start(ctca_ctclient *c, bool parse_sct, uint8_t *post, size_
     j->post = post;
     j->post_len = post_len;
     j->parse_sct = parse_sct;
+    j->v2 = v2;
     j->cb = cb;
     j->cb_arg = cb_arg;
     j->n_xfers = n_logs;
@@ -579,6 +594,9 @@ static const char *endpoint_path(ctca_ct_endpoint e)
         return "ct/v1/add-chain";
     case CTCA_CT_ADD_PRE_CHAIN:
         return "ct/v1/add-pre-chain";
+    case CTCA_CT_SUBMIT_ENTRY_X509:
+    case CTCA_CT_SUBMIT_ENTRY_PRECERT:
+        return "ct/v2/submit-entry";
     }
     return NULL;
 }
@@ -596,9 +614,16 @@ ctca_err ctca_ctclient_start(ctca_ctclient *c, const ctca_ctsubmission *sub, uin
         return CTCA_ERR_NO_LOGS;
     if (sub->n_logs > CTCA_CTCLIENT_MAX_LOGS)
         return CTCA_ERR_VALUE_RANGE;
-    CTCA_GUARD(ctca_ctclient_chain_json(sub->chain, sub->chain_len, &post, &post_len));
-    return job_start(c, true, post, post_len, path, sub->logs, sub->n_logs, sub->deadline_ms,
-                     sub->cb, sub->cb_arg, job_id);
+    bool v2 = sub->endpoint == CTCA_CT_SUBMIT_ENTRY_X509 ||
+              sub->endpoint == CTCA_CT_SUBMIT_ENTRY_PRECERT;
+    if (v2)
+        /* RFC 9162 5.1's own numbers, 1 and 2 (see ctca/ctclient.h). */
+        CTCA_GUARD(ctca_ctclient_entry_json(sub->endpoint == CTCA_CT_SUBMIT_ENTRY_PRECERT ? 2 : 1,
+                                            sub->chain, sub->chain_len, &post, &post_len));
+    else
+        CTCA_GUARD(ctca_ctclient_chain_json(sub->chain, sub->chain_len, &post, &post_len));
+    return job_start(c, true, v2, post, post_len, path, sub->logs, sub->n_logs,
+                     sub->deadline_ms, sub->cb, sub->cb_arg, job_id);
 }
 
 /* Drives c until job id has no transfer left in flight. */
@@ -664,7 +689,8 @@ ctca_err ctca_ctclient_get(ctca_ctclient *c, const char *base_url, const char *p
     if (http_status != NULL)
         *http_status = 0;
     ctca_ctlog_request log = {.base_url = base_url};
-    ctca_err err = job_start(c, false, NULL, 0, path, &log, 1, deadline_ms, get_cb, &g, &id);
+    ctca_err err =
+        job_start(c, false, false, NULL, 0, path, &log, 1, deadline_ms, get_cb, &g, &id);
     if (err != CTCA_OK)
         return ctca_errbuf_set(eb, err, "GET %s: %s", path ? path : "(null)",
                                ctca_err_str(err));

@@ -16,42 +16,70 @@
 
 /* ---- request side ------------------------------------------------------ */
 
+static void add_text(ctca_builder *b, const char *s)
+{
+    ctca_builder_add_bytes(b, (const uint8_t *)s, strlen(s));
+}
+
+/* Appends "<b64>" for one certificate. */
+static ctca_err add_b64_string(ctca_builder *b, ctca_view cert)
+{
+    if (cert.data == NULL || cert.len == 0 || cert.len > CTCA_CTCLIENT_MAX_CERT_LEN)
+        return CTCA_ERR_VALUE_RANGE;
+    char *b64 = NULL;
+    CTCA_GUARD(ctca_base64_encode(cert.data, cert.len, &b64));
+    /* Base64 needs no JSON escaping. */
+    ctca_builder_add_u8(b, '"');
+    add_text(b, b64);
+    ctca_builder_add_u8(b, '"');
+    free(b64);
+    return CTCA_OK;
+}
+
+/* Appends the certificates certs[0..n) as comma-separated base64 strings. */
+static ctca_err add_b64_strings(ctca_builder *b, const ctca_view *certs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            ctca_builder_add_u8(b, ',');
+        CTCA_GUARD(add_b64_string(b, certs[i]));
+    }
+    return CTCA_OK;
+}
+
 ctca_err ctca_ctclient_chain_json(const ctca_view *chain, size_t n, uint8_t **out,
                                   size_t *out_len)
 {
-    ctca_err err = CTCA_OK;
+    if (chain == NULL || n == 0 || n > CTCA_CTCLIENT_MAX_CHAIN)
+        return CTCA_ERR_VALUE_RANGE;
     ctca_builder b;
-    char *b64 = NULL;
-
     ctca_builder_init(&b, CTCA_CTCLIENT_MAX_REQUEST);
-    if (chain == NULL || n == 0 || n > CTCA_CTCLIENT_MAX_CHAIN) {
-        err = CTCA_ERR_VALUE_RANGE;
-        goto out;
-    }
-    static const char head[] = "{\"chain\":[";
-    ctca_builder_add_bytes(&b, (const uint8_t *)head, sizeof head - 1);
-    for (size_t i = 0; i < n; i++) {
-        if (chain[i].data == NULL || chain[i].len == 0 ||
-            chain[i].len > CTCA_CTCLIENT_MAX_CERT_LEN) {
-            err = CTCA_ERR_VALUE_RANGE;
-            goto out;
-        }
-        err = ctca_base64_encode(chain[i].data, chain[i].len, &b64);
-        if (err != CTCA_OK)
-            goto out;
-        if (i > 0)
-            ctca_builder_add_u8(&b, ',');
-        /* Base64 needs no JSON escaping. */
-        ctca_builder_add_u8(&b, '"');
-        ctca_builder_add_bytes(&b, (const uint8_t *)b64, strlen(b64));
-        ctca_builder_add_u8(&b, '"');
-        free(b64);
-        b64 = NULL;
-    }
-    ctca_builder_add_bytes(&b, (const uint8_t *)"]}", 2);
-    err = ctca_builder_finish(&b, out, out_len);
-out:
-    free(b64);
+    add_text(&b, "{\"chain\":[");
+    ctca_err err = add_b64_strings(&b, chain, n);
+    add_text(&b, "]}");
+    if (err == CTCA_OK)
+        return ctca_builder_finish(&b, out, out_len);
+    ctca_builder_cleanup(&b);
+    return err;
+}
+
+ctca_err ctca_ctclient_entry_json(unsigned type, const ctca_view *chain, size_t n, uint8_t **out,
+                                  size_t *out_len)
+{
+    if (chain == NULL || n == 0 || n > CTCA_CTCLIENT_MAX_CHAIN || type > 0xffff)
+        return CTCA_ERR_VALUE_RANGE;
+    char type_text[32];
+    snprintf(type_text, sizeof type_text, ",\"type\":%u,\"chain\":[", type);
+    ctca_builder b;
+    ctca_builder_init(&b, CTCA_CTCLIENT_MAX_REQUEST);
+    add_text(&b, "{\"submission\":");
+    ctca_err err = add_b64_string(&b, chain[0]);
+    add_text(&b, type_text);
+    if (err == CTCA_OK)
+        err = add_b64_strings(&b, chain + 1, n - 1);
+    add_text(&b, "]}");
+    if (err == CTCA_OK)
+        return ctca_builder_finish(&b, out, out_len);
     ctca_builder_cleanup(&b);
     return err;
 }
@@ -434,44 +462,174 @@ static ctca_err build_sct(const sct_fields *f, uint8_t **sct, size_t *sct_len, c
     return err;
 }
 
+/* The body as a NUL-terminated copy (*text, caller frees) parsed strictly into
+ * a JSON object; NULL with *err set otherwise. */
+static cJSON *parse_object(ctca_view body, char **text, char *detail, size_t dl, ctca_err *err)
+{
+    *err = CTCA_OK;
+    if (body.len == 0 || memchr(body.data, '\0', body.len) != NULL) {
+        *err = bad(detail, dl, "body is empty or holds a NUL byte");
+        return NULL;
+    }
+    *text = malloc(body.len + 1);
+    if (*text == NULL) {
+        *err = CTCA_ERR_NOMEM;
+        return NULL;
+    }
+    memcpy(*text, body.data, body.len);
+    (*text)[body.len] = '\0';
+    /* require_null_terminated: nothing but whitespace may follow the value. */
+    cJSON *root = cJSON_ParseWithOpts(*text, NULL, 1);
+    if (root == NULL || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        *err = bad(detail, dl, "body is not a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
 ctca_err ctca_ctclient_parse_sct_response(ctca_view body, uint8_t **sct, size_t *sct_len,
                                           char *detail, size_t detail_len)
 {
-    ctca_err err = CTCA_OK;
+    ctca_err err;
     char *text = NULL;
-    cJSON *root = NULL;
     sct_fields f = {0};
-
-    if (body.len == 0 || memchr(body.data, '\0', body.len) != NULL) {
-        err = bad(detail, detail_len, "body is empty or holds a NUL byte");
-        goto out;
-    }
-    text = malloc(body.len + 1);
-    if (text == NULL) {
-        err = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    memcpy(text, body.data, body.len);
-    text[body.len] = '\0';
-    /* require_null_terminated: nothing but whitespace may follow the value. */
-    root = cJSON_ParseWithOpts(text, NULL, 1);
-    if (root == NULL) {
-        err = bad(detail, detail_len, "body is not JSON");
-        goto out;
-    }
-    if (!cJSON_IsObject(root)) {
-        err = bad(detail, detail_len, "body is not a JSON object");
-        goto out;
-    }
-    err = read_fields(text, body.len, root, &f, detail, detail_len);
-    if (err != CTCA_OK)
-        goto out;
-    err = build_sct(&f, sct, sct_len, detail, detail_len);
-out:
+    cJSON *root = parse_object(body, &text, detail, detail_len, &err);
+    if (root != NULL)
+        err = read_fields(text, body.len, root, &f, detail, detail_len);
+    if (root != NULL && err == CTCA_OK)
+        err = build_sct(&f, sct, sct_len, detail, detail_len);
     free(f.id);
     free(f.ext);
     free(f.sig);
     cJSON_Delete(root);
     free(text);
     return err;
+}
+
+/* ---- submit-entry response ---------------------------------------------- */
+
+/* RFC 9162 4.8 framing of an SCT TransItem: versioned_type, LogID<2..127>
+ * holding OID contents, timestamp, Extension sct_extensions<0..2^16-1>,
+ * signature<1..2^16-1>, nothing after. */
+static bool sct_transitem_ok(ctca_view v, const char **why)
+{
+    uint16_t type = 0;
+    uint64_t ts = 0;
+    ctca_view id, ext, sig;
+    *why = "truncated or out-of-range field";
+    if (ctca_view_get_u16(&v, &type) != CTCA_OK)
+        return false;
+    if (type != 0x0102 && type != 0x0103) {
+        *why = "not an x509_sct_v2 or precert_sct_v2 TransItem";
+        return false;
+    }
+    if (ctca_tls_get_vec(&v, 1, 2, 127, &id) != CTCA_OK || ctca_view_get_u64(&v, &ts) != CTCA_OK ||
+        ctca_tls_get_vec(&v, 2, 0, 0xffff, &ext) != CTCA_OK ||
+        ctca_tls_get_vec(&v, 2, 1, 0xffff, &sig) != CTCA_OK)
+        return false;
+    if (!ctca_oid_is_valid(id)) {
+        *why = "log ID is not an OID";
+        return false;
+    }
+    if (v.len != 0) {
+        *why = "trailing bytes";
+        return false;
+    }
+    return true;
+}
+
+/* A TransItem whose first two bytes are type. */
+static bool has_type(const uint8_t *p, size_t n, uint16_t type)
+{
+    return n >= 2 && (uint16_t)(p[0] << 8 | p[1]) == type;
+}
+
+void ctca_ctclient_entry_answer_cleanup(ctca_ctclient_entry_answer *a)
+{
+    if (a == NULL)
+        return;
+    free(a->sct);
+    free(a->sth);
+    free(a->inclusion);
+    memset(a, 0, sizeof *a);
+}
+
+ctca_err ctca_ctclient_parse_entry_response(ctca_view body, ctca_ctclient_entry_answer *out,
+                                            char *detail, size_t detail_len)
+{
+    static const char *const names[3] = {"sct", "sth", "inclusion"};
+    uint8_t **bufs[3] = {&out->sct, &out->sth, &out->inclusion};
+    size_t *lens[3] = {&out->sct_len, &out->sth_len, &out->inclusion_len};
+    const cJSON *items[3] = {NULL};
+    char *text = NULL;
+    ctca_err err;
+    memset(out, 0, sizeof *out);
+    cJSON *root = parse_object(body, &text, detail, detail_len, &err);
+    if (root == NULL)
+        goto out;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, root)
+    {
+        for (int k = 0; k < 3; k++) {
+            if (it->string == NULL || strcmp(it->string, names[k]) != 0)
+                continue;
+            /* A duplicate would let two parsers read two different SCTs. */
+            if (items[k] != NULL) {
+                err = bad(detail, detail_len, "field %s: duplicated", names[k]);
+                goto out;
+            }
+            items[k] = it;
+        }
+    }
+    if (items[0] == NULL) {
+        err = bad(detail, detail_len, "field sct: missing");
+        goto out;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (items[k] == NULL)
+            continue;
+        if ((err = b64_field(items[k], names[k], bufs[k], lens[k], detail, detail_len)) != CTCA_OK)
+            goto out;
+    }
+    const char *why = NULL;
+    if (!sct_transitem_ok(ctca_view_make(out->sct, out->sct_len), &why)) {
+        err = bad(detail, detail_len, "field sct: %s", why);
+        goto out;
+    }
+    if (out->sth != NULL && !has_type(out->sth, out->sth_len, 0x0104)) {
+        err = bad(detail, detail_len, "field sth: not a signed_tree_head_v2 TransItem");
+        goto out;
+    }
+    if (out->inclusion != NULL && !has_type(out->inclusion, out->inclusion_len, 0x0106)) {
+        err = bad(detail, detail_len, "field inclusion: not an inclusion_proof_v2 TransItem");
+        goto out;
+    }
+out:
+    if (err != CTCA_OK)
+        ctca_ctclient_entry_answer_cleanup(out);
+    cJSON_Delete(root);
+    free(text);
+    return err;
+}
+
+bool ctca_ctclient_problem(ctca_view body, char *buf, size_t buf_len)
+{
+    static const char urn[] = "urn:ietf:params:trans:error:";
+    char *text = NULL;
+    ctca_err err;
+    bool ok = false;
+    cJSON *root = parse_object(body, &text, NULL, 0, &err);
+    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "type"));
+    const char *det = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "detail"));
+    if (type != NULL || det != NULL) {
+        if (type != NULL && strncmp(type, urn, sizeof urn - 1) == 0)
+            type += sizeof urn - 1;
+        snprintf(buf, buf_len, "%s%s%s", type ? type : "", type && det ? ": " : "",
+                 det ? det : "");
+        ok = true;
+    }
+    cJSON_Delete(root);
+    free(text);
+    return ok;
 }

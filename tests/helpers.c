@@ -131,6 +131,7 @@ void th_testlog_start(th_testlog *t, const char *dir, const char *name, const ch
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
     snprintf(t->operator_name, sizeof t->operator_name, "%s", operator_name);
+    t->ct_version = strstr(extra_args, "--ct-version 2") != NULL ? 2 : 1;
     snprintf(t->key, sizeof t->key, "%s/%s.key", dir, name);
     snprintf(t->pub, sizeof t->pub, "%s/%s.pub", dir, name);
     cr_assert_eq(th_run(NULL,
@@ -202,8 +203,9 @@ void th_log_list_write(const char *path, th_testlog *logs, size_t n)
             char hp[64];
             snprintf(hp, sizeof hp, "%.*s", (int)(strlen(hostport) - 1), hostport);
             cr_assert_eq(th_run(&entry, "'%s' --print-log-entry --listen %s --key '%s' "
-                                        "--description '%s'",
-                                bin, hp, logs[j].key, logs[j].name),
+                                        "--description '%s' %s",
+                                bin, hp, logs[j].key, logs[j].name,
+                                logs[j].ct_version == 2 ? "--ct-version 2" : ""),
                          0, "--print-log-entry failed");
             free(bin);
             len += (size_t)snprintf(json + len, cap - len, "%s%s", first_log ? "" : ",", entry);

@@ -32,6 +32,7 @@ typedef struct th_testlog {
     char key[512];      /* its private key file */
     char pub[512];      /* its public key file */
     char operator_name[64];
+    int ct_version;     /* 2 when started with --ct-version 2 */
 } th_testlog;
 
 /* th_testlog_start: generates a P-256 key in dir and starts ctca-testlog on a
@@ -41,7 +42,8 @@ void th_testlog_start(th_testlog *t, const char *dir, const char *name, const ch
                       const char *roots, const char *extra_args);
 /* th_testlog_stop: SIGTERM and reap; safe on a stopped log. */
 void th_testlog_stop(th_testlog *t);
-/* th_log_list_write: writes a v3 log list of logs (grouped by operator) to path. */
+/* th_log_list_write: writes a v3 log list of logs (grouped by operator) to path;
+ * RFC 9162 logs in ctca's extended format (ct_version, log_id_oid). */
 void th_log_list_write(const char *path, th_testlog *logs, size_t n);
 
 #endif

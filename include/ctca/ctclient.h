@@ -18,8 +18,10 @@
  *
  * Every log answer is bounded: the body is capped (an oversized body is an
  * error, never truncated), the JSON is parsed strictly, and a successful
- * add-chain/add-pre-chain answer is re-serialized as an RFC 6962 3.2 SCT. The
- * client guarantees that SCT is well-formed only; verifying it is the core's. */
+ * add-chain/add-pre-chain answer is re-serialized as an RFC 6962 3.2 SCT; a
+ * successful RFC 9162 submit-entry answer's "sct" is checked to be one
+ * well-formed x509_sct_v2/precert_sct_v2 TransItem. The client guarantees
+ * that SCT is well-formed only; verifying it is the core's. */
 #ifndef CTCA_CTCLIENT_H
 #define CTCA_CTCLIENT_H
 
@@ -72,7 +74,13 @@ uint64_t ctca_ctclient_now_ms(const ctca_ctclient *c);
 
 typedef enum ctca_ct_endpoint {
     CTCA_CT_ADD_CHAIN = 0,     /* RFC 6962 4.1: POST ct/v1/add-chain */
-    CTCA_CT_ADD_PRE_CHAIN = 1  /* RFC 6962 4.2: POST ct/v1/add-pre-chain */
+    CTCA_CT_ADD_PRE_CHAIN = 1, /* RFC 6962 4.2: POST ct/v1/add-pre-chain */
+    /* RFC 9162 5.1: POST ct/v2/submit-entry, chain[0] being the submission (a
+     * certificate, or a CMS precertificate) and the rest the "chain" array.
+     * "type" is sent as the text writes it: 1 (x509_entry_v2) or 2
+     * (precert_entry_v2), not the renumbered 0x0100/0x0101. */
+    CTCA_CT_SUBMIT_ENTRY_X509 = 2,
+    CTCA_CT_SUBMIT_ENTRY_PRECERT = 3
 } ctca_ct_endpoint;
 
 /* One log to submit to. base_url is borrowed until ctca_ctclient_start returns. */
@@ -93,7 +101,11 @@ typedef struct ctca_ctresult {
     long retry_after;     /* Retry-After delta-seconds, -1 when absent or an HTTP-date */
     uint64_t elapsed_ms;  /* from the job's start to this result */
     const char *detail;   /* short human text, never NULL */
-    ctca_view sct;        /* on CTCA_OK: the serialized SCT (RFC 6962 3.2); else empty */
+    ctca_view sct;        /* on CTCA_OK: the serialized SCT (RFC 6962 3.2), or for
+                             submit-entry the SCT TransItem (RFC 9162 4.8); else empty */
+    ctca_view sth;        /* submit-entry on CTCA_OK: the signed_tree_head_v2 TransItem
+                             when the log sent one; else empty */
+    ctca_view inclusion;  /* likewise its inclusion_proof_v2 TransItem */
     ctca_view body;       /* the response body as received (within the cap; partial
                              on a timeout) */
 } ctca_ctresult;

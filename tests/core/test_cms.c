@@ -27,32 +27,9 @@ static void teardown(void)
 
 TestSuite(cms, .init = setup, .fini = teardown, .timeout = 120);
 
-/* v2_tbs: a TBS as the engine builds it for CT 2.0: the precert TBS without
- * the poison. */
-static void v2_tbs(ctca_ca *ca, const char *name, uint8_t **tbs, size_t *tbs_len)
-{
-    char *path = tca_make_csr(dir, name, KEY_P256, "/", "DNS:example.com");
-    ctca_csr *csr = tca_load_csr(path);
-    const ctca_profile *p = ctca_config_get0_profile(ctca_ca_get0_config(ca), "tls-server");
-    uint8_t serial[CTCA_SERIAL_LEN], *pre = NULL;
-    size_t pre_len = 0;
-    ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_serial_generate(NULL, NULL, serial), CTCA_OK);
-    cr_assert_eq(ctca_tbs_build_precert(ca, p, csr, serial, sizeof serial, TCA_NOW, &pre, &pre_len,
-                                        &eb),
-                 CTCA_OK, "%s", eb.msg);
-    cr_assert_eq(ctca_tbs_replace_ext(ctca_view_make(pre, pre_len), CTCA_OID_CT_POISON,
-                                      sizeof CTCA_OID_CT_POISON, ctca_view_make(NULL, 0),
-                                      CTCA_ERR_NOT_PRECERT, tbs, tbs_len),
-                 CTCA_OK);
-    free(pre);
-    ctca_csr_free(csr);
-    free(path);
-}
-
 static void build(ctca_ca *ca, uint8_t **tbs, size_t *tbs_len, uint8_t **cms, size_t *cms_len)
 {
-    v2_tbs(ca, "leaf", tbs, tbs_len);
+    tca_v2_tbs(ca, dir, "leaf", tbs, tbs_len);
     cr_assert_eq(ctca_cms_precert_build(ca, ctca_view_make(*tbs, *tbs_len), cms, cms_len), CTCA_OK);
 }
 
@@ -189,7 +166,7 @@ Test(cms, builder_refuses_p384_cas_and_tbs_it_must_not_wrap)
     ctca_ca *ca = tca_make_ca(dir, CTCA_KEY_EC_P384);
     uint8_t *tbs = NULL, *cms = NULL;
     size_t tbs_len = 0, cms_len = 0;
-    v2_tbs(ca, "leaf", &tbs, &tbs_len);
+    tca_v2_tbs(ca, dir, "leaf", &tbs, &tbs_len);
     cr_expect_eq(ctca_cms_precert_build(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len),
                  CTCA_ERR_KEY_UNSUPPORTED, "ecdsa-with-SHA384 cannot pair with SHA-256 digests");
     cr_expect_null(cms);
@@ -199,7 +176,7 @@ Test(cms, builder_refuses_p384_cas_and_tbs_it_must_not_wrap)
     char *d2 = tca_path(dir, "p256");
     cr_assert_eq(mkdir(d2, 0700), 0);
     ca = tca_make_ca(d2, CTCA_KEY_EC_P256);
-    v2_tbs(ca, "leaf2", &tbs, &tbs_len);
+    tca_v2_tbs(ca, dir, "leaf2", &tbs, &tbs_len);
     /* With the Transparency Information extension, or the v1 poison: refused. */
     static const uint8_t ti[] = {0x30, 0x0b, 0x06, 0x03, 0x2b, 0x65, 0x4b,
                                  0x04, 0x04, 0x04, 0x02, 0x00, 0x00};

@@ -229,27 +229,74 @@ out:
     return ok;
 }
 
-static enum MHD_Result handle_submit(tl_server *s, struct MHD_Connection *c,
-                                     const tl_request *rq, ctca_entry_type type)
+/* RFC 9162 5: an error is a Problem Details object (RFC 7807) whose type, when
+ * RFC 9162 names one, is "urn:ietf:params:trans:error:" + its name. */
+static enum MHD_Result respond_problem(struct MHD_Connection *c, unsigned status,
+                                       const char *type, const char *detail)
+{
+    char urn[96];
+    cJSON *j = cJSON_CreateObject();
+    snprintf(urn, sizeof urn, "urn:ietf:params:trans:error:%s", type ? type : "");
+    if (j == NULL || (type != NULL && cJSON_AddStringToObject(j, "type", urn) == NULL) ||
+        cJSON_AddStringToObject(j, "detail", detail) == NULL) {
+        cJSON_Delete(j);
+        return MHD_NO;
+    }
+    char *body = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return respond(c, status, body, "application/problem+json", NULL);
+}
+
+/* An error without an RFC 9162 type, in the body style of the log's version. */
+static enum MHD_Result respond_failure(tl_server *s, struct MHD_Connection *c, unsigned status,
+                                       const char *reason)
+{
+    if (s->log->sct.ct_version == 2)
+        return respond_problem(c, status, NULL, reason);
+    return respond_error(c, status, reason);
+}
+
+/* The faults every submission endpoint shares; true when one of them answered
+ * (*ret is then the handler's result). garbage is the endpoint's malformed
+ * success body. */
+static bool submission_fault(tl_server *s, struct MHD_Connection *c, const tl_request *rq,
+                             const char *garbage, enum MHD_Result *ret)
 {
     const tl_faults *f = &s->faults;
     if (f->hang) {
         server_wait(s, -1);
-        return MHD_NO; /* the client never gets an answer; the connection closes at exit */
+        *ret = MHD_NO; /* the client never gets an answer; the connection closes at exit */
+        return true;
     }
     if (f->rate_limit) {
         char ra[16];
         snprintf(ra, sizeof ra, "%u", f->retry_after_s);
-        return respond(c, MHD_HTTP_TOO_MANY_REQUESTS,
+        *ret = respond(c, MHD_HTTP_TOO_MANY_REQUESTS,
                        strdup_or_null("{\"error\":\"rate limited\"}"), "application/json", ra);
+        return true;
     }
-    if (f->fail_rate > 0 && server_random(s) < f->fail_rate)
-        return respond_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "injected failure");
-    if (f->garbage)
-        return respond(c, MHD_HTTP_OK, strdup_or_null("{\"sct_version\":0,\"id\":\"AAAA\",\"tim"),
-                       "application/json", NULL);
-    if (rq->too_big)
-        return respond_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+    if (f->fail_rate > 0 && server_random(s) < f->fail_rate) {
+        *ret = respond_failure(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "injected failure");
+        return true;
+    }
+    if (f->garbage) {
+        *ret = respond(c, MHD_HTTP_OK, strdup_or_null(garbage), "application/json", NULL);
+        return true;
+    }
+    if (rq->too_big) {
+        *ret = respond_failure(s, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+        return true;
+    }
+    return false;
+}
+
+static enum MHD_Result handle_submit(tl_server *s, struct MHD_Connection *c,
+                                     const tl_request *rq, ctca_entry_type type)
+{
+    const tl_faults *f = &s->faults;
+    enum MHD_Result ret;
+    if (submission_fault(s, c, rq, "{\"sct_version\":0,\"id\":\"AAAA\",\"tim", &ret))
+        return ret;
 
     uint8_t *ders[TL_MAX_CHAIN] = {0};
     ctca_view chain[TL_MAX_CHAIN];
@@ -257,7 +304,6 @@ static enum MHD_Result handle_submit(tl_server *s, struct MHD_Connection *c,
     char why[256];
     tl_sct_out sct;
     memset(&sct, 0, sizeof sct);
-    enum MHD_Result ret;
     if (!parse_chain(rq, ders, chain, &n, why, sizeof why)) {
         ret = respond_error(c, MHD_HTTP_BAD_REQUEST, why);
         goto out;
@@ -314,6 +360,176 @@ out:
         free(ders[i]);
     tl_sct_out_cleanup(&sct);
     return ret;
+}
+
+/* ---- RFC 9162 submit-entry --------------------------------------------------------- */
+
+/* A submit-entry request (5.1), its buffers owned. */
+typedef struct v2_request {
+    uint8_t *submission;
+    size_t submission_len;
+    long type;
+    uint8_t *ders[TL_MAX_CHAIN];
+    ctca_view chain[TL_MAX_CHAIN];
+    size_t n;
+} v2_request;
+
+static void v2_request_cleanup(v2_request *r)
+{
+    free(r->submission);
+    for (size_t i = 0; i < r->n; i++)
+        free(r->ders[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static bool b64_string(const cJSON *item, uint8_t **out, size_t *len)
+{
+    const char *str = cJSON_GetStringValue(item);
+    return str != NULL && str[0] != '\0' &&
+           ctca_base64_decode(str, strlen(str), out, len) == CTCA_OK;
+}
+
+/* {"submission": b64, "type": integer, "chain": [b64, ...]}: anything else is
+ * "malformed", a chain too long "badChain". */
+static tl_problem parse_v2_request(const tl_request *rq, v2_request *r, char *why, size_t why_len)
+{
+    memset(r, 0, sizeof *r);
+    tl_problem p = TL_PROBLEM_MALFORMED;
+    cJSON *j = rq->len ? cJSON_ParseWithLength((const char *)rq->body, rq->len) : NULL;
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *chain = cJSON_GetObjectItemCaseSensitive(j, "chain");
+    if (!cJSON_IsObject(j)) {
+        snprintf(why, why_len, "body is not a JSON object");
+        goto out;
+    }
+    if (!b64_string(cJSON_GetObjectItemCaseSensitive(j, "submission"), &r->submission,
+                    &r->submission_len)) {
+        snprintf(why, why_len, "\"submission\" is not a base64 string");
+        goto out;
+    }
+    if (!cJSON_IsNumber(type) || type->valuedouble != (double)(long)type->valuedouble) {
+        snprintf(why, why_len, "\"type\" is not an integer");
+        goto out;
+    }
+    r->type = (long)type->valuedouble;
+    if (!cJSON_IsArray(chain)) {
+        snprintf(why, why_len, "\"chain\" is not an array");
+        goto out;
+    }
+    if (cJSON_GetArraySize(chain) > TL_MAX_CHAIN) {
+        snprintf(why, why_len, "\"chain\" holds more than %d certificates", TL_MAX_CHAIN);
+        p = TL_PROBLEM_BAD_CHAIN;
+        goto out;
+    }
+    const cJSON *item;
+    cJSON_ArrayForEach(item, chain)
+    {
+        size_t len = 0;
+        if (!b64_string(item, &r->ders[r->n], &len)) {
+            snprintf(why, why_len, "chain[%zu] is not a base64 string", r->n);
+            goto out;
+        }
+        r->chain[r->n] = ctca_view_make(r->ders[r->n], len);
+        r->n++;
+    }
+    p = TL_PROBLEM_NONE;
+out:
+    cJSON_Delete(j);
+    return p;
+}
+
+/* --bad-signature and --wrong-log-id on a serialized SCT TransItem. */
+static ctca_err v2_sct_fault(const tl_faults *f, uint8_t **sct, size_t *len)
+{
+    if (!f->bad_signature && !f->wrong_log_id)
+        return CTCA_OK;
+    ctca_transitem it;
+    CTCA_GUARD(ctca_transitem_parse(ctca_view_make(*sct, *len), &it));
+    if (f->bad_signature)
+        it.signature[it.signature_len - 1] ^= 0x01; /* stays well-formed DER, no longer verifies */
+    if (f->wrong_log_id)
+        it.log_id.oid[it.log_id.len - 1] ^= 0x01; /* still an OID (the last octet's top bit is 0) */
+    free(*sct);
+    *sct = NULL;
+    ctca_err rc = ctca_transitem_serialize(&it, sct, len);
+    ctca_transitem_cleanup(&it);
+    return rc;
+}
+
+static enum MHD_Result handle_submit_entry(tl_server *s, struct MHD_Connection *c,
+                                           const tl_request *rq)
+{
+    enum MHD_Result ret;
+    if (submission_fault(s, c, rq, "{\"sct\":\"AAE", &ret))
+        return ret;
+    if (s->faults.shutdown)
+        return respond_problem(c, MHD_HTTP_FORBIDDEN, "shutdown",
+                               "the log is no longer accepting submissions");
+    char why[256];
+    v2_request r;
+    tl_v2_out out;
+    memset(&out, 0, sizeof out);
+    tl_problem p = parse_v2_request(rq, &r, why, sizeof why);
+    if (p != TL_PROBLEM_NONE) {
+        ret = respond_problem(c, MHD_HTTP_BAD_REQUEST, tl_problem_name(p), why);
+        goto out;
+    }
+    /* 5.1 says 1 (x509_entry_v2) and 2 (precert_entry_v2), numbers from before
+     * VersionedTransType was renumbered (10.2.3); both spellings are accepted. */
+    bool precert;
+    if (r.type == 1 || r.type == CTCA_TT_X509_ENTRY_V2) {
+        precert = false;
+    } else if (r.type == 2 || r.type == CTCA_TT_PRECERT_ENTRY_V2) {
+        precert = true;
+    } else {
+        ret = respond_problem(c, MHD_HTTP_BAD_REQUEST, "badType",
+                              "\"type\" is neither 1 (or 0x0100) nor 2 (or 0x0101)");
+        goto out;
+    }
+    ctca_errbuf eb = {{0}};
+    ctca_err rc = tl_log_submit_v2(s->log, precert, ctca_view_make(r.submission, r.submission_len),
+                                   r.chain, r.n, &out, &p, &eb);
+    if (rc != CTCA_OK) {
+        ret = respond_problem(c,
+                              p == TL_PROBLEM_INTERNAL ? MHD_HTTP_INTERNAL_SERVER_ERROR
+                                                       : MHD_HTTP_BAD_REQUEST,
+                              p == TL_PROBLEM_INTERNAL ? NULL : tl_problem_name(p), eb.msg);
+        goto out;
+    }
+    if (v2_sct_fault(&s->faults, &out.sct, &out.sct_len) != CTCA_OK) {
+        ret = respond_problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, "fault injection failed");
+        goto out;
+    }
+    cJSON *j = cJSON_CreateObject();
+    if (j == NULL || !add_b64(j, "sct", out.sct, out.sct_len) ||
+        !add_b64(j, "sth", out.sth, out.sth_len) ||
+        !add_b64(j, "inclusion", out.inclusion, out.inclusion_len)) {
+        cJSON_Delete(j);
+        ret = MHD_NO;
+        goto out;
+    }
+    ret = respond_json(c, MHD_HTTP_OK, j);
+out:
+    v2_request_cleanup(&r);
+    tl_v2_out_cleanup(&out);
+    return ret;
+}
+
+static enum MHD_Result handle_get_sth_v2(tl_server *s, struct MHD_Connection *c)
+{
+    uint8_t *sth = NULL;
+    size_t sth_len = 0;
+    if (tl_log_sth_v2(s->log, &sth, &sth_len) != CTCA_OK)
+        return respond_problem(c, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+                               "cannot sign the tree head");
+    cJSON *j = cJSON_CreateObject();
+    bool ok = j != NULL && add_b64(j, "sth", sth, sth_len);
+    free(sth);
+    if (!ok) {
+        cJSON_Delete(j);
+        return MHD_NO;
+    }
+    return respond_json(c, MHD_HTTP_OK, j);
 }
 
 /* ---- reading endpoints ---------------------------------------------------------- */
@@ -477,11 +693,34 @@ static enum MHD_Result handle_entry_and_proof(tl_server *s, struct MHD_Connectio
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+/* An RFC 9162 log serves /ct/v2/: submit-entry, get-sth and get-anchors. */
+static enum MHD_Result dispatch_v2(tl_server *s, struct MHD_Connection *c, const char *url,
+                                   const char *method, const tl_request *rq)
+{
+    static const char prefix[] = "/ct/v2/";
+    if (strncmp(url, prefix, sizeof prefix - 1) != 0)
+        return respond_problem(c, MHD_HTTP_NOT_FOUND, NULL, "not an RFC 9162 endpoint");
+    const char *ep = url + sizeof prefix - 1;
+    bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    if (strcmp(ep, "submit-entry") == 0)
+        return post ? handle_submit_entry(s, c, rq)
+                    : respond_problem(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "use POST");
+    if (strcmp(ep, "get-sth") == 0 || strcmp(ep, "get-anchors") == 0) {
+        if (!get)
+            return respond_problem(c, MHD_HTTP_METHOD_NOT_ALLOWED, NULL, "use GET");
+        return ep[4] == 's' ? handle_get_sth_v2(s, c) : handle_get_roots(s, c);
+    }
+    return respond_problem(c, MHD_HTTP_NOT_FOUND, NULL, "unknown endpoint");
+}
+
 static enum MHD_Result dispatch(tl_server *s, struct MHD_Connection *c, const char *url,
                                 const char *method, const tl_request *rq)
 {
     while (url[0] == '/' && url[1] == '/') /* "http://host:port/" + "/ct/v1/..." */
         url++;
+    if (s->log->sct.ct_version == 2)
+        return dispatch_v2(s, c, url, method, rq);
     static const char prefix[] = "/ct/v1/";
     if (strncmp(url, prefix, sizeof prefix - 1) != 0)
         return respond_error(c, MHD_HTTP_NOT_FOUND, "not an RFC 6962 endpoint");

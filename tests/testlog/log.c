@@ -3,6 +3,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@ static const uint8_t OID_PRECERT_SIGNING[] = {0x2b, 0x06, 0x01, 0x04, 0x01,
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static ctca_err sha256(const uint8_t *p, size_t n, uint8_t out[TL_HASH_LEN])
+ctca_err tl_sha256(const uint8_t *p, size_t n, uint8_t out[TL_HASH_LEN])
 {
     unsigned int len = 0;
     if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1 || len != TL_HASH_LEN)
@@ -25,7 +26,7 @@ static ctca_err sha256(const uint8_t *p, size_t n, uint8_t out[TL_HASH_LEN])
     return CTCA_OK;
 }
 
-static uint8_t *memdup(const void *p, size_t n)
+uint8_t *tl_memdup(const void *p, size_t n)
 {
     uint8_t *q = malloc(n ? n : 1);
     if (q != NULL && n > 0)
@@ -147,15 +148,15 @@ static ctca_err load_key(tl_log *log, const char *path, ctca_errbuf *eb)
     int n = i2d_PUBKEY(log->key, &spki);
     if (n <= 0)
         return ctca_errbuf_set(eb, CTCA_ERR_CRYPTO, "%s: cannot encode the public key", path);
-    log->spki = memdup(spki, (size_t)n);
+    log->spki = tl_memdup(spki, (size_t)n);
     log->spki_len = (size_t)n;
     OPENSSL_free(spki);
     if (log->spki == NULL)
         return CTCA_ERR_NOMEM;
-    return sha256(log->spki, log->spki_len, log->log_id);
+    return tl_sha256(log->spki, log->spki_len, log->log_id);
 }
 
-static ctca_err parse_cert(ctca_view der, X509 **out)
+ctca_err tl_parse_cert(ctca_view der, X509 **out)
 {
     const unsigned char *p = der.data;
     if (der.len == 0 || der.len > CTCA_DER_MAX_LEN)
@@ -174,7 +175,7 @@ static ctca_err parse_cert(ctca_view der, X509 **out)
 static ctca_err add_root(tl_log *log, uint8_t *der, size_t der_len)
 {
     X509 *x = NULL;
-    ctca_err rc = parse_cert(ctca_view_make(der, der_len), &x);
+    ctca_err rc = tl_parse_cert(ctca_view_make(der, der_len), &x);
     if (rc != CTCA_OK)
         return rc;
     size_t n = log->n_roots + 1;
@@ -232,6 +233,24 @@ static ctca_err load_roots(tl_log *log, const char *path, ctca_errbuf *eb)
     return CTCA_OK;
 }
 
+/* RFC 9162 logs sign with ecdsa_secp256r1_sha256 (10.2.2) and are named by an
+ * OID (4.4). */
+static ctca_err set_log_id_v2(tl_log *log, const char *key_path, ctca_errbuf *eb)
+{
+    if (log->sig_alg != CTCA_SIGALG_ECDSA)
+        return ctca_errbuf_set(eb, CTCA_ERR_KEY_UNSUPPORTED,
+                               "%s: an RFC 9162 log key must be ECDSA P-256", key_path);
+    if (log->sct.has_log_id_oid) {
+        log->log_id_v2 = log->sct.log_id_oid;
+        return CTCA_OK;
+    }
+    char oid[64];
+    uint32_t n = (uint32_t)log->log_id[0] << 24 | (uint32_t)log->log_id[1] << 16 |
+                 (uint32_t)log->log_id[2] << 8 | log->log_id[3];
+    snprintf(oid, sizeof oid, "1.3.101.80.%u", n);
+    return ctca_log_id_v2_from_string(oid, &log->log_id_v2);
+}
+
 ctca_err tl_log_init(tl_log *log, const char *key_path, const char *roots_path,
                      const tl_sct_opts *opts, ctca_errbuf *eb)
 {
@@ -239,7 +258,11 @@ ctca_err tl_log_init(tl_log *log, const char *key_path, const char *roots_path,
     pthread_mutex_init(&log->mu, NULL);
     tl_merkle_init(&log->tree);
     log->sct = *opts;
+    if (log->sct.ct_version == 0)
+        log->sct.ct_version = 1;
     CTCA_GUARD(load_key(log, key_path, eb));
+    if (log->sct.ct_version == 2)
+        CTCA_GUARD(set_log_id_v2(log, key_path, eb));
     if (roots_path != NULL)
         CTCA_GUARD(load_roots(log, roots_path, eb));
     return CTCA_OK;
@@ -378,7 +401,7 @@ static ctca_err is_precert_signing_cert(ctca_view cert, bool *out)
     return CTCA_OK;
 }
 
-static bool issued_by(X509 *child, X509 *parent)
+bool tl_issued_by(X509 *child, X509 *parent)
 {
     EVP_PKEY *pk = X509_get0_pubkey(parent);
     return pk != NULL &&
@@ -405,7 +428,7 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "chain longer than %d certificates",
                                TL_MAX_CHAIN);
     for (size_t i = 0; i < n; i++) {
-        rc = parse_cert(chain[i], &x[i]);
+        rc = tl_parse_cert(chain[i], &x[i]);
         if (rc != CTCA_OK) {
             rc = ctca_errbuf_set(eb, rc, "chain[%zu] is not a DER certificate", i);
             goto out;
@@ -413,7 +436,7 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
         ci->certs[ci->n++] = chain[i];
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!issued_by(x[i], x[i + 1])) {
+        if (!tl_issued_by(x[i], x[i + 1])) {
             rc = ctca_errbuf_set(eb, CTCA_ERR_SIG_INVALID,
                                  "chain[%zu] is not issued by chain[%zu]", i, i + 1);
             goto out;
@@ -426,7 +449,7 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
                          ctca_view_make(log->root_der[r], log->root_der_len[r])))
             goto out;
     for (size_t r = 0; r < log->n_roots; r++) {
-        if (issued_by(x[n - 1], log->roots[r])) {
+        if (tl_issued_by(x[n - 1], log->roots[r])) {
             ci->certs[ci->n++] = ctca_view_make(log->root_der[r], log->root_der_len[r]);
             goto out;
         }
@@ -516,7 +539,7 @@ static ctca_err build_signed_entry(ctca_entry_type type, const chain_info *ci,
     rc = ctca_builder_finish(&b, &id, &id_len);
     ctca_builder_cleanup(&b);
     if (rc == CTCA_OK)
-        rc = sha256(id, id_len, se->identity);
+        rc = tl_sha256(id, id_len, se->identity);
     free(id);
     return rc;
 }
@@ -573,15 +596,43 @@ static ctca_err copy_sct_out(const tl_entry *e, uint64_t index, bool duplicate, 
     out->timestamp = e->timestamp;
     out->index = index;
     out->duplicate = duplicate;
-    out->ext = memdup(e->ext, e->ext_len);
+    out->ext = tl_memdup(e->ext, e->ext_len);
     out->ext_len = e->ext_len;
-    out->sig = memdup(e->sig, e->sig_len);
+    out->sig = tl_memdup(e->sig, e->sig_len);
     out->sig_len = e->sig_len;
     if (out->ext == NULL || out->sig == NULL) {
         tl_sct_out_cleanup(out);
         return CTCA_ERR_NOMEM;
     }
     return CTCA_OK;
+}
+
+ctca_err tl_log_append_locked(tl_log *log, tl_entry *e)
+{
+    size_t index = log->n_entries;
+    CTCA_GUARD(tl_leaf_hash(e->leaf, e->leaf_len, e->leaf_hash));
+    if (log->n_entries == log->cap_entries) {
+        size_t cap = log->cap_entries ? log->cap_entries * 2 : 256;
+        tl_entry *p = realloc(log->entries, cap * sizeof *p);
+        if (p == NULL)
+            return CTCA_ERR_NOMEM;
+        log->entries = p;
+        log->cap_entries = cap;
+    }
+    /* Reserve the index slots first so that the append cannot half-fail. */
+    CTCA_GUARD(index_put(&log->by_identity, e->identity, index));
+    ctca_err rc = index_put(&log->by_leaf_hash, e->leaf_hash, index);
+    if (rc == CTCA_OK)
+        rc = tl_merkle_append(&log->tree, e->leaf_hash);
+    if (rc != CTCA_OK)
+        abort(); /* the indexes now name an entry that does not exist */
+    log->entries[log->n_entries++] = *e;
+    return CTCA_OK;
+}
+
+bool tl_log_find_locked(const tl_log *log, const uint8_t identity[TL_HASH_LEN], size_t *index)
+{
+    return index_get(&log->by_identity, identity, index);
 }
 
 /* Called with log->mu held: a new entry at the end of the log. */
@@ -623,31 +674,10 @@ static ctca_err sequence_locked(tl_log *log, ctca_entry_type type, const chain_i
     rc = build_extra(type, ci, &e.extra, &e.extra_len);
     if (rc != CTCA_OK)
         goto fail;
-    rc = tl_leaf_hash(e.leaf, e.leaf_len, e.leaf_hash);
+    rc = tl_log_append_locked(log, &e);
     if (rc != CTCA_OK)
         goto fail;
-
-    if (log->n_entries == log->cap_entries) {
-        size_t cap = log->cap_entries ? log->cap_entries * 2 : 256;
-        tl_entry *p = realloc(log->entries, cap * sizeof *p);
-        if (p == NULL) {
-            rc = CTCA_ERR_NOMEM;
-            goto fail;
-        }
-        log->entries = p;
-        log->cap_entries = cap;
-    }
-    /* Reserve the index slots first so that the append cannot half-fail. */
-    rc = index_put(&log->by_identity, e.identity, index);
-    if (rc != CTCA_OK)
-        goto fail;
-    rc = index_put(&log->by_leaf_hash, e.leaf_hash, index);
-    if (rc == CTCA_OK)
-        rc = tl_merkle_append(&log->tree, e.leaf_hash);
-    if (rc != CTCA_OK)
-        abort(); /* the indexes now name an entry that does not exist */
-    log->entries[log->n_entries++] = e;
-    return copy_sct_out(&e, index, false, out);
+    return copy_sct_out(&log->entries[index], index, false, out);
 fail:
     free(e.ext);
     free(e.sig);
@@ -728,9 +758,9 @@ ctca_err tl_log_copy_entry(tl_log *log, size_t i, uint8_t **leaf, size_t *leaf_l
         rc = CTCA_ERR_STORE_NOT_FOUND;
     } else {
         const tl_entry *e = &log->entries[i];
-        *leaf = memdup(e->leaf, e->leaf_len);
+        *leaf = tl_memdup(e->leaf, e->leaf_len);
         *leaf_len = e->leaf_len;
-        *extra = memdup(e->extra, e->extra_len);
+        *extra = tl_memdup(e->extra, e->extra_len);
         *extra_len = e->extra_len;
         if (*leaf == NULL || *extra == NULL) {
             free(*leaf);

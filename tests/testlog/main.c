@@ -18,8 +18,9 @@ static const char usage[] =
     "\n"
     "A local RFC 6962 CT log (in memory) for tests, demos and benchmarks. It serves\n"
     "/ct/v1/{add-chain,add-pre-chain,get-sth,get-sth-consistency,get-proof-by-hash,\n"
-    "get-entries,get-roots,get-entry-and-proof} until SIGTERM or SIGINT. Once ready it\n"
-    "prints one line \"listening on http://HOST:PORT/\" to stdout.\n"
+    "get-entries,get-roots,get-entry-and-proof} (or, with --ct-version 2, RFC 9162's\n"
+    "/ct/v2/ endpoints) until SIGTERM or SIGINT. Once ready it prints one line\n"
+    "\"listening on http://HOST:PORT/\" to stdout.\n"
     "\n"
     "  --listen HOST:PORT      IPv4 address (or localhost); PORT 0 picks a free port\n"
     "  --key FILE              PEM private key, ECDSA P-256 or RSA >= 2048 (unencrypted);\n"
@@ -29,6 +30,11 @@ static const char usage[] =
     "                          ANY CHAIN WHOSE LINKS VERIFY IS ACCEPTED.\n"
     "  --print-log-entry       print this log's v3 log-list entry (JSON) and exit\n"
     "  --description TEXT      description for --print-log-entry\n"
+    "  --ct-version 1|2        1: RFC 6962 (default); 2: RFC 9162 instead, serving\n"
+    "                          /ct/v2/{submit-entry,get-sth,get-anchors} (P-256 key);\n"
+    "                          --print-log-entry then adds \"ct_version\": 2 and\n"
+    "                          \"log_id_oid\" (ctca's extended log-list format)\n"
+    "  --log-id-oid OID        a v2 log's ID (default 1.3.101.80.N, N from its key)\n"
     "\n"
     "Faults (the submission faults hit add-chain and add-pre-chain only):\n"
     "  --latency-ms N          delay every response by N ms (per connection)\n"
@@ -43,7 +49,8 @@ static const char usage[] =
     "  --wrong-log-id          SCTs carry another log ID\n"
     "  --sct-time-offset-ms N  shift SCT (and leaf) timestamps by N ms (may be negative)\n"
     "  --fixed-time-ms T       pin the log's clock at T ms since the epoch\n"
-    "  --static-ct             SCTs carry the static-ct-api leaf_index extension\n";
+    "  --static-ct             SCTs carry the static-ct-api leaf_index extension\n"
+    "  --shutdown              v2: refuse submit-entry with the \"shutdown\" error\n";
 
 enum {
     OPT_LISTEN = 256,
@@ -63,6 +70,9 @@ enum {
     OPT_TIME_OFFSET,
     OPT_FIXED_TIME,
     OPT_STATIC_CT,
+    OPT_CT_VERSION,
+    OPT_LOG_ID_OID,
+    OPT_SHUTDOWN,
     OPT_HELP
 };
 
@@ -84,6 +94,9 @@ static const struct option long_opts[] = {
     {"sct-time-offset-ms", required_argument, NULL, OPT_TIME_OFFSET},
     {"fixed-time-ms", required_argument, NULL, OPT_FIXED_TIME},
     {"static-ct", no_argument, NULL, OPT_STATIC_CT},
+    {"ct-version", required_argument, NULL, OPT_CT_VERSION},
+    {"log-id-oid", required_argument, NULL, OPT_LOG_ID_OID},
+    {"shutdown", no_argument, NULL, OPT_SHUTDOWN},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -209,6 +222,20 @@ static int parse_options(int argc, char **argv, options *o)
         case OPT_STATIC_CT:
             o->sct.static_ct = true;
             break;
+        case OPT_CT_VERSION:
+            if (!parse_i64(optarg, 1, 2, &v))
+                return bad_usage("--ct-version %s: expected 1 or 2", optarg);
+            o->sct.ct_version = (unsigned)v;
+            break;
+        case OPT_LOG_ID_OID:
+            if (ctca_log_id_v2_from_string(optarg, &o->sct.log_id_oid) != CTCA_OK)
+                return bad_usage("--log-id-oid %s: expected a dotted OID of 2..127 octets",
+                                 optarg);
+            o->sct.has_log_id_oid = true;
+            break;
+        case OPT_SHUTDOWN:
+            o->faults.shutdown = true;
+            break;
         case OPT_HELP:
             fputs(usage, stdout);
             return 0;
@@ -221,10 +248,15 @@ static int parse_options(int argc, char **argv, options *o)
         return bad_usage("unexpected argument %s", argv[optind]);
     if (!o->have_listen || o->key == NULL)
         return bad_usage("%s", "--listen and --key are required");
+    if (o->sct.ct_version != 2 && (o->sct.has_log_id_oid || o->faults.shutdown))
+        return bad_usage("%s", "--log-id-oid and --shutdown need --ct-version 2");
+    if (o->sct.ct_version == 2 && o->sct.static_ct)
+        return bad_usage("%s", "--static-ct is an RFC 6962 (v1) option");
     return -1; /* carry on */
 }
 
-/* The log's entry in a v3 log list (Chrome's log_list.json schema). */
+/* The log's entry in a v3 log list (Chrome's log_list.json schema); a v2 log
+ * adds ctca's two fields (README, "Log lists"). */
 static int print_log_entry(const options *o, const tl_log *log)
 {
     if (o->port == 0) {
@@ -247,6 +279,11 @@ static int print_log_entry(const options *o, const tl_log *log)
               (ti = cJSON_AddObjectToObject(j, "temporal_interval")) != NULL &&
               cJSON_AddStringToObject(ti, "start_inclusive", "2020-01-01T00:00:00Z") &&
               cJSON_AddStringToObject(ti, "end_exclusive", "2040-01-01T00:00:00Z");
+    char oid[512];
+    if (ok && log->sct.ct_version == 2)
+        ok = ctca_log_id_v2_to_string(&log->log_id_v2, oid, sizeof oid) == CTCA_OK &&
+             cJSON_AddNumberToObject(j, "ct_version", 2) &&
+             cJSON_AddStringToObject(j, "log_id_oid", oid);
     char *s = ok ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
     free(id);

@@ -16,6 +16,7 @@
 
 #include "ctca/error.h"
 #include "ctca/sct.h"
+#include "ctca/transitem.h"
 #include "tests/testlog/merkle.h"
 
 #define TL_MAX_BODY ((size_t)1024 * 1024) /* request body cap */
@@ -28,6 +29,9 @@ typedef struct tl_sct_opts {
     bool fixed_time;        /* --fixed-time-ms: the log's clock is pinned */
     int64_t fixed_time_ms;
     bool static_ct;         /* --static-ct: leaf_index extension */
+    unsigned ct_version;    /* --ct-version: 1 (RFC 6962, default) or 2 (RFC 9162) */
+    bool has_log_id_oid;    /* --log-id-oid given; else derived from the key */
+    ctca_log_id_v2 log_id_oid;
 } tl_sct_opts;
 
 /* One sequenced entry. All buffers are owned. */
@@ -61,6 +65,7 @@ typedef struct tl_log {
     uint8_t *spki;   /* DER SubjectPublicKeyInfo (owned) */
     size_t spki_len;
     uint8_t log_id[CTCA_LOG_ID_LEN];
+    ctca_log_id_v2 log_id_v2; /* RFC 9162 log ID (ct_version 2) */
 
     X509 **roots; /* accepted roots (owned); none = accept any verifying chain */
     uint8_t **root_der;
@@ -89,8 +94,11 @@ typedef struct tl_sct_out {
 } tl_sct_out;
 void tl_sct_out_cleanup(tl_sct_out *s);
 
-/* tl_log_init: loads the private key at key_path (ECDSA P-256 or RSA >= 2048)
- * and, when roots_path is not NULL, the accepted roots. Errors in eb. */
+/* tl_log_init: loads the private key at key_path (ECDSA P-256 or RSA >= 2048;
+ * P-256 only for ct_version 2, RFC 9162 10.2.2) and, when roots_path is not
+ * NULL, the accepted roots. A v2 log without a given OID gets
+ * 1.3.101.80.N, N the first four bytes of its key's SHA-256 (RFC 9162 10.2.5's
+ * log ID arc), so distinct keys give distinct IDs. Errors in eb. */
 CTCA_RESULT tl_log_init(tl_log *log, const char *key_path, const char *roots_path,
                         const tl_sct_opts *opts, ctca_errbuf *eb);
 void tl_log_cleanup(tl_log *log);
@@ -138,6 +146,60 @@ CTCA_RESULT tl_log_audit_path(tl_log *log, uint64_t index, uint64_t tree_size, t
 CTCA_RESULT tl_log_consistency(tl_log *log, uint64_t first, uint64_t second, tl_proof *out,
                                ctca_errbuf *eb);
 
+/* ---- shared by log.c and log_v2.c ------------------------------------------ */
+
+/* tl_sha256: SHA-256 of p[0..n). */
+CTCA_RESULT tl_sha256(const uint8_t *p, size_t n, uint8_t out[TL_HASH_LEN]);
+/* tl_memdup: a malloc'd copy (non-NULL for n == 0), NULL when out of memory. */
+uint8_t *tl_memdup(const void *p, size_t n);
+/* tl_parse_cert: exactly one DER certificate (caller frees *out). */
+CTCA_RESULT tl_parse_cert(ctca_view der, X509 **out);
+/* tl_issued_by: parent's subject names child's issuer and its key verifies child. */
+bool tl_issued_by(X509 *child, X509 *parent);
+/* tl_log_append_locked: with log->mu held, appends e (leaf, identity and the
+ * SCT fields set; the leaf hash is computed here); the log takes e's buffers. */
+CTCA_RESULT tl_log_append_locked(tl_log *log, tl_entry *e);
+/* tl_log_find_locked: with log->mu held, the index of the entry with identity. */
+bool tl_log_find_locked(const tl_log *log, const uint8_t identity[TL_HASH_LEN], size_t *index);
+
+/* ---- RFC 9162 (log_v2.c) ---------------------------------------------------- */
+
+/* The error types of RFC 9162 5 and 5.1 ("urn:ietf:params:trans:error:" + name). */
+typedef enum tl_problem {
+    TL_PROBLEM_NONE = 0,
+    TL_PROBLEM_MALFORMED,
+    TL_PROBLEM_BAD_SUBMISSION,
+    TL_PROBLEM_BAD_TYPE,
+    TL_PROBLEM_BAD_CHAIN,
+    TL_PROBLEM_BAD_CERTIFICATE,
+    TL_PROBLEM_UNKNOWN_ANCHOR,
+    TL_PROBLEM_SHUTDOWN,
+    TL_PROBLEM_INTERNAL /* not an RFC 9162 type: the log itself failed (HTTP 500) */
+} tl_problem;
+
+/* tl_problem_name: "badSubmission", ...; "internal" for TL_PROBLEM_INTERNAL. */
+const char *tl_problem_name(tl_problem p);
+
+/* What submit-entry answers: serialized TransItems, malloc'd. */
+typedef struct tl_v2_out {
+    uint8_t *sct, *sth, *inclusion;
+    size_t sct_len, sth_len, inclusion_len;
+    bool duplicate;
+} tl_v2_out;
+void tl_v2_out_cleanup(tl_v2_out *o);
+
+/* tl_log_submit_v2: RFC 9162 5.1 for a v2 log: submission is a certificate
+ * (precert false) or a CMS precertificate, chain the CA certificates above it
+ * (its certifier first; may be empty when an accepted root certified it).
+ * Checks the chain (4.2.1), sequences the entry (or finds it) and returns its
+ * SCT with an STH of the current tree and the entry's inclusion proof in it.
+ * A refusal sets *problem and the reason in eb. */
+CTCA_RESULT tl_log_submit_v2(tl_log *log, bool precert, ctca_view submission,
+                             const ctca_view *chain, size_t n, tl_v2_out *out,
+                             tl_problem *problem, ctca_errbuf *eb);
+/* tl_log_sth_v2: a signed_tree_head_v2 TransItem of the current tree. */
+CTCA_RESULT tl_log_sth_v2(tl_log *log, uint8_t **out, size_t *out_len);
+
 /* ---- the HTTP front end ------------------------------------------------ */
 
 typedef struct tl_faults {
@@ -150,6 +212,7 @@ typedef struct tl_faults {
     bool wrong_log_id;
     bool rate_limit;
     unsigned retry_after_s;
+    bool shutdown; /* v2: refuse submissions with the "shutdown" error */
 } tl_faults;
 
 typedef struct tl_server tl_server;
