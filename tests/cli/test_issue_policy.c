@@ -118,7 +118,7 @@ Test(issue_policy, failing_logs_are_replaced_by_spares_until_chrome_complies, .i
     set_policy("chrome");
     char *out = NULL;
     cr_assert_eq(issue(&out), 0, "ctca issue: %s", out);
-    cr_assert_eq(count(out, "503"), 2, "both failing logs reported: %s", out);
+    cr_assert_eq(count(out, "HTTP 503"), 2, "both failing logs reported: %s", out);
     cr_assert_not_null(strstr(out, logs[3].url), "the spare was tried: %s", out);
     free(out);
     cr_assert_eq(th_run(&out, "'%s' verify '%s/site.pem' --issuer '%s' --log-list '%s'"
