@@ -300,7 +300,7 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
 
     const ctca_log_info **logs = NULL;
     size_t n = 0;
-    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs,
+    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs, 1,
                                        SIZE_MAX, &logs, &n);
     if (rc == CTCA_ERR_NO_LOGS)
         return ctca_errbuf_set(eb, rc, "%s: no usable or qualified log accepts a certificate "

@@ -147,6 +147,35 @@ static ctca_err parse_prev_operators(const cJSON *log, const path *p, ctca_log_i
     return CTCA_OK;
 }
 
+/* ctca's extension for RFC 9162 logs (README, "Log lists"): "ct_version" 1
+ * (the default) or 2, and for 2 "log_id_oid", the log's OID in dotted form. */
+static ctca_err parse_version(const cJSON *log, const path *p, bool tiled, ctca_log_info *li,
+                              ctca_errbuf *eb)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(log, "ct_version");
+    const cJSON *oid = cJSON_GetObjectItemCaseSensitive(log, "log_id_oid");
+    li->ct_version = 1;
+    if (v != NULL) {
+        if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0))
+            return field_err(eb, p, "ct_version", "must be 1 or 2");
+        li->ct_version = (unsigned)v->valuedouble;
+    }
+    if (li->ct_version == 1) {
+        if (oid != NULL)
+            return field_err(eb, p, "log_id_oid", "is only for logs with ct_version 2");
+        return CTCA_OK;
+    }
+    if (tiled)
+        return field_err(eb, p, "ct_version", "must be 1 for a tiled (static-ct-api) log");
+    if (oid == NULL)
+        return field_err(eb, p, "log_id_oid", "missing (required with ct_version 2)");
+    if (!cJSON_IsString(oid) ||
+        ctca_log_id_v2_from_string(oid->valuestring, &li->log_id_v2) != CTCA_OK)
+        return field_err(eb, p, "log_id_oid",
+                         "must be a dotted OID whose DER contents are 2..127 octets");
+    return CTCA_OK;
+}
+
 static ctca_err parse_log(const cJSON *log, const path *p, bool tiled, ctca_log_info *li,
                           ctca_errbuf *eb)
 {
@@ -155,19 +184,26 @@ static ctca_err parse_log(const cJSON *log, const path *p, bool tiled, ctca_log_
     li->tiled = tiled;
     CTCA_GUARD(get_string(log, p, "description", false, &li->description, eb));
     CTCA_GUARD(get_b64(log, p, "key", &li->key_der, &li->key_len, eb));
-    uint8_t *id = NULL;
-    size_t id_len = 0;
-    CTCA_GUARD(get_b64(log, p, "log_id", &id, &id_len, eb));
-    bool id_ok = id_len == CTCA_LOG_ID_LEN;
-    if (id_ok)
-        memcpy(li->log_id, id, CTCA_LOG_ID_LEN);
-    free(id);
-    if (!id_ok)
-        return field_err(eb, p, "log_id", "must be 32 bytes");
+    CTCA_GUARD(parse_version(log, p, tiled, li, eb));
     uint8_t digest[SHA256_DIGEST_LENGTH];
     SHA256(li->key_der, li->key_len, digest);
-    if (memcmp(digest, li->log_id, CTCA_LOG_ID_LEN) != 0)
-        return field_err(eb, p, "log_id", "is not the SHA-256 of the log's key");
+    /* An RFC 9162 log is named by its OID; log_id (the key hash, which ctca
+     * uses to tell logs apart) may then be left out. */
+    if (li->ct_version == 2 && cJSON_GetObjectItemCaseSensitive(log, "log_id") == NULL) {
+        memcpy(li->log_id, digest, CTCA_LOG_ID_LEN);
+    } else {
+        uint8_t *id = NULL;
+        size_t id_len = 0;
+        CTCA_GUARD(get_b64(log, p, "log_id", &id, &id_len, eb));
+        bool id_ok = id_len == CTCA_LOG_ID_LEN;
+        if (id_ok)
+            memcpy(li->log_id, id, CTCA_LOG_ID_LEN);
+        free(id);
+        if (!id_ok)
+            return field_err(eb, p, "log_id", "must be 32 bytes");
+        if (memcmp(digest, li->log_id, CTCA_LOG_ID_LEN) != 0)
+            return field_err(eb, p, "log_id", "is not the SHA-256 of the log's key");
+    }
     /* Once here rather than per use: OpenSSL 3 key decoding costs far more
      * than an SCT verification. A key ctca cannot use stays NULL, so a list
      * naming one still loads. */
@@ -248,6 +284,8 @@ static ctca_err parse_operators(const cJSON *root, ctca_log_list *list, ctca_err
                 CTCA_GUARD(parse_log(cJSON_GetArrayItem(arr, j), &lp, k == 1, li, eb));
                 if (ctca_log_list_find(list, li->log_id) != li)
                     return field_err(eb, &lp, "log_id", "appears twice in the list");
+                if (li->ct_version == 2 && ctca_log_list_find_oid(list, &li->log_id_v2) != li)
+                    return field_err(eb, &lp, "log_id_oid", "appears twice in the list");
             }
         }
     }
@@ -333,8 +371,19 @@ const ctca_log_info *ctca_log_list_find(const ctca_log_list *list,
     return NULL;
 }
 
-static bool eligible(const ctca_log_info *li, int64_t not_after_ms, bool allow_test_logs)
+const ctca_log_info *ctca_log_list_find_oid(const ctca_log_list *list, const ctca_log_id_v2 *oid)
 {
+    for (size_t i = 0; i < list->n_logs; i++)
+        if (list->logs[i].ct_version == 2 && ctca_log_id_v2_eq(&list->logs[i].log_id_v2, oid))
+            return &list->logs[i];
+    return NULL;
+}
+
+static bool eligible(const ctca_log_info *li, int64_t not_after_ms, bool allow_test_logs,
+                     unsigned ct_version)
+{
+    if (li->ct_version != ct_version)
+        return false;
     if (li->state != CTCA_LOG_STATE_USABLE && li->state != CTCA_LOG_STATE_QUALIFIED)
         return false;
     if (li->has_interval &&
@@ -347,8 +396,8 @@ static bool eligible(const ctca_log_info *li, int64_t not_after_ms, bool allow_t
 }
 
 ctca_err ctca_log_list_select(const ctca_log_list *list, int64_t not_after_ms,
-                              bool allow_test_logs, size_t max, const ctca_log_info ***out,
-                              size_t *n_out)
+                              bool allow_test_logs, unsigned ct_version, size_t max,
+                              const ctca_log_info ***out, size_t *n_out)
 {
     const ctca_log_info **sel = calloc(list->n_logs + 1, sizeof *sel);
     bool *taken = calloc(list->n_logs + 1, sizeof *taken);
@@ -366,7 +415,7 @@ ctca_err ctca_log_list_select(const ctca_log_list *list, int64_t not_after_ms,
             for (size_t i = 0; i < list->n_logs; i++) {
                 const ctca_log_info *li = &list->logs[i];
                 if (taken[i] || li->operator_index != op ||
-                    !eligible(li, not_after_ms, allow_test_logs))
+                    !eligible(li, not_after_ms, allow_test_logs, ct_version))
                     continue;
                 taken[i] = true;
                 sel[n++] = li;

@@ -1,4 +1,6 @@
-/* ctca/loglist.h - Chrome v3 CT log lists (log_list.json / all_logs_list.json).
+/* ctca/loglist.h - Chrome v3 CT log lists (log_list.json / all_logs_list.json),
+ * with ctca's extension for RFC 9162 logs: "ct_version": 2 and "log_id_oid"
+ * (README, "Log lists"), since the published schema has no CT 2.0 logs.
  *
  * Parsing is strict about what it uses: a missing or mistyped field, a log ID
  * that is not SHA-256 of the key, or a bad timestamp is an error naming the
@@ -13,6 +15,7 @@
 
 #include "ctca/error.h"
 #include "ctca/sct.h"
+#include "ctca/transitem.h"
 
 #define CTCA_LOG_LIST_MAX_BYTES ((size_t)8 * 1024 * 1024)
 #define CTCA_LOG_LIST_MAX_LOGS 4096
@@ -36,7 +39,9 @@ typedef struct ctca_log_info {
     char *description;    /* may be NULL */
     const char *operator_name; /* borrowed from the list's operators */
     size_t operator_index;
-    uint8_t log_id[CTCA_LOG_ID_LEN];
+    uint8_t log_id[CTCA_LOG_ID_LEN]; /* SHA-256 of the key, for every log */
+    unsigned ct_version;     /* 1 (RFC 6962, the default) or 2 (RFC 9162) */
+    ctca_log_id_v2 log_id_v2; /* ct_version 2: the log's OID log ID */
     uint8_t *key_der; /* DER SubjectPublicKeyInfo */
     size_t key_len;
     /* key_der parsed once at load, owned by the list; NULL when ctca cannot use
@@ -77,18 +82,21 @@ void ctca_log_list_free(ctca_log_list *list);
 /* ctca_log_list_find: the log with log_id, borrowed from list; NULL if none. */
 const ctca_log_info *ctca_log_list_find(const ctca_log_list *list,
                                         const uint8_t log_id[CTCA_LOG_ID_LEN]);
+/* ctca_log_list_find_oid: the RFC 9162 log whose OID log ID is oid, borrowed
+ * from list; NULL if none. */
+const ctca_log_info *ctca_log_list_find_oid(const ctca_log_list *list, const ctca_log_id_v2 *oid);
 /* ctca_log_state_name: "usable", "retired", ... ("none" for no state). */
 const char *ctca_log_state_name(ctca_log_state state);
 
-/* ctca_log_list_select: logs a CA may submit a certificate expiring at
- * not_after_ms to: state usable or qualified, temporal interval (when given)
- * covering not_after_ms, and not of log_type "test" or "monitoring_only" unless
- * allow_test_logs. Ordered round-robin across operators so that any prefix
+/* ctca_log_list_select: logs of protocol ct_version (1 or 2) a CA may submit
+ * a certificate expiring at not_after_ms to: state usable or qualified,
+ * temporal interval (when given) covering not_after_ms, and not of log_type
+ * "test" or "monitoring_only" unless allow_test_logs. Ordered round-robin across operators so that any prefix
  * spans as many operators as it can, at most max entries. *out is a malloc'd
  * array of pointers borrowed from list (caller frees the array only);
  * CTCA_ERR_NO_LOGS when none qualifies. */
 CTCA_RESULT ctca_log_list_select(const ctca_log_list *list, int64_t not_after_ms,
-                                 bool allow_test_logs, size_t max,
+                                 bool allow_test_logs, unsigned ct_version, size_t max,
                                  const ctca_log_info ***out, size_t *n_out);
 
 #endif

@@ -74,7 +74,7 @@ Test(loglist, selection_respects_state_interval_and_spans_operators)
     const ctca_log_info **sel = NULL;
     size_t n = 0;
     /* notAfter 2019-06-01: Argon2020 (qualified, interval to 2020) qualifies too. */
-    cr_assert_eq(ctca_log_list_select(l, 1559347200000LL, false, 16, &sel, &n), CTCA_OK);
+    cr_assert_eq(ctca_log_list_select(l, 1559347200000LL, false, 1, 16, &sel, &n), CTCA_OK);
     for (size_t i = 0; i < n; i++) {
         cr_assert(sel[i]->state == CTCA_LOG_STATE_USABLE ||
                   sel[i]->state == CTCA_LOG_STATE_QUALIFIED);
@@ -84,19 +84,19 @@ Test(loglist, selection_respects_state_interval_and_spans_operators)
     size_t with_argon = n;
     free(sel);
     /* notAfter 2021: Argon2020's interval no longer covers it. */
-    cr_assert_eq(ctca_log_list_select(l, 1622505600000LL, false, 16, &sel, &n), CTCA_OK);
+    cr_assert_eq(ctca_log_list_select(l, 1622505600000LL, false, 1, 16, &sel, &n), CTCA_OK);
     cr_assert_eq(n, with_argon - 1);
     free(sel);
     ctca_log_list_free(l);
 
     l = load_upstream("x-stp-rxtls/all_logs_list.json");
-    cr_assert_eq(ctca_log_list_select(l, 1767225600000LL /* 2026-01-01 */, false, 4, &sel, &n),
+    cr_assert_eq(ctca_log_list_select(l, 1767225600000LL /* 2026-01-01 */, false, 1, 4, &sel, &n),
                  CTCA_OK);
     cr_assert_eq(n, 4);
     cr_assert_neq(sel[0]->operator_index, sel[1]->operator_index,
                   "first two submissions span two operators");
     free(sel);
-    cr_assert_eq(ctca_log_list_select(l, 4102444800000LL /* 2100 */, false, 4, &sel, &n),
+    cr_assert_eq(ctca_log_list_select(l, 4102444800000LL /* 2100 */, false, 1, 4, &sel, &n),
                  CTCA_ERR_NO_LOGS);
     ctca_log_list_free(l);
 }
@@ -199,4 +199,93 @@ Test(loglist, ten_megabytes_of_junk_refused)
     cr_assert_not_null(strstr(eb.msg, "limit"), "%s", eb.msg);
     th_rmdir(dir);
     free(dir);
+}
+
+/* ---- ctca's extension for RFC 9162 logs ---------------------------------------- */
+
+#define KEY2 "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEpTX8XxywNfb+WvnVG2EanGmk8fuhjU+NDjuJc/ZkaY9ffevS3BabryKnauGrhWsOGr/nmt/yzgE/AMzahthkJA=="
+#define USABLE ",\"state\":{\"usable\":{\"timestamp\":\"2020-01-01T00:00:00Z\"}}"
+#define V2_FIELDS(oid) "\"ct_version\":2,\"log_id_oid\":\"" oid "\",\"key\":\"" KEY2 "\",\"url\":\"http://v2/\",\"mmd\":86400" USABLE
+#define TWO_LOGS(a, b) "{\"log_list_timestamp\":\"2024-01-01T00:00:00Z\",\"operators\":[{\"name\":\"A\",\"email\":[],\"logs\":[{" a "},{" b "}]}]}"
+
+Test(loglist, v2_logs_carry_version_and_oid_and_are_found_by_oid)
+{
+    const char *json = TWO_LOGS(GOOD_FIELDS USABLE, V2_FIELDS("1.3.101.8192"));
+    ctca_log_list *l = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(l->n_logs, 2);
+    cr_expect_eq(l->logs[0].ct_version, 1, "the default");
+    cr_expect_eq(l->logs[1].ct_version, 2);
+    ctca_log_id_v2 oid;
+    cr_assert_eq(ctca_log_id_v2_from_string("1.3.101.8192", &oid), CTCA_OK);
+    cr_expect(ctca_log_id_v2_eq(&l->logs[1].log_id_v2, &oid));
+    cr_expect_eq(ctca_log_list_find_oid(l, &oid), &l->logs[1]);
+    /* Without log_id, the key hash is computed (and still identifies the log). */
+    cr_assert_not_null(l->logs[1].key);
+    cr_expect_arr_eq(l->logs[1].log_id, ctca_log_key_get0_id(l->logs[1].key), CTCA_LOG_ID_LEN);
+    cr_expect_eq(ctca_log_list_find(l, l->logs[1].log_id), &l->logs[1]);
+    cr_assert_eq(ctca_log_id_v2_from_string("1.3.101.8193", &oid), CTCA_OK);
+    cr_expect_null(ctca_log_list_find_oid(l, &oid));
+
+    /* Selection takes one protocol version at a time. */
+    const ctca_log_info **sel = NULL;
+    size_t n = 0;
+    cr_assert_eq(ctca_log_list_select(l, 1767225600000LL, false, 2, 8, &sel, &n), CTCA_OK);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(sel[0], &l->logs[1]);
+    free(sel);
+    cr_assert_eq(ctca_log_list_select(l, 1767225600000LL, false, 1, 8, &sel, &n), CTCA_OK);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(sel[0], &l->logs[0]);
+    free(sel);
+    ctca_log_list_free(l);
+
+    /* Without v2 logs, a v2 selection finds none. */
+    json = LOG(GOOD_FIELDS USABLE);
+    cr_assert_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_OK, "%s", eb.msg);
+    cr_expect_eq(ctca_log_list_select(l, 1767225600000LL, false, 2, 8, &sel, &n), CTCA_ERR_NO_LOGS);
+    ctca_log_list_free(l);
+}
+
+Test(loglist, v2_extension_is_validated_strictly)
+{
+    const struct {
+        const char *json;
+        const char *field;
+    } cases[] = {
+        {LOG(GOOD_FIELDS ",\"ct_version\":3"), "ct_version: must be 1 or 2"},
+        {LOG(GOOD_FIELDS ",\"ct_version\":\"2\""), "ct_version: must be 1 or 2"},
+        {LOG(GOOD_FIELDS ",\"ct_version\":1.5"), "ct_version: must be 1 or 2"},
+        {LOG(GOOD_FIELDS ",\"log_id_oid\":\"1.3.101.8192\""), "log_id_oid: is only for"},
+        {LOG(GOOD_FIELDS ",\"ct_version\":1,\"log_id_oid\":\"1.3.101.8192\""),
+         "log_id_oid: is only for"},
+        {LOG("\"ct_version\":2,\"key\":\"" KEY2 "\",\"url\":\"http://v2/\",\"mmd\":1"),
+         "log_id_oid: missing"},
+        {LOG(V2_FIELDS("1.3")), "log_id_oid: must be a dotted OID"},
+        {LOG(V2_FIELDS("1.3.x")), "log_id_oid: must be a dotted OID"},
+        {LOG("\"ct_version\":2,\"log_id_oid\":8192,\"key\":\"" KEY2
+             "\",\"url\":\"http://v2/\",\"mmd\":1"),
+         "log_id_oid: must be a dotted OID"},
+        /* A log_id given for a v2 log must still be its key's hash. */
+        {LOG("\"log_id\":\"" ID "\"," V2_FIELDS("1.3.101.8192")), "log_id: is not the SHA-256"},
+        {TWO_LOGS(V2_FIELDS("1.3.101.8192"),
+                  "\"ct_version\":2,\"log_id_oid\":\"1.3.101.8192\",\"key\":\"" KEY
+                  "\",\"url\":\"http://v2b/\",\"mmd\":1"),
+         "operators[0].logs[1].log_id_oid: appears twice"},
+        {"{\"log_list_timestamp\":\"2024-01-01T00:00:00Z\",\"operators\":[{\"name\":\"A\","
+         "\"logs\":[],\"tiled_logs\":[{\"ct_version\":2,\"log_id_oid\":\"1.3.101.8192\","
+         "\"key\":\"" KEY2 "\",\"submission_url\":\"http://s/\",\"monitoring_url\":\"http://m/\","
+         "\"mmd\":60}]}]}",
+         "tiled_logs[0].ct_version: must be 1 for a tiled"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ctca_log_list *l = NULL;
+        ctca_errbuf eb = {{0}};
+        ctca_err rc = ctca_log_list_parse(cases[i].json, strlen(cases[i].json), &l, &eb);
+        cr_expect_eq(rc, CTCA_ERR_LOG_LIST, "case %zu: got %s (%s)", i, ctca_err_name(rc), eb.msg);
+        cr_expect_not_null(strstr(eb.msg, cases[i].field), "case %zu: \"%s\" lacks \"%s\"", i,
+                           eb.msg, cases[i].field);
+        ctca_log_list_free(l);
+    }
 }
