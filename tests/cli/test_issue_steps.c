@@ -1,0 +1,153 @@
+/* The engine's steps cut at the store writes (ctca/issue.h): each compute
+ * step leaves the store as it was, each write step moves the record one
+ * state on, and inside a store batch nothing is visible to another connection
+ * before the commit. Real ctca-testlog processes on loopback. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctca/issue.h"
+#include "ctca/loglist.h"
+#include "ctca/store.h"
+#include "ctca/util.h"
+#include "tests/helpers.h"
+
+static char *dir, *ctca_bin, ca_dir[300], roots[320], log_list_path[320], csr[320];
+static th_testlog logs[3];
+static ctca_ca *ca;
+static ctca_store *store, *other;
+static ctca_log_list *list;
+
+static void setup(void)
+{
+    dir = th_tmpdir();
+    ctca_bin = th_bin("ctca");
+    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
+    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
+    snprintf(log_list_path, sizeof log_list_path, "%s/log_list.json", dir);
+    snprintf(csr, sizeof csr, "%s/site.csr", dir);
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "'%s' init '%s'", ctca_bin, ca_dir), 0, "ctca init: %s", out);
+    free(out);
+    cr_assert_eq(th_run(NULL,
+                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+                        " -keyout /dev/null -subj /CN=www.example.com"
+                        " -addext subjectAltName=DNS:www.example.com -out '%s'",
+                        csr),
+                 0);
+    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
+    for (size_t i = 0; i < 3; i++)
+        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
+    th_log_list_write(log_list_path, logs, 3);
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_ca_open(ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_store_open(ctca_ca_get0_store_path(ca), &other, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_log_list_load(log_list_path, &list, &eb), CTCA_OK, "%s", eb.msg);
+}
+
+static void teardown(void)
+{
+    ctca_log_list_free(list);
+    ctca_store_close(store);
+    ctca_store_close(other);
+    ctca_ca_free(ca);
+    for (size_t i = 0; i < 3; i++)
+        th_testlog_stop(&logs[i]);
+    th_rmdir(dir);
+    free(dir);
+    free(ctca_bin);
+}
+
+TestSuite(issue_steps, .init = setup, .fini = teardown, .timeout = 60);
+
+/* The state of serial as connection s sees it; -1 when it has no record. */
+static int state_of(ctca_store *s, const char *serial)
+{
+    ctca_store_cert rec = {0};
+    ctca_err rc = ctca_store_get_cert(s, serial, &rec);
+    int st = rc == CTCA_ERR_STORE_NOT_FOUND ? -1 : (int)rec.state;
+    cr_assert(rc == CTCA_OK || rc == CTCA_ERR_STORE_NOT_FOUND, "%s", ctca_store_errmsg(s));
+    ctca_store_cert_cleanup(&rec);
+    return st;
+}
+
+static void collect(ctca_issuance *is)
+{
+    ctca_ctclient *client = NULL;
+    cr_assert_eq(ctca_ctclient_new(NULL, &client), CTCA_OK);
+    cr_assert_eq(ctca_issuance_start(is, client, store, ctca_ctclient_now_ms(client) + 20000),
+                 CTCA_OK);
+    while (!ctca_issuance_collected(is))
+        cr_assert_eq(ctca_ctclient_run(client, 1000, NULL), CTCA_OK);
+    ctca_ctclient_free(client);
+}
+
+Test(issue_steps, compute_steps_write_nothing_and_write_steps_move_the_record)
+{
+    ctca_errbuf eb = {{0}};
+    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issuance *is = NULL;
+    cr_assert_eq(ctca_issuance_prepare(ca, store, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
+    const char *serial = ctca_issuance_serial(is);
+    cr_assert_eq(state_of(store, serial), -1, "prepare writes nothing");
+    cr_assert_eq(ctca_issuance_journal(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_JOURNALED);
+    cr_assert_eq(ctca_issuance_sign_precert(is, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_JOURNALED, "signing stores nothing");
+    cr_assert_eq(ctca_issuance_store_precert(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_PRECERT);
+    collect(is);
+    ctca_issue_result res = {0};
+    cr_assert_eq(ctca_issuance_build_final(is, other, &res, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_not_null(res.cert);
+    cr_assert_geq(res.n_embedded, 2);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_PRECERT, "building stores nothing");
+    cr_assert_eq(ctca_issuance_store_final(is, store, &res, &eb), CTCA_OK, "%s", eb.msg);
+    ctca_store_cert rec = {0};
+    cr_assert_eq(ctca_store_get_cert(other, serial, &rec), CTCA_OK);
+    cr_assert_eq(rec.state, CTCA_STORE_ISSUED);
+    cr_assert_eq(rec.final_len, res.cert_len);
+    cr_assert_arr_eq(rec.final_der, res.cert, res.cert_len);
+    ctca_store_cert_cleanup(&rec);
+    ctca_issue_result_cleanup(&res);
+    ctca_issuance_free(is);
+}
+
+Test(issue_steps, batched_writes_are_invisible_until_the_commit)
+{
+    ctca_errbuf eb = {{0}};
+    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issuance *is = NULL;
+    cr_assert_eq(ctca_issuance_prepare(ca, other, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
+    const char *serial = ctca_issuance_serial(is);
+    cr_assert_eq(ctca_store_batch_begin(store), CTCA_OK);
+    cr_assert_eq(ctca_issuance_journal(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), -1, "not committed yet");
+    cr_assert_eq(ctca_store_batch_commit(store), CTCA_OK, "%s", ctca_store_errmsg(store));
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_JOURNALED);
+    cr_assert_eq(ctca_issuance_sign_precert(is, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_store_batch_begin(store), CTCA_OK);
+    cr_assert_eq(ctca_issuance_store_precert(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_JOURNALED);
+    cr_assert_eq(ctca_store_batch_commit(store), CTCA_OK, "%s", ctca_store_errmsg(store));
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_PRECERT);
+    ctca_issuance_free(is);
+}
+
+Test(issue_steps, a_log_list_naming_an_unusable_key_is_refused_at_selection)
+{
+    /* The list's first log gets a key ctca cannot use; issuance refuses to
+     * select it rather than crash or skip silently. */
+    ctca_log_key *kept = list->logs[0].key;
+    list->logs[0].key = NULL;
+    ctca_errbuf eb = {{0}};
+    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issuance *is = NULL;
+    ctca_err rc = ctca_issuance_prepare(ca, store, &req, &is, &eb);
+    list->logs[0].key = kept;
+    cr_assert_eq(rc, CTCA_ERR_LOG_LIST, "%s", eb.msg);
+    cr_assert_not_null(strstr(eb.msg, "key"), "%s", eb.msg);
+    cr_assert_null(is);
+}
