@@ -10,6 +10,7 @@ static const char *const state_names[] = {
     [CTCA_STORE_PRECERT] = "precert",
     [CTCA_STORE_ISSUED] = "issued",
     [CTCA_STORE_FAILED] = "failed",
+    [CTCA_STORE_DEFERRED] = "deferred",
 };
 
 const char *ctca_store_state_name(ctca_store_state st)
@@ -181,33 +182,28 @@ static const signed_step precert_step = {
 };
 
 /* The final certificate must correspond to a stored precertificate (DESIGN.md,
- * first invariant), so there has to be one; a failed record keeps its
- * precertificate and may still be completed. */
+ * first invariant), so there has to be one; a deferred or failed record keeps
+ * its precertificate and may still be completed. */
 static const signed_step final_step = {
     "final certificate",
     "SELECT state, final FROM certs WHERE serial = ?1",
     "UPDATE certs SET state = 'issued', final = ?1, updated_ms = ?2 WHERE serial = ?3",
     "cert.issued",
-    1u << CTCA_STORE_PRECERT | 1u << CTCA_STORE_FAILED,
+    1u << CTCA_STORE_PRECERT | 1u << CTCA_STORE_DEFERRED | 1u << CTCA_STORE_FAILED,
     ": no precertificate is stored for it",
 };
 
-/* Stores der as step's artefact for serial and moves its state, in one
- * transaction with its audit entry. The same bytes again are CTCA_OK; other
- * bytes, or a state step does not start from, are CTCA_ERR_STORE_CONFLICT. */
-static ctca_err put_signed(ctca_store *s, const signed_step *step, const char *serial,
-                           const uint8_t *der, size_t len, int64_t now_ms)
+/* Stores der as step's artefact for serial and moves its state, with its
+ * audit entry, inside the caller's transaction. The same bytes again are
+ * CTCA_OK; other bytes, or a state step does not start from, are
+ * CTCA_ERR_STORE_CONFLICT. */
+static ctca_err put_signed_in_tx(ctca_store *s, const signed_step *step, const char *serial,
+                                 const uint8_t *der, size_t len, int64_t now_ms)
 {
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
-    bool began = false;
     ctca_store_state state = CTCA_STORE_JOURNALED;
     char detail[64];
-    CTCA_GUARD(st_check_serial(s, serial));
-    CTCA_GUARD(st_check_blob(s, step->what, der, len, CTCA_STORE_DER_MAX_LEN));
-
-    ST_TRY(st_begin(s));
-    began = true;
     ST_TRY(load_state(s, step->select_sql, serial, &st, &state));
     if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
         if (!col_blob_eq(st, 1, der, len))
@@ -231,53 +227,177 @@ static ctca_err put_signed(ctca_store *s, const signed_step *step, const char *s
     ST_TRY(st_audit_append(s, now_ms, step->event, serial, detail));
 out:
     sqlite3_finalize(st);
-    return st_end(s, began, err);
+    return err;
+}
+
+/* put_signed_in_tx in a transaction of its own, then n_logs queue items of
+ * entry_type (none when n_logs is 0) in the same one. */
+static ctca_err put_signed(ctca_store *s, const signed_step *step, const char *serial,
+                           const uint8_t *der, size_t len, int entry_type,
+                           const uint8_t *log_ids, size_t n_logs, int64_t now_ms)
+{
+    ctca_err err = CTCA_OK;
+    CTCA_GUARD(st_check_serial(s, serial));
+    CTCA_GUARD(st_check_blob(s, step->what, der, len, CTCA_STORE_DER_MAX_LEN));
+    CTCA_GUARD(st_check_log_ids(s, log_ids, n_logs));
+    ST_TRY(st_begin(s));
+    err = put_signed_in_tx(s, step, serial, der, len, now_ms);
+    for (size_t i = 0; err == CTCA_OK && i < n_logs; i++)
+        err = st_queue_insert(s, serial, log_ids + i * CTCA_STORE_LOG_ID_LEN, entry_type,
+                              now_ms, NULL);
+out:
+    return st_end(s, true, err);
 }
 
 ctca_err ctca_store_put_precert(ctca_store *s, const char *serial, const uint8_t *der,
                                 size_t len, int64_t now_ms)
 {
-    return put_signed(s, &precert_step, serial, der, len, now_ms);
+    return put_signed(s, &precert_step, serial, der, len, 0, NULL, 0, now_ms);
 }
 
 ctca_err ctca_store_put_final(ctca_store *s, const char *serial, const uint8_t *der, size_t len,
                               int64_t now_ms)
 {
-    return put_signed(s, &final_step, serial, der, len, now_ms);
+    return put_signed(s, &final_step, serial, der, len, 0, NULL, 0, now_ms);
 }
 
-ctca_err ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
-                                int64_t now_ms)
+ctca_err ctca_store_put_final_queued(ctca_store *s, const char *serial, const uint8_t *der,
+                                     size_t len, const uint8_t *log_ids, size_t n_logs,
+                                     int64_t now_ms)
+{
+    if (n_logs == 0)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "no log to queue the certificate for");
+    return put_signed(s, &final_step, serial, der, len, 0, log_ids, n_logs, now_ms);
+}
+
+/* A move of a signed but unfinished record to a state with a reason. */
+typedef struct reason_step {
+    ctca_store_state to;
+    const char *event;
+    unsigned from_states; /* a bit per ctca_store_state */
+} reason_step;
+
+static const reason_step failed_step = {
+    CTCA_STORE_FAILED, "cert.failed",
+    1u << CTCA_STORE_PRECERT | 1u << CTCA_STORE_DEFERRED | 1u << CTCA_STORE_FAILED,
+};
+
+static const reason_step deferred_step = {
+    CTCA_STORE_DEFERRED, "cert.deferred",
+    1u << CTCA_STORE_PRECERT | 1u << CTCA_STORE_FAILED | 1u << CTCA_STORE_DEFERRED,
+};
+
+/* Moves serial per step with reason as its last error, then queues n_logs
+ * precert_entry items, all in one transaction. */
+static ctca_err move_with_reason(ctca_store *s, const reason_step *step, const char *serial,
+                                 const char *reason, const uint8_t *log_ids, size_t n_logs,
+                                 int64_t now_ms)
 {
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
     bool began = false;
     ctca_store_state state = CTCA_STORE_JOURNALED;
     CTCA_GUARD(st_check_serial(s, serial));
-    CTCA_GUARD(st_check_text(s, "failure reason", reason, CTCA_STORE_TEXT_MAX, false));
+    CTCA_GUARD(st_check_text(s, "reason", reason, CTCA_STORE_TEXT_MAX, false));
+    CTCA_GUARD(st_check_log_ids(s, log_ids, n_logs));
 
     ST_TRY(st_begin(s));
     began = true;
     ST_TRY(load_state(s, "SELECT state FROM certs WHERE serial = ?1", serial, &st, &state));
-    if (state != CTCA_STORE_PRECERT && state != CTCA_STORE_FAILED) {
-        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s and cannot be marked failed",
-                      serial, ctca_store_state_name(state));
+    if (!(step->from_states & (1u << state))) {
+        err = st_fail(s, CTCA_ERR_STORE_CONFLICT, "serial %s is %s and cannot be marked %s",
+                      serial, ctca_store_state_name(state), ctca_store_state_name(step->to));
+        goto out;
+    }
+    if (step->to == CTCA_STORE_DEFERRED && n_logs == 0 && state != CTCA_STORE_DEFERRED) {
+        err = st_fail(s, CTCA_ERR_VALUE_RANGE, "deferring serial %s needs logs to queue", serial);
         goto out;
     }
     sqlite3_finalize(st);
     st = NULL;
     ST_TRY(st_prepare(s,
-                      "UPDATE certs SET state = 'failed', last_error = ?1, updated_ms = ?2"
-                      " WHERE serial = ?3",
+                      "UPDATE certs SET state = ?1, last_error = ?2, updated_ms = ?3"
+                      " WHERE serial = ?4",
                       &st));
-    ST_TRY(st_bind_text(s, st, 1, reason));
-    ST_TRY(st_bind_i64(s, st, 2, now_ms));
-    ST_TRY(st_bind_text(s, st, 3, serial));
-    ST_TRY(st_step_done(s, st, "marking the record failed"));
-    ST_TRY(st_audit_append(s, now_ms, "cert.failed", serial, reason));
+    ST_TRY(st_bind_text(s, st, 1, ctca_store_state_name(step->to)));
+    ST_TRY(st_bind_text(s, st, 2, reason));
+    ST_TRY(st_bind_i64(s, st, 3, now_ms));
+    ST_TRY(st_bind_text(s, st, 4, serial));
+    ST_TRY(st_step_done(s, st, "updating the record's state"));
+    ST_TRY(st_audit_append(s, now_ms, step->event, serial, reason));
+    for (size_t i = 0; i < n_logs; i++)
+        ST_TRY(st_queue_insert(s, serial, log_ids + i * CTCA_STORE_LOG_ID_LEN, 1, now_ms,
+                               NULL));
 out:
     sqlite3_finalize(st);
     return st_end(s, began, err);
+}
+
+ctca_err ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
+                                int64_t now_ms)
+{
+    return move_with_reason(s, &failed_step, serial, reason, NULL, 0, now_ms);
+}
+
+ctca_err ctca_store_defer(ctca_store *s, const char *serial, const char *reason,
+                          const uint8_t *log_ids, size_t n_logs, int64_t now_ms)
+{
+    return move_with_reason(s, &deferred_step, serial, reason, log_ids, n_logs, now_ms);
+}
+
+ctca_err ctca_store_list_serials(ctca_store *s, ctca_store_state state,
+                                 int64_t updated_before_ms, const char *after_serial,
+                                 size_t max, ctca_store_serial_list *out)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    memset(out, 0, sizeof *out);
+    if (max == 0 || max > CTCA_STORE_QUEUE_PAGE_MAX)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "page size %zu is outside 1..%d", max,
+                       CTCA_STORE_QUEUE_PAGE_MAX);
+    if (strcmp(ctca_store_state_name(state), "unknown") == 0)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "unknown record state %d", (int)state);
+    if (after_serial != NULL)
+        CTCA_GUARD(st_check_serial(s, after_serial));
+    out->serials = calloc(max, sizeof *out->serials);
+    if (out->serials == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "allocating %zu serials", max);
+    /* Paging by the named record's id (never its time, which moves) keeps
+     * the order stable while other connections move records on. */
+    ST_TRY(st_prepare(s,
+                      "SELECT serial FROM certs WHERE state = ?1 AND updated_ms < ?2"
+                      " AND (?3 IS NULL OR id > (SELECT id FROM certs WHERE serial = ?3))"
+                      " ORDER BY id LIMIT ?4",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, ctca_store_state_name(state)));
+    ST_TRY(st_bind_i64(s, st, 2, updated_before_ms));
+    ST_TRY(st_bind_text(s, st, 3, after_serial));
+    ST_TRY(st_bind_i64(s, st, 4, (int64_t)max));
+    while (out->count < max) {
+        ST_TRY(st_step_row(s, st, "listing records", &row));
+        if (!row)
+            break;
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        if (v == NULL || strlen((const char *)v) > CTCA_STORE_SERIAL_MAX) {
+            err = st_fail(s, CTCA_ERR_STORE, "record has a malformed serial");
+            goto out;
+        }
+        memcpy(out->serials[out->count++], v, strlen((const char *)v) + 1);
+    }
+out:
+    sqlite3_finalize(st);
+    if (err != CTCA_OK)
+        ctca_store_serial_list_cleanup(out);
+    return err;
+}
+
+void ctca_store_serial_list_cleanup(ctca_store_serial_list *l)
+{
+    if (l == NULL)
+        return;
+    free(l->serials);
+    memset(l, 0, sizeof *l);
 }
 
 #define CERT_COLUMNS                                                                    \

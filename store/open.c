@@ -87,6 +87,108 @@ static const char *const migrations[] = {
     "  SELECT RAISE(ABORT, 'the audit journal is append-only');"
     "END;"
     "PRAGMA application_id = 1668572001;", /* CTCA_STORE_APPLICATION_ID */
+
+    /* Version 2: deferred issuance and the queue of log submissions.
+     *
+     * certs gains the 'deferred' state. SQLite cannot change a CHECK in place,
+     * so the table is rebuilt (lang_altertable.html, "other kinds of schema
+     * changes"; migrate() turns foreign keys off around the step and checks
+     * them before committing) with its rows, ids and triggers unchanged.
+     *
+     * queue holds one row per (serial, log, entry type) to submit; rows are
+     * never deleted and a done row is final. breakers holds each log's
+     * circuit breaker. */
+    "CREATE TABLE certs_v2 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  serial TEXT NOT NULL UNIQUE CHECK ("
+    "    length(serial) BETWEEN 2 AND 40 AND length(serial) % 2 = 0"
+    "    AND serial NOT GLOB '*[^0-9a-f]*' AND substr(serial, 1, 2) <> '00'),"
+    "  state TEXT NOT NULL CHECK (state IN"
+    "    ('journaled', 'precert', 'deferred', 'issued', 'failed')),"
+    "  profile TEXT NOT NULL CHECK (length(profile) > 0),"
+    "  ct_version INTEGER NOT NULL CHECK (ct_version IN (1, 2)),"
+    "  csr_sha256 BLOB NOT NULL CHECK (length(csr_sha256) = 32),"
+    "  tbs BLOB NOT NULL CHECK (length(tbs) > 0),"
+    "  precert BLOB CHECK (precert IS NULL OR length(precert) > 0),"
+    "  final BLOB CHECK (final IS NULL OR length(final) > 0),"
+    "  not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL CHECK (not_after >= not_before),"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  CHECK (state <> 'journaled' OR (precert IS NULL AND final IS NULL)),"
+    "  CHECK (state NOT IN ('precert', 'deferred', 'failed')"
+    "         OR (precert IS NOT NULL AND final IS NULL)),"
+    "  CHECK (state <> 'issued' OR (precert IS NOT NULL AND final IS NOT NULL))"
+    ") STRICT;"
+    "INSERT INTO certs_v2 (id, serial, state, profile, ct_version, csr_sha256, tbs, precert,"
+    "  final, not_before, not_after, created_ms, updated_ms, last_error)"
+    " SELECT id, serial, state, profile, ct_version, csr_sha256, tbs, precert, final,"
+    "  not_before, not_after, created_ms, updated_ms, last_error FROM certs;"
+    "DROP TABLE certs;"
+    "ALTER TABLE certs_v2 RENAME TO certs;"
+    "CREATE INDEX certs_by_csr ON certs (csr_sha256, created_ms);"
+    "CREATE INDEX certs_by_state ON certs (state, updated_ms);"
+    "CREATE TRIGGER certs_no_delete BEFORE DELETE ON certs BEGIN"
+    "  SELECT RAISE(ABORT, 'certificate records are never deleted');"
+    "END;"
+    "CREATE TRIGGER certs_immutable BEFORE UPDATE ON certs WHEN"
+    "  NEW.id IS NOT OLD.id OR NEW.serial IS NOT OLD.serial OR NEW.tbs IS NOT OLD.tbs"
+    "  OR NEW.profile IS NOT OLD.profile OR NEW.ct_version IS NOT OLD.ct_version"
+    "  OR NEW.csr_sha256 IS NOT OLD.csr_sha256 OR NEW.not_before IS NOT OLD.not_before"
+    "  OR NEW.not_after IS NOT OLD.not_after OR NEW.created_ms IS NOT OLD.created_ms"
+    "  OR (OLD.precert IS NOT NULL AND NEW.precert IS NOT OLD.precert)"
+    "  OR (OLD.final IS NOT NULL AND NEW.final IS NOT OLD.final)"
+    "BEGIN SELECT RAISE(ABORT, 'journaled and signed bytes of a record are immutable'); END;"
+    "CREATE TRIGGER certs_transitions BEFORE UPDATE OF state ON certs WHEN NOT ("
+    "  NEW.state = OLD.state"
+    "  OR (OLD.state = 'journaled' AND NEW.state = 'precert')"
+    "  OR (OLD.state = 'precert' AND NEW.state IN ('deferred', 'failed', 'issued'))"
+    "  OR (OLD.state = 'deferred' AND NEW.state IN ('failed', 'issued'))"
+    "  OR (OLD.state = 'failed' AND NEW.state IN ('deferred', 'issued')))"
+    "BEGIN SELECT RAISE(ABORT, 'illegal certificate state transition'); END;"
+
+    "CREATE TABLE queue ("
+    "  id INTEGER PRIMARY KEY,"
+    "  serial TEXT NOT NULL REFERENCES certs (serial),"
+    "  log_id BLOB NOT NULL CHECK (length(log_id) = 32),"
+    "  entry_type INTEGER NOT NULL CHECK (entry_type IN (0, 1)),"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'leased', 'done', 'parked')),"
+    "  attempts INTEGER NOT NULL CHECK (attempts >= 0),"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  lease_owner TEXT,"
+    "  lease_expiry_ms INTEGER,"
+    "  last_error TEXT,"
+    "  note TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  UNIQUE (serial, log_id, entry_type),"
+    "  CHECK ((state = 'leased') = (lease_owner IS NOT NULL AND lease_expiry_ms IS NOT NULL))"
+    ") STRICT;"
+    "CREATE INDEX queue_due ON queue (state, next_attempt_ms);"
+    "CREATE INDEX queue_by_log ON queue (log_id, entry_type);"
+    "CREATE TRIGGER queue_no_delete BEFORE DELETE ON queue BEGIN"
+    "  SELECT RAISE(ABORT, 'queue items are never deleted');"
+    "END;"
+    "CREATE TRIGGER queue_identity BEFORE UPDATE ON queue WHEN"
+    "  NEW.id IS NOT OLD.id OR NEW.serial IS NOT OLD.serial OR NEW.log_id IS NOT OLD.log_id"
+    "  OR NEW.entry_type IS NOT OLD.entry_type OR NEW.created_ms IS NOT OLD.created_ms"
+    " BEGIN SELECT RAISE(ABORT, 'a queue item keeps its identity'); END;"
+    "CREATE TRIGGER queue_done_is_final BEFORE UPDATE ON queue WHEN OLD.state = 'done'"
+    " BEGIN SELECT RAISE(ABORT, 'a done queue item is final'); END;"
+
+    "CREATE TABLE breakers ("
+    "  log_id BLOB PRIMARY KEY CHECK (length(log_id) = 32),"
+    "  state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),"
+    "  failures INTEGER NOT NULL CHECK (failures >= 0),"
+    "  open_until_ms INTEGER NOT NULL,"
+    "  probe_owner TEXT,"
+    "  probe_expiry_ms INTEGER,"
+    "  updated_ms INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER breakers_no_delete BEFORE DELETE ON breakers BEGIN"
+    "  SELECT RAISE(ABORT, 'breakers are never deleted');"
+    "END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -173,6 +275,10 @@ static ctca_err migrate(ctca_store *s)
     CTCA_GUARD(pragma_int(s, "PRAGMA user_version", &seen));
     if (seen == SCHEMA_VERSION)
         return check_identity(s, seen);
+    /* A step may rebuild a table others reference; foreign keys can only be
+     * switched off outside a transaction, and each step checks them itself
+     * before it commits. */
+    CTCA_GUARD(st_exec(s, "PRAGMA foreign_keys = OFF"));
     for (;;) {
         int64_t version = 0;
         bool current = false;
@@ -185,6 +291,8 @@ static ctca_err migrate(ctca_store *s)
             char bump[64];
             snprintf(bump, sizeof bump, "PRAGMA user_version = %d", (int)version + 1);
             err = st_exec(s, migrations[version]);
+            if (err == CTCA_OK)
+                err = st_foreign_key_check(s);
             if (err == CTCA_OK)
                 err = st_exec(s, bump);
             if (err != CTCA_OK) {
@@ -199,6 +307,12 @@ static ctca_err migrate(ctca_store *s)
             break;
     }
 out:
+    if (err == CTCA_OK)
+        return st_exec(s, "PRAGMA foreign_keys = ON");
+    ctca_errbuf keep = s->eb;
+    ctca_err on = st_exec(s, "PRAGMA foreign_keys = ON");
+    (void)on; /* the connection is closed on this path anyway */
+    s->eb = keep;
     return err;
 }
 
@@ -298,8 +412,17 @@ ctca_err ctca_store_integrity_check(ctca_store *s)
                       v ? (const char *)v : "no answer");
         goto out;
     }
+    ST_TRY(st_foreign_key_check(s));
+out:
     sqlite3_finalize(st);
-    st = NULL;
+    return err;
+}
+
+ctca_err st_foreign_key_check(ctca_store *s)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
     ST_TRY(st_prepare(s, "PRAGMA foreign_key_check", &st));
     ST_TRY(st_step_row(s, st, "PRAGMA foreign_key_check", &row));
     if (row) {
@@ -307,9 +430,13 @@ ctca_err ctca_store_integrity_check(ctca_store *s)
         err = st_fail(s, CTCA_ERR_STORE, "foreign key check failed in table %s, row %lld",
                       table ? (const char *)table : "?",
                       (long long)sqlite3_column_int64(st, 1));
-        goto out;
     }
 out:
     sqlite3_finalize(st);
     return err;
+}
+
+const char *st_migration_sql(int version)
+{
+    return version >= 0 && version < SCHEMA_VERSION ? migrations[version] : NULL;
 }

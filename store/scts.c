@@ -22,19 +22,9 @@ static ctca_err check_sct_args(ctca_store *s, const char *serial, const uint8_t 
     return st_check_blob(s, "SCT", sct, len, CTCA_STORE_SCT_MAX_LEN);
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* An SCT can only exist for an entry that was signed and stored: a precert_entry
  * for a stored precertificate, an x509_entry for a stored final certificate. */
-static ctca_err check_entry_signed(ctca_store *s, const char *serial, int entry_type)
+ctca_err st_check_entry_signed(ctca_store *s, const char *serial, int entry_type)
 {
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
@@ -111,13 +101,13 @@ ctca_err ctca_store_add_sct(ctca_store *s, const char *serial, const uint8_t *lo
     char detail[2 * CTCA_STORE_LOG_ID_LEN + 96];
     char log_hex[2 * CTCA_STORE_LOG_ID_LEN + 1];
     CTCA_GUARD(check_sct_args(s, serial, log_id, entry_type, ct_version, timestamp_ms, sct, len));
-    hex(log_id, CTCA_STORE_LOG_ID_LEN, log_hex);
+    st_hex(log_id, CTCA_STORE_LOG_ID_LEN, log_hex);
     snprintf(detail, sizeof detail, "log_id=%s entry_type=%d ct_version=%d timestamp=%llu",
              log_hex, entry_type, ct_version, (unsigned long long)timestamp_ms);
 
     ST_TRY(st_begin(s));
     began = true;
-    ST_TRY(check_entry_signed(s, serial, entry_type));
+    ST_TRY(st_check_entry_signed(s, serial, entry_type));
     ST_TRY(find_existing(s, serial, log_id, entry_type, ct_version, timestamp_ms, sct, len,
                          &found, &same));
     if (found) {

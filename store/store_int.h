@@ -83,6 +83,31 @@ CTCA_RESULT st_check_text(ctca_store *s, const char *what, const char *v, size_t
 CTCA_RESULT st_check_blob(ctca_store *s, const char *what, const uint8_t *p, size_t n,
                           size_t max);
 
+/* st_foreign_key_check: CTCA_ERR_STORE naming the first row PRAGMA
+ * foreign_key_check reports. */
+CTCA_RESULT st_foreign_key_check(ctca_store *s);
+
+/* st_migration_sql: the SQL that takes a store from user_version version to
+ * version + 1 (NULL past the last), so tests can build older stores. */
+const char *st_migration_sql(int version);
+
+/* st_check_log_ids: n packed log IDs; NULL is allowed only when n is 0. */
+CTCA_RESULT st_check_log_ids(ctca_store *s, const uint8_t *log_ids, size_t n);
+
+/* st_queue_insert: queues (serial, log_id, entry_type) inside the caller's
+ * transaction as ctca_store_queue_add describes; *added (may be NULL) is set
+ * when the item is new or revived. */
+CTCA_RESULT st_queue_insert(ctca_store *s, const char *serial, const uint8_t *log_id,
+                            int entry_type, int64_t now_ms, bool *added);
+
+/* st_check_entry_signed: CTCA_ERR_STORE_CONFLICT unless serial's entry of
+ * entry_type is signed and stored (1: the precertificate, 0: the final
+ * certificate); CTCA_ERR_STORE_NOT_FOUND for an unknown serial. */
+CTCA_RESULT st_check_entry_signed(ctca_store *s, const char *serial, int entry_type);
+
+/* st_hex: lower-case hex of p[0..n) into out (2n + 1 bytes). */
+void st_hex(const uint8_t *p, size_t n, char *out);
+
 /* st_audit_append: the audit INSERT, for use inside a caller's transaction. */
 CTCA_RESULT st_audit_append(ctca_store *s, int64_t now_ms, const char *event,
                             const char *serial, const char *detail);

@@ -229,3 +229,23 @@ ctca_err st_check_blob(ctca_store *s, const char *what, const uint8_t *p, size_t
                        what, n, max);
     return CTCA_OK;
 }
+
+void st_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+ctca_err st_check_log_ids(ctca_store *s, const uint8_t *log_ids, size_t n)
+{
+    if (n > 0 && log_ids == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "log IDs are missing");
+    if (n > CTCA_STORE_MAX_SCTS)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "%zu logs at once is above the cap of %d", n,
+                       CTCA_STORE_MAX_SCTS);
+    return CTCA_OK;
+}

@@ -1,5 +1,6 @@
-/* ctca/store.h - the durable store (SQLite): certificate records, SCTs and the
- * append-only audit journal. No SQL lives anywhere else in ctca.
+/* ctca/store.h - the durable store (SQLite): certificate records, SCTs, the
+ * queue of log submissions with per-log circuit breakers, and the append-only
+ * audit journal. No SQL lives anywhere else in ctca.
  *
  * Invariants the store enforces (DESIGN.md "Invariants"):
  *  - a serial is bound to exactly one TBSCertificate, forever: a record is
@@ -86,11 +87,12 @@ typedef enum ctca_store_state {
     CTCA_STORE_JOURNALED = 0, /* TBS written, nothing signed yet */
     CTCA_STORE_PRECERT,       /* precertificate signed and stored */
     CTCA_STORE_ISSUED,        /* final certificate stored */
-    CTCA_STORE_FAILED         /* SCT collection failed; precert kept on record */
+    CTCA_STORE_FAILED,        /* SCT collection failed; precert kept on record */
+    CTCA_STORE_DEFERRED       /* SCT collection handed to the queue (ctca_store_defer) */
 } ctca_store_state;
 
-/* ctca_store_state_name: "journaled", "precert", "issued" or "failed";
- * static, never NULL ("unknown" for an invalid value). */
+/* ctca_store_state_name: "journaled", "precert", "issued", "failed" or
+ * "deferred"; static, never NULL ("unknown" for an invalid value). */
 const char *ctca_store_state_name(ctca_store_state st);
 
 /* What the issuance engine journals before signing. All pointers are borrowed
@@ -124,18 +126,55 @@ CTCA_RESULT ctca_store_put_precert(ctca_store *s, const char *serial, const uint
                                    size_t len, int64_t now_ms);
 
 /* ctca_store_put_final: stores the final certificate der (borrowed) and moves
- * serial from precert or failed (a later retry may complete it) to issued.
- * Storing the same bytes again is CTCA_OK; other bytes, or a record without a
- * precertificate (journaled), are CTCA_ERR_STORE_CONFLICT. */
+ * serial from precert, deferred or failed (a later retry may complete it) to
+ * issued. Storing the same bytes again is CTCA_OK; other bytes, or a record
+ * without a precertificate (journaled), are CTCA_ERR_STORE_CONFLICT. */
 CTCA_RESULT ctca_store_put_final(ctca_store *s, const char *serial, const uint8_t *der,
                                  size_t len, int64_t now_ms);
 
-/* ctca_store_mark_failed: moves serial from precert to failed with reason
- * (borrowed, 1..TEXT_MAX bytes) as its last error; on a failed record it only
- * replaces the reason. The precertificate stays on record. A journaled or
- * issued record is CTCA_ERR_STORE_CONFLICT. */
+/* ctca_store_put_final_queued: ctca_store_put_final and, in the same
+ * transaction, an x509_entry queue item (add-chain of the final certificate)
+ * for each of the n_logs log IDs (CTCA_STORE_LOG_ID_LEN bytes each, packed
+ * in log_ids), as ctca_store_queue_add does. For certificates issued without
+ * embedded SCTs: a crash can never leave one issued but not queued. */
+CTCA_RESULT ctca_store_put_final_queued(ctca_store *s, const char *serial, const uint8_t *der,
+                                        size_t len, const uint8_t *log_ids, size_t n_logs,
+                                        int64_t now_ms);
+
+/* ctca_store_mark_failed: moves serial from precert or deferred to failed
+ * with reason (borrowed, 1..TEXT_MAX bytes) as its last error; on a failed
+ * record it only replaces the reason. The precertificate stays on record. A
+ * journaled or issued record is CTCA_ERR_STORE_CONFLICT. */
 CTCA_RESULT ctca_store_mark_failed(ctca_store *s, const char *serial, const char *reason,
                                    int64_t now_ms);
+
+/* ctca_store_defer: moves serial from precert or failed to deferred with
+ * reason (1..TEXT_MAX bytes) as its last error and, in the same transaction,
+ * queues a precert_entry item for each of the n_logs log IDs (packed,
+ * CTCA_STORE_LOG_ID_LEN bytes each; items that exist stay as they are). A
+ * deferred record may be deferred again (more logs). Journaled or issued:
+ * CTCA_ERR_STORE_CONFLICT. n_logs may be 0 only for a record already
+ * deferred. */
+CTCA_RESULT ctca_store_defer(ctca_store *s, const char *serial, const char *reason,
+                             const uint8_t *log_ids, size_t n_logs, int64_t now_ms);
+
+/* Serials as listed by ctca_store_list_serials. */
+typedef struct ctca_store_serial_list {
+    char (*serials)[CTCA_STORE_SERIAL_MAX + 1]; /* owned */
+    size_t count;
+} ctca_store_serial_list;
+
+/* ctca_store_list_serials: up to max (1..QUEUE_PAGE_MAX) serials of records
+ * in state st last updated before updated_before_ms (INT64_MAX: any time),
+ * in the order they were created, after the record named after_serial (NULL:
+ * from the start; page on with the last serial returned). Caller releases *out with
+ * ctca_store_serial_list_cleanup (zeroed on failure). */
+CTCA_RESULT ctca_store_list_serials(ctca_store *s, ctca_store_state st,
+                                    int64_t updated_before_ms, const char *after_serial,
+                                    size_t max, ctca_store_serial_list *out);
+
+/* ctca_store_serial_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
+void ctca_store_serial_list_cleanup(ctca_store_serial_list *l);
 
 /* A record as read back. Every pointer is owned by the struct and released by
  * ctca_store_cert_cleanup; precert_der, final_der and last_error are NULL when
@@ -233,14 +272,191 @@ CTCA_RESULT ctca_store_batch_begin(ctca_store *s);
  * back an uncommitted batch. */
 CTCA_RESULT ctca_store_batch_commit(ctca_store *s);
 
+/* ---- the queue of log submissions ------------------------------------------
+ *
+ * One item per (serial, log, entry type): a precert_entry item submits the
+ * precertificate (add-pre-chain) for a deferred issuance, an x509_entry item
+ * the final certificate (add-chain) for one issued without embedded SCTs or
+ * back-filled into a log. Items are never deleted; they move
+ *   pending -> leased -> done | pending (retry later) | parked (gave up),
+ * and a parked item may be queued again (ctca_store_queue_add). A lease names
+ * its owner and expires: a worker that dies leaves its items to be leased
+ * again once the lease runs out, and two workers never hold one item at once.
+ *
+ * Each log has a circuit breaker: after policy.breaker_failures consecutive
+ * failures counted against the log it opens for breaker_cooldown_ms (longer
+ * when the log sent Retry-After), during which no item for the log is leased;
+ * then one lease takes a single item as a probe (half-open) and its outcome
+ * closes or reopens the breaker. */
+
+#define CTCA_STORE_OWNER_MAX 128      /* lease owner names */
+#define CTCA_STORE_QUEUE_PAGE_MAX 1024 /* items per lease or list call */
+
+typedef enum ctca_store_queue_state {
+    CTCA_QUEUE_PENDING = 0, /* waiting for next_attempt_ms */
+    CTCA_QUEUE_LEASED,      /* a worker holds it until lease_expiry_ms */
+    CTCA_QUEUE_DONE,        /* finished; final */
+    CTCA_QUEUE_PARKED       /* gave up; note says why */
+} ctca_store_queue_state;
+
+/* ctca_store_queue_state_name: "pending", "leased", "done", "parked". */
+const char *ctca_store_queue_state_name(ctca_store_queue_state st);
+
+/* Retry and breaker settings; every field must be non-zero. */
+typedef struct ctca_store_queue_policy {
+    unsigned max_attempts;        /* failed attempts after which an item is parked */
+    uint32_t backoff_base_ms;     /* delay after the first failure */
+    uint32_t backoff_max_ms;      /* the exponential backoff's cap */
+    unsigned breaker_failures;    /* consecutive log failures that open its breaker */
+    uint32_t breaker_cooldown_ms; /* how long an open breaker stays open */
+} ctca_store_queue_policy;
+
+/* ctca_store_queue_backoff_ms: the delay before the next attempt after the
+ * attempts-th failure (attempts >= 1): base * 2^(attempts-1), capped at max,
+ * then "equal jitter" (half fixed, half drawn from rnd) so that items that
+ * failed together do not retry together, and never less than retry_after_ms
+ * (the log's Retry-After; 0 when it gave none). */
+int64_t ctca_store_queue_backoff_ms(const ctca_store_queue_policy *p, unsigned attempts,
+                                    int64_t retry_after_ms, uint32_t rnd);
+
+/* An item as read back; last_error and note are owned (NULL when absent) and
+ * released by ctca_store_queue_items_cleanup. */
+typedef struct ctca_store_queue_item {
+    int64_t id;
+    char serial[CTCA_STORE_SERIAL_MAX + 1];
+    uint8_t log_id[CTCA_STORE_LOG_ID_LEN];
+    int entry_type;                 /* 0 x509_entry (add-chain), 1 precert_entry */
+    ctca_store_queue_state state;
+    unsigned attempts;              /* failed attempts so far */
+    int64_t next_attempt_ms;
+    char lease_owner[CTCA_STORE_OWNER_MAX + 1]; /* "" unless leased */
+    int64_t lease_expiry_ms;        /* 0 unless leased */
+    char *last_error;               /* the last failed attempt's error */
+    char *note;                     /* how it ended: done or parked */
+    int64_t created_ms, updated_ms;
+} ctca_store_queue_item;
+
+typedef struct ctca_store_queue_items {
+    ctca_store_queue_item *items; /* owned */
+    size_t count;
+} ctca_store_queue_items;
+
+/* ctca_store_queue_items_cleanup: frees l's entries and zeroes it; accepts a
+ * zeroed l. */
+void ctca_store_queue_items_cleanup(ctca_store_queue_items *l);
+
+/* ctca_store_queue_add: queues entry_type items of serial for each of the
+ * n_logs log IDs (packed, CTCA_STORE_LOG_ID_LEN bytes each), due at now_ms.
+ * An existing item stays as it is, except a parked one, which is pending
+ * again with a fresh attempt count. The entry must be signed and stored (as
+ * for ctca_store_add_sct: CTCA_ERR_STORE_CONFLICT otherwise). *added (may be
+ * NULL) gets how many items were new or revived. */
+CTCA_RESULT ctca_store_queue_add(ctca_store *s, const char *serial, int entry_type,
+                                 const uint8_t *log_ids, size_t n_logs, int64_t now_ms,
+                                 size_t *added);
+
+/* ctca_store_queue_backfill: queues an x509_entry item for log_id for every
+ * issued certificate with notBefore >= since_s that has no SCT from that log
+ * (of either entry type) and no item for it yet, in one transaction; *added
+ * gets how many. */
+CTCA_RESULT ctca_store_queue_backfill(ctca_store *s, const uint8_t *log_id, int64_t since_s,
+                                      int64_t now_ms, size_t *added);
+
+/* ctca_store_queue_lease: atomically (one BEGIN IMMEDIATE transaction) leases
+ * up to max (1..QUEUE_PAGE_MAX) items to owner (1..OWNER_MAX bytes) until
+ * now_ms + lease_ms: pending items with next_attempt_ms <= due_ms and leased
+ * items whose lease has expired by now_ms, oldest due first, skipping logs
+ * whose breaker is open (and taking one probe item from a log whose cool-down
+ * is over). *out (caller releases with ctca_store_queue_items_cleanup) may be
+ * empty. */
+CTCA_RESULT ctca_store_queue_lease(ctca_store *s, const char *owner, int64_t now_ms,
+                                   int64_t due_ms, uint32_t lease_ms, size_t max,
+                                   const ctca_store_queue_policy *p,
+                                   ctca_store_queue_items *out);
+
+/* ctca_store_queue_complete: item id, leased by owner, is done with note
+ * (1..TEXT_MAX bytes, e.g. "SCT stored"); the log's breaker closes when
+ * log_ok. Completing a done item again is CTCA_OK; an item owner no longer
+ * holds (another worker leased it after the lease expired) is
+ * CTCA_ERR_STORE_CONFLICT. */
+CTCA_RESULT ctca_store_queue_complete(ctca_store *s, int64_t id, const char *owner,
+                                      const char *note, bool log_ok, int64_t now_ms);
+
+/* A failed attempt. */
+typedef struct ctca_store_queue_failure {
+    const char *error;      /* 1..TEXT_MAX bytes */
+    bool permanent;         /* retrying cannot help: park now */
+    bool log_fault;         /* counts against the log's breaker */
+    int64_t retry_after_ms; /* the log's Retry-After, 0 when none */
+    uint32_t rnd;           /* a random draw for the backoff's jitter */
+} ctca_store_queue_failure;
+
+/* ctca_store_queue_fail: records a failed attempt of item id, leased by
+ * owner: attempts + 1, last_error = f->error, then parked (permanent, or
+ * p->max_attempts reached; the note says why) or pending again after
+ * ctca_store_queue_backoff_ms. A log fault counts against the log's breaker
+ * (and Retry-After keeps it open at least that long). *state (may be NULL)
+ * gets the item's new state. Ownership as for ctca_store_queue_complete. */
+CTCA_RESULT ctca_store_queue_fail(ctca_store *s, int64_t id, const char *owner,
+                                  const ctca_store_queue_failure *f,
+                                  const ctca_store_queue_policy *p, int64_t now_ms,
+                                  ctca_store_queue_state *state);
+
+/* ctca_store_queue_release: gives leased item id back (pending, due at
+ * next_attempt_ms) without counting an attempt: the worker never tried it. */
+CTCA_RESULT ctca_store_queue_release(ctca_store *s, int64_t id, const char *owner,
+                                     int64_t next_attempt_ms, int64_t now_ms);
+
+/* ctca_store_queue_settle: every pending or parked entry_type item of serial,
+ * and every leased one whose lease expired by now_ms, is done with note: the
+ * work they stood for is complete without them (say, a deferred issuance met
+ * its policy through other logs). *settled (may be NULL) gets how many. */
+CTCA_RESULT ctca_store_queue_settle(ctca_store *s, const char *serial, int entry_type,
+                                    const char *note, int64_t now_ms, size_t *settled);
+
+/* ctca_store_queue_list: up to max (1..QUEUE_PAGE_MAX) items with id >
+ * after_id in id order, only serial's when serial is not NULL. Page on with
+ * the last id. Caller releases *out (zeroed on failure). */
+CTCA_RESULT ctca_store_queue_list(ctca_store *s, const char *serial, int64_t after_id,
+                                  size_t max, ctca_store_queue_items *out);
+
+/* ctca_store_queue_count: how many of serial's entry_type items are in each
+ * state (counts indexed by ctca_store_queue_state). */
+CTCA_RESULT ctca_store_queue_count(ctca_store *s, const char *serial, int entry_type,
+                                   size_t counts[4]);
+
+typedef enum ctca_store_breaker_state {
+    CTCA_BREAKER_CLOSED = 0,
+    CTCA_BREAKER_OPEN,
+    CTCA_BREAKER_HALF_OPEN
+} ctca_store_breaker_state;
+
+/* ctca_store_breaker_state_name: "closed", "open", "half_open". */
+const char *ctca_store_breaker_state_name(ctca_store_breaker_state st);
+
+typedef struct ctca_store_breaker {
+    uint8_t log_id[CTCA_STORE_LOG_ID_LEN];
+    ctca_store_breaker_state state;
+    unsigned failures;     /* consecutive log failures */
+    int64_t open_until_ms; /* meaningful when open */
+    int64_t updated_ms;
+} ctca_store_breaker;
+
+/* ctca_store_breaker_get: log_id's breaker; a log never seen is closed with
+ * no failures. */
+CTCA_RESULT ctca_store_breaker_get(ctca_store *s, const uint8_t *log_id,
+                                   ctca_store_breaker *out);
+
 /* ---- audit journal ------------------------------------------------------- */
 
 /* ctca_store_audit: appends an entry (all strings borrowed; event 1..NAME_MAX
  * bytes, serial NULL or a valid serial, detail NULL or up to TEXT_MAX bytes).
  * The journal is append-only: SQL triggers refuse updates and deletes. The
  * store itself appends "cert.journaled", "cert.precert", "cert.issued",
- * "cert.failed", "sct.stored" and "sct.kept_first" in the same transaction as
- * the change they record, so callers need not log those. */
+ * "cert.failed", "cert.deferred", "sct.stored", "sct.kept_first",
+ * "queue.added", "queue.done", "queue.parked", "queue.backfill",
+ * "breaker.open" and "breaker.closed" in the same transaction as the change
+ * they record, so callers need not log those. */
 CTCA_RESULT ctca_store_audit(ctca_store *s, int64_t now_ms, const char *event,
                              const char *serial, const char *detail);
 
