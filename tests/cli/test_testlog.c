@@ -1721,3 +1721,63 @@ Test(testlog, cfssl_sign_gets_an_embedded_sct_that_verifies)
     free(cfg_path);
     ctca_log_key_free(key);
 }
+
+Test(testlog, fail_first_answers_503_that_many_times_then_serves)
+{
+    ctca_log_key_free(gen_key("ec.pem", false));
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    chain c = selfsigned(k, 1);
+    tlog *t = start_log("--listen 127.0.0.1:0 --key %s/ec.pem --fail-first 3", dir);
+    for (int i = 0; i < 3; i++) {
+        http r = submit(t, i % 2 ? "add-chain" : "add-pre-chain", &c);
+        cr_assert_eq(r.status, 503, "submission %d", i);
+        free(r.body);
+    }
+    http r = submit(t, "add-chain", &c);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    free(r.body);
+    chain_free(&c);
+    EVP_PKEY_free(k);
+}
+
+Test(testlog, huge_body_answers_200_with_a_body_above_any_cap)
+{
+    ctca_log_key_free(gen_key("ec.pem", false));
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    chain c = selfsigned(k, 1);
+    tlog *t = start_log("--listen 127.0.0.1:0 --key %s/ec.pem --huge-body", dir);
+    http r = submit(t, "add-chain", &c);
+    cr_assert_eq(r.status, 200);
+    cr_assert_eq(r.len, (size_t)1024 * 1024);
+    free(r.body);
+    r = get(t, "/ct/v1/get-sth");
+    cr_assert_eq(r.status, 200, "only submissions are affected");
+    cr_assert_lt(r.len, 1024);
+    free(r.body);
+    chain_free(&c);
+    EVP_PKEY_free(k);
+}
+
+Test(testlog, stats_count_submissions_new_entries_and_duplicates)
+{
+    ctca_log_key_free(gen_key("ec.pem", false));
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    chain a = selfsigned(k, 1), b = selfsigned(k, 2);
+    tlog *t = start_log("--listen 127.0.0.1:0 --key %s/ec.pem --fail-first 1", dir);
+    http r = submit(t, "add-chain", &a); /* 503 */
+    free(r.body);
+    for (int i = 0; i < 3; i++) {
+        r = submit(t, "add-chain", &a);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+    }
+    r = submit(t, "add-chain", &b);
+    free(r.body);
+    r = get(t, "/testlog/stats");
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(r.body, "{\"submissions\":5,\"new_entries\":2,\"duplicates\":2}");
+    free(r.body);
+    chain_free(&a);
+    chain_free(&b);
+    EVP_PKEY_free(k);
+}

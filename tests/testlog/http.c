@@ -28,6 +28,7 @@ struct tl_server {
     pthread_cond_t cv;
     bool stopping;
     uint64_t rng;
+    uint64_t submissions, new_entries, duplicates; /* for /testlog/stats (v1 submissions) */
 };
 
 /* Per-request state: the body as it arrives. */
@@ -259,10 +260,39 @@ static enum MHD_Result respond_failure(tl_server *s, struct MHD_Connection *c, u
 /* The faults every submission endpoint shares; true when one of them answered
  * (*ret is then the handler's result). garbage is the endpoint's malformed
  * success body. */
+/* Counts a submission; true while it is one of the first --fail-first. */
+static bool count_submission(tl_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool fail = s->submissions < s->faults.fail_first;
+    s->submissions++;
+    pthread_mutex_unlock(&s->mu);
+    return fail;
+}
+
+/* A 200 answer far above any client's body cap. */
+static enum MHD_Result respond_huge(struct MHD_Connection *c)
+{
+    static const char head[] = "{\"sct_version\":0,\"id\":\"";
+    char *body = malloc(TL_HUGE_BODY + 1);
+    if (body == NULL)
+        return MHD_NO;
+    memset(body, 'A', TL_HUGE_BODY);
+    memcpy(body, head, sizeof head - 1);
+    memcpy(body + TL_HUGE_BODY - 2, "\"}", 2);
+    body[TL_HUGE_BODY] = '\0';
+    return respond(c, MHD_HTTP_OK, body, "application/json", NULL);
+}
+
 static bool submission_fault(tl_server *s, struct MHD_Connection *c, const tl_request *rq,
                              const char *garbage, enum MHD_Result *ret)
 {
     const tl_faults *f = &s->faults;
+    if (count_submission(s)) {
+        *ret = respond_failure(s, c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "injected failure (--fail-first)");
+        return true;
+    }
     if (f->hang) {
         server_wait(s, -1);
         *ret = MHD_NO; /* the client never gets an answer; the connection closes at exit */
@@ -281,6 +311,10 @@ static bool submission_fault(tl_server *s, struct MHD_Connection *c, const tl_re
     }
     if (f->garbage) {
         *ret = respond(c, MHD_HTTP_OK, strdup_or_null(garbage), "application/json", NULL);
+        return true;
+    }
+    if (f->huge_body) {
+        *ret = respond_huge(c);
         return true;
     }
     if (rq->too_big) {
@@ -318,6 +352,12 @@ static enum MHD_Result handle_submit(tl_server *s, struct MHD_Connection *c,
         ret = respond_error(c, MHD_HTTP_BAD_REQUEST, eb.msg[0] ? eb.msg : ctca_err_str(rc));
         goto out;
     }
+    pthread_mutex_lock(&s->mu);
+    if (sct.duplicate)
+        s->duplicates++;
+    else
+        s->new_entries++;
+    pthread_mutex_unlock(&s->mu);
 
     uint8_t log_id[CTCA_LOG_ID_LEN];
     memcpy(log_id, s->log->log_id, sizeof log_id);
@@ -714,11 +754,28 @@ static enum MHD_Result dispatch_v2(tl_server *s, struct MHD_Connection *c, const
     return respond_problem(c, MHD_HTTP_NOT_FOUND, NULL, "unknown endpoint");
 }
 
+static enum MHD_Result handle_stats(tl_server *s, struct MHD_Connection *c)
+{
+    char *body = malloc(128);
+    if (body == NULL)
+        return MHD_NO;
+    pthread_mutex_lock(&s->mu);
+    snprintf(body, 128, "{\"submissions\":%" PRIu64 ",\"new_entries\":%" PRIu64
+                        ",\"duplicates\":%" PRIu64 "}",
+             s->submissions, s->new_entries, s->duplicates);
+    pthread_mutex_unlock(&s->mu);
+    return respond(c, MHD_HTTP_OK, body, "application/json", NULL);
+}
+
 static enum MHD_Result dispatch(tl_server *s, struct MHD_Connection *c, const char *url,
                                 const char *method, const tl_request *rq)
 {
     while (url[0] == '/' && url[1] == '/') /* "http://host:port/" + "/ct/v1/..." */
         url++;
+    if (strcmp(url, "/testlog/stats") == 0)
+        return strcmp(method, MHD_HTTP_METHOD_GET) == 0
+                   ? handle_stats(s, c)
+                   : respond_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET");
     if (s->log->sct.ct_version == 2)
         return dispatch_v2(s, c, url, method, rq);
     static const char prefix[] = "/ct/v1/";

@@ -45,12 +45,18 @@ static const char usage[] =
     "  --garbage               answer submissions with malformed JSON and status 200\n"
     "  --rate-limit            answer submissions with 429 and Retry-After\n"
     "  --retry-after N         the Retry-After seconds of --rate-limit (default 1)\n"
+    "  --fail-first N          answer the first N submissions with 503, then serve\n"
+    "  --huge-body             answer submissions with status 200 and a 1 MiB body\n"
     "  --bad-signature         corrupt SCT signatures\n"
     "  --wrong-log-id          SCTs carry another log ID\n"
     "  --sct-time-offset-ms N  shift SCT (and leaf) timestamps by N ms (may be negative)\n"
     "  --fixed-time-ms T       pin the log's clock at T ms since the epoch\n"
     "  --static-ct             SCTs carry the static-ct-api leaf_index extension\n"
-    "  --shutdown              v2: refuse submit-entry with the \"shutdown\" error\n";
+    "  --shutdown              v2: refuse submit-entry with the \"shutdown\" error\n"
+    "\n"
+    "GET /testlog/stats answers {\"submissions\":N,\"new_entries\":N,\"duplicates\":N}:\n"
+    "submissions received, those sequenced as new entries, and resubmissions of an\n"
+    "existing entry, so a test can tell how often a client sent the same chain.\n";
 
 enum {
     OPT_LISTEN = 256,
@@ -73,6 +79,8 @@ enum {
     OPT_CT_VERSION,
     OPT_LOG_ID_OID,
     OPT_SHUTDOWN,
+    OPT_FAIL_FIRST,
+    OPT_HUGE_BODY,
     OPT_HELP
 };
 
@@ -97,6 +105,8 @@ static const struct option long_opts[] = {
     {"ct-version", required_argument, NULL, OPT_CT_VERSION},
     {"log-id-oid", required_argument, NULL, OPT_LOG_ID_OID},
     {"shutdown", no_argument, NULL, OPT_SHUTDOWN},
+    {"fail-first", required_argument, NULL, OPT_FAIL_FIRST},
+    {"huge-body", no_argument, NULL, OPT_HUGE_BODY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -235,6 +245,14 @@ static int parse_options(int argc, char **argv, options *o)
             break;
         case OPT_SHUTDOWN:
             o->faults.shutdown = true;
+            break;
+        case OPT_FAIL_FIRST:
+            if (!parse_i64(optarg, 0, 1000000, &v))
+                return bad_usage("--fail-first %s: expected 0..1000000", optarg);
+            o->faults.fail_first = (unsigned)v;
+            break;
+        case OPT_HUGE_BODY:
+            o->faults.huge_body = true;
             break;
         case OPT_HELP:
             fputs(usage, stdout);

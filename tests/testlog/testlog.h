@@ -213,7 +213,11 @@ typedef struct tl_faults {
     bool rate_limit;
     unsigned retry_after_s;
     bool shutdown; /* v2: refuse submissions with the "shutdown" error */
+    unsigned fail_first; /* answer the first N submissions with 503 */
+    bool huge_body;      /* answer submissions with a 200 body of TL_HUGE_BODY bytes */
 } tl_faults;
+
+#define TL_HUGE_BODY ((size_t)1024 * 1024)
 
 typedef struct tl_server tl_server;
 
