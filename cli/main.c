@@ -12,6 +12,8 @@ static const struct {
     {"issue", cli_cmd_issue, "issue a certificate with embedded SCTs from a CSR"},
     {"verify", cli_cmd_verify, "verify the SCTs embedded in a certificate"},
     {"batch", cli_cmd_batch, "issue certificates for a directory of CSRs"},
+    {"get", cli_cmd_get, "write a stored certificate (final or precertificate) and its SCTs"},
+    {"queue", cli_cmd_queue, "list or run the queue of log submissions"},
 };
 
 static void usage(FILE *f)

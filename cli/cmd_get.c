@@ -1,0 +1,250 @@
+/* ctca get: writes a stored certificate (final or precertificate) and, for
+ * TLS or OCSP delivery, its x509_entry SCTs. Everything comes from the store. */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctca/ca.h"
+#include "ctca/sct.h"
+#include "ctca/store.h"
+#include "ctca/util.h"
+
+typedef struct get_args {
+    const char *dir, *serial, *out, *chain_out, *scts_out;
+    bool precert;
+} get_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ctca get --ca DIR SERIAL --out FILE [--precert] [--chain-out FILE]\n"
+            "                [--scts-out FILE]\n"
+            "\n"
+            "Writes the certificate stored for SERIAL (hex, as 'ctca issue' printed it).\n"
+            "\n"
+            "  --ca DIR          CA directory made by 'ctca init'\n"
+            "  --out FILE        the final certificate (PEM)\n"
+            "  --precert         write the precertificate instead\n"
+            "  --chain-out FILE  the certificate followed by every certificate of ca.pem\n"
+            "  --scts-out FILE   the SCTs logs gave for the final certificate itself\n"
+            "                    (x509_entry: issued without embedded SCTs, or back-filled)\n"
+            "                    as a TLS SignedCertificateTimestampList, for the TLS\n"
+            "                    extension or OCSP ('ctca verify --tls-scts' checks it)\n"
+            "\n"
+            "exit status: 0 written; 1 the certificate (or any SCT for --scts-out) is not\n"
+            "there and will not be; 2 usage or input error (unknown serial); 75 the\n"
+            "issuance is deferred: run 'ctca queue run' (or wait for the worker) and retry\n");
+}
+
+/* Returns -1 when parsing succeeded, else the exit status. */
+static int parse_args(int argc, char **argv, get_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        bool error = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--precert") == 0) {
+            a->precert = true;
+        } else if (cli_take_value("get", argc, argv, &i, "--ca", &a->dir, &error) ||
+                   cli_take_value("get", argc, argv, &i, "--out", &a->out, &error) ||
+                   cli_take_value("get", argc, argv, &i, "--chain-out", &a->chain_out, &error) ||
+                   cli_take_value("get", argc, argv, &i, "--scts-out", &a->scts_out, &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_error("get: unknown option '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        } else if (a->serial != NULL) {
+            cli_error("get: one serial only ('%s' and '%s')", a->serial, argv[i]);
+            return CLI_EXIT_USAGE;
+        } else {
+            a->serial = argv[i];
+        }
+    }
+    if (a->dir == NULL || a->serial == NULL ||
+        (a->out == NULL && a->chain_out == NULL && a->scts_out == NULL)) {
+        cli_error("get: --ca, a SERIAL and at least one of --out, --chain-out, --scts-out "
+                  "are required");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (a->precert && a->scts_out != NULL) {
+        cli_error("get: --scts-out is for the final certificate, not with --precert");
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* The store's spelling of a serial: lower-case hex of the minimal magnitude
+ * ("0x" prefix, colons and upper case accepted). False when s is not hex. */
+static bool normalize_serial(const char *s, char out[CTCA_STORE_SERIAL_MAX + 3])
+{
+    size_t n = 0;
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+        s += 2;
+    for (; *s != '\0'; s++) {
+        if (*s == ':')
+            continue;
+        if (!isxdigit((unsigned char)*s) || n == CTCA_STORE_SERIAL_MAX + 2)
+            return false;
+        out[n++] = (char)tolower((unsigned char)*s);
+    }
+    if (n == 0)
+        return false;
+    out[n] = '\0';
+    size_t skip = 0;
+    while (n - skip > 1 && out[skip] == '0')
+        skip++;
+    /* Whole octets: an odd digit count gets one leading zero back. */
+    size_t lead = (n - skip) % 2;
+    memmove(out + lead, out + skip, n - skip + 1);
+    if (lead)
+        out[0] = '0';
+    return strlen(out) <= CTCA_STORE_SERIAL_MAX;
+}
+
+static ctca_err write_certs(const char *path, const uint8_t *der, size_t len, const ctca_ca *ca,
+                            ctca_errbuf *eb)
+{
+    size_t n = 1 + (ca != NULL ? ctca_ca_chain_len(ca) : 0);
+    ctca_view certs[1 + CTCA_CA_MAX_CHAIN];
+    for (size_t i = 0; i < n; i++)
+        certs[i] = i == 0 ? ctca_view_make(der, len) : ctca_ca_get0_chain_cert(ca, i - 1);
+    char *pem = NULL;
+    ctca_err rc = ctca_pem_encode_certs(certs, n, &pem);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
+    return rc;
+}
+
+/* The x509_entry SCTs stored for serial as one TLS list; *n 0 when none. */
+static ctca_err x509_sct_list(ctca_store *store, const char *serial, uint8_t **out,
+                              size_t *out_len, size_t *n)
+{
+    ctca_store_sct_list stored = {0};
+    ctca_sct *scts = NULL;
+    *n = 0;
+    ctca_err rc = ctca_store_list_scts(store, serial, &stored);
+    if (rc == CTCA_OK && (scts = calloc(stored.count + 1, sizeof *scts)) == NULL)
+        rc = CTCA_ERR_NOMEM;
+    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
+        const ctca_store_sct *s = &stored.items[i];
+        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != 1)
+            continue;
+        rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &scts[*n]);
+        if (rc == CTCA_OK)
+            (*n)++;
+    }
+    if (rc == CTCA_OK && *n > 0)
+        rc = ctca_sct_list_serialize(scts, *n, out, out_len);
+    for (size_t i = 0; scts != NULL && i < *n; i++)
+        ctca_sct_cleanup(&scts[i]);
+    free(scts);
+    ctca_store_sct_list_cleanup(&stored);
+    return rc;
+}
+
+/* Why a record has no final certificate, and the exit status that says so. */
+static int not_issued(const get_args *a, const ctca_store_cert *c)
+{
+    if (c->state == CTCA_STORE_DEFERRED) {
+        cli_error("get: serial %s is deferred: its SCTs are still being collected; run "
+                  "'ctca queue run --ca %s --once' (or let the worker run) and try again",
+                  c->serial, a->dir);
+        return CLI_EXIT_DEFERRED;
+    }
+    cli_error("get: serial %s is %s, not issued%s%s", c->serial,
+              ctca_store_state_name(c->state), c->last_error ? ": " : "",
+              c->last_error ? c->last_error : "");
+    return CLI_EXIT_FAIL;
+}
+
+int cli_cmd_get(int argc, char **argv)
+{
+    get_args a;
+    int status = parse_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    char serial[CTCA_STORE_SERIAL_MAX + 3];
+    if (!normalize_serial(a.serial, serial)) {
+        cli_error("get: '%s' is not a serial (hex digits, at most 20 octets)", a.serial);
+        return CLI_EXIT_USAGE;
+    }
+
+    ctca_errbuf eb = {{0}};
+    ctca_ca *ca = NULL;
+    ctca_store *store = NULL;
+    ctca_store_cert c = {0};
+    uint8_t *list = NULL;
+    size_t list_len = 0, n_scts = 0;
+    status = CLI_EXIT_USAGE;
+    ctca_err rc = ctca_ca_open(a.dir, &ca, &eb);
+    if (rc != CTCA_OK) {
+        cli_error_code(a.dir, rc, &eb);
+        goto out;
+    }
+    if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb)) != CTCA_OK) {
+        cli_error_code("get", rc, &eb);
+        goto out;
+    }
+    rc = ctca_store_get_cert(store, serial, &c);
+    if (rc == CTCA_ERR_STORE_NOT_FOUND) {
+        cli_error("get: no certificate with serial %s in %s", serial, a.dir);
+        goto out;
+    }
+    if (rc != CTCA_OK) {
+        cli_error("get: %s: %s", ctca_err_str(rc), ctca_store_errmsg(store));
+        status = CLI_EXIT_FAIL;
+        goto out;
+    }
+    const uint8_t *der = a.precert ? c.precert_der : c.final_der;
+    size_t der_len = a.precert ? c.precert_len : c.final_len;
+    if (der == NULL) {
+        status = a.precert ? (cli_error("get: serial %s has no precertificate: it was journaled "
+                                        "but never signed", serial),
+                              CLI_EXIT_FAIL)
+                           : not_issued(&a, &c);
+        goto out;
+    }
+    if (a.scts_out != NULL) {
+        if ((rc = x509_sct_list(store, serial, &list, &list_len, &n_scts)) != CTCA_OK) {
+            cli_error("get: reading the SCTs of %s: %s", serial, ctca_err_str(rc));
+            status = CLI_EXIT_FAIL;
+            goto out;
+        }
+        if (n_scts == 0) {
+            cli_error("get: serial %s has no x509_entry SCTs yet (its SCTs, if any, are "
+                      "embedded; queued submissions are in 'ctca queue list')",
+                      serial);
+            status = CLI_EXIT_FAIL;
+            goto out;
+        }
+    }
+    status = CLI_EXIT_FAIL;
+    if ((a.out != NULL && (rc = write_certs(a.out, der, der_len, NULL, &eb)) != CTCA_OK) ||
+        (a.chain_out != NULL &&
+         (rc = write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
+        (a.scts_out != NULL &&
+         (rc = ctca_file_write_atomic(a.scts_out, list, list_len, 0644, &eb)) != CTCA_OK)) {
+        cli_error_code("get: writing", rc, &eb);
+        goto out;
+    }
+    printf("serial %s (%s): wrote the %s%s%s", serial, ctca_store_state_name(c.state),
+           a.precert ? "precertificate" : "certificate", a.chain_out ? " with its chain" : "",
+           a.scts_out ? "" : "\n");
+    if (a.scts_out != NULL)
+        printf(" and %zu SCT%s\n", n_scts, n_scts == 1 ? "" : "s");
+    status = CLI_EXIT_OK;
+out:
+    free(list);
+    ctca_store_cert_cleanup(&c);
+    ctca_store_close(store);
+    ctca_ca_free(ca);
+    return status;
+}

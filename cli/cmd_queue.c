@@ -1,0 +1,279 @@
+/* ctca queue: the queue of log submissions (deferred issuances, certificates
+ * issued without embedded SCTs, back-fills). `list` reads the store. */
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctca/ca.h"
+#include "ctca/loglist.h"
+#include "ctca/store.h"
+#include "ctca/util.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: ctca queue list --ca DIR [--serial SERIAL] [--json]\n"
+            "\n"
+            "  list   every queued submission: serial, log, entry (precert: add-pre-chain\n"
+            "         for a deferred issuance; x509: add-chain of an issued certificate),\n"
+            "         state (pending, leased, done, parked), attempts, next attempt,\n"
+            "         last error, and how it ended; then each log's circuit breaker\n"
+            "  --ca DIR         CA directory made by 'ctca init'\n"
+            "  --serial SERIAL  only this certificate's items\n"
+            "  --json           one JSON object: {\"items\":[...],\"breakers\":[...]}\n"
+            "\n"
+            "exit status: 0 listed; 2 usage or input error\n");
+}
+
+typedef struct queue_args {
+    const char *dir, *serial;
+    bool json;
+} queue_args;
+
+/* Returns -1 when parsing succeeded, else the exit status. */
+static int parse_list_args(int argc, char **argv, queue_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 2; i < argc; i++) {
+        bool error = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            a->json = true;
+        } else if (cli_take_value("queue list", argc, argv, &i, "--ca", &a->dir, &error) ||
+                   cli_take_value("queue list", argc, argv, &i, "--serial", &a->serial,
+                                  &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+        } else {
+            cli_error("queue list: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (a->dir == NULL) {
+        cli_error("queue list: --ca is required");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* "description (url)" of a log from the configured list, else its base64 ID. */
+static void log_name(const ctca_log_list *list, const uint8_t *log_id, char *buf, size_t n)
+{
+    const ctca_log_info *log = list ? ctca_log_list_find(list, log_id) : NULL;
+    if (log != NULL) {
+        snprintf(buf, n, "%s", log->description ? log->description : log->url);
+        return;
+    }
+    char *b64 = NULL;
+    if (ctca_base64_encode(log_id, CTCA_LOG_ID_LEN, &b64) == CTCA_OK)
+        snprintf(buf, n, "%s", b64);
+    else
+        snprintf(buf, n, "?");
+    free(b64);
+}
+
+static void time_or_dash(int64_t ms, char *buf, size_t n)
+{
+    if (ms <= 0)
+        snprintf(buf, n, "-");
+    else
+        ctca_time_format_rfc3339(ms, buf, n);
+}
+
+static bool add_item_json(cJSON *arr, const ctca_store_queue_item *it, const char *log)
+{
+    char *b64 = NULL, next[40], lease[40];
+    cJSON *o = cJSON_CreateObject();
+    if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+        ctca_base64_encode(it->log_id, CTCA_LOG_ID_LEN, &b64) != CTCA_OK)
+        return false;
+    time_or_dash(it->next_attempt_ms, next, sizeof next);
+    time_or_dash(it->lease_expiry_ms, lease, sizeof lease);
+    bool ok = cJSON_AddNumberToObject(o, "id", (double)it->id) != NULL &&
+              cJSON_AddStringToObject(o, "serial", it->serial) != NULL &&
+              cJSON_AddStringToObject(o, "log_id", b64) != NULL &&
+              cJSON_AddStringToObject(o, "log", log) != NULL &&
+              cJSON_AddStringToObject(o, "entry", it->entry_type == 1 ? "precert" : "x509") !=
+                  NULL &&
+              cJSON_AddStringToObject(o, "state", ctca_store_queue_state_name(it->state)) !=
+                  NULL &&
+              cJSON_AddNumberToObject(o, "attempts", it->attempts) != NULL &&
+              cJSON_AddStringToObject(o, "next_attempt", next) != NULL &&
+              (it->lease_owner[0]
+                   ? cJSON_AddStringToObject(o, "lease_owner", it->lease_owner) != NULL &&
+                         cJSON_AddStringToObject(o, "lease_expiry", lease) != NULL
+                   : cJSON_AddNullToObject(o, "lease_owner") != NULL) &&
+              (it->last_error ? cJSON_AddStringToObject(o, "last_error", it->last_error)
+                              : cJSON_AddNullToObject(o, "last_error")) != NULL &&
+              (it->note ? cJSON_AddStringToObject(o, "note", it->note)
+                        : cJSON_AddNullToObject(o, "note")) != NULL;
+    free(b64);
+    return ok;
+}
+
+static void print_item(const ctca_store_queue_item *it, const char *log)
+{
+    char next[40];
+    time_or_dash(it->next_attempt_ms, next, sizeof next);
+    printf("%s  %-7s %-7s attempts=%u next=%s log=%s", it->serial,
+           it->entry_type == 1 ? "precert" : "x509", ctca_store_queue_state_name(it->state),
+           it->attempts, it->state == CTCA_QUEUE_PENDING ? next : "-", log);
+    if (it->lease_owner[0]) {
+        char lease[40];
+        time_or_dash(it->lease_expiry_ms, lease, sizeof lease);
+        printf(" lease=%s until %s", it->lease_owner, lease);
+    }
+    if (it->last_error)
+        printf(" last_error=\"%s\"", it->last_error);
+    if (it->note)
+        printf(" note=\"%s\"", it->note);
+    printf("\n");
+}
+
+/* Distinct log IDs of the items listed so far, for the breaker report. */
+typedef struct log_set {
+    uint8_t (*ids)[CTCA_LOG_ID_LEN];
+    size_t n, cap;
+} log_set;
+
+static bool log_set_add(log_set *s, const uint8_t *id)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (memcmp(s->ids[i], id, CTCA_LOG_ID_LEN) == 0)
+            return true;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        void *p = realloc(s->ids, cap * sizeof *s->ids);
+        if (p == NULL)
+            return false;
+        s->ids = p;
+        s->cap = cap;
+    }
+    memcpy(s->ids[s->n++], id, CTCA_LOG_ID_LEN);
+    return true;
+}
+
+static int list_cmd(int argc, char **argv)
+{
+    queue_args a;
+    int status = parse_list_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    ctca_errbuf eb = {{0}};
+    ctca_ca *ca = NULL;
+    ctca_store *store = NULL;
+    ctca_log_list *list = NULL;
+    log_set logs = {0};
+    cJSON *root = NULL, *items = NULL, *breakers = NULL;
+    size_t total = 0;
+    status = CLI_EXIT_USAGE;
+    ctca_err rc = ctca_ca_open(a.dir, &ca, &eb);
+    if (rc != CTCA_OK) {
+        cli_error_code(a.dir, rc, &eb);
+        goto out;
+    }
+    if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb)) != CTCA_OK) {
+        cli_error_code("queue list", rc, &eb);
+        goto out;
+    }
+    /* Names are a convenience: without a readable list, logs show as IDs. */
+    const char *ll = ctca_ca_get0_log_list_path(ca);
+    if (ll != NULL && ctca_log_list_load(ll, &list, NULL) != CTCA_OK)
+        list = NULL;
+    if (a.json && ((root = cJSON_CreateObject()) == NULL ||
+                   (items = cJSON_AddArrayToObject(root, "items")) == NULL ||
+                   (breakers = cJSON_AddArrayToObject(root, "breakers")) == NULL))
+        goto nomem;
+    for (int64_t after = 0;;) {
+        ctca_store_queue_items page;
+        rc = ctca_store_queue_list(store, a.serial, after, CTCA_STORE_QUEUE_PAGE_MAX, &page);
+        if (rc != CTCA_OK) {
+            cli_error("queue list: %s: %s", ctca_err_str(rc), ctca_store_errmsg(store));
+            goto out;
+        }
+        bool ok = true;
+        for (size_t i = 0; i < page.count && ok; i++) {
+            char name[256];
+            log_name(list, page.items[i].log_id, name, sizeof name);
+            ok = log_set_add(&logs, page.items[i].log_id);
+            if (a.json)
+                ok = ok && add_item_json(items, &page.items[i], name);
+            else
+                print_item(&page.items[i], name);
+        }
+        total += page.count;
+        if (page.count > 0)
+            after = page.items[page.count - 1].id;
+        size_t n = page.count;
+        ctca_store_queue_items_cleanup(&page);
+        if (!ok)
+            goto nomem;
+        if (n < CTCA_STORE_QUEUE_PAGE_MAX)
+            break;
+    }
+    for (size_t i = 0; i < logs.n; i++) {
+        ctca_store_breaker b;
+        char name[256], until[40];
+        if ((rc = ctca_store_breaker_get(store, logs.ids[i], &b)) != CTCA_OK) {
+            cli_error("queue list: %s: %s", ctca_err_str(rc), ctca_store_errmsg(store));
+            goto out;
+        }
+        log_name(list, logs.ids[i], name, sizeof name);
+        time_or_dash(b.state == CTCA_BREAKER_CLOSED ? 0 : b.open_until_ms, until, sizeof until);
+        if (!a.json) {
+            printf("breaker log=%s %s failures=%u%s%s\n", name,
+                   ctca_store_breaker_state_name(b.state), b.failures,
+                   b.state == CTCA_BREAKER_OPEN ? " open_until=" : "",
+                   b.state == CTCA_BREAKER_OPEN ? until : "");
+            continue;
+        }
+        cJSON *o = cJSON_CreateObject();
+        if (o == NULL || !cJSON_AddItemToArray(breakers, o) ||
+            cJSON_AddStringToObject(o, "log", name) == NULL ||
+            cJSON_AddStringToObject(o, "state", ctca_store_breaker_state_name(b.state)) ==
+                NULL ||
+            cJSON_AddNumberToObject(o, "failures", b.failures) == NULL ||
+            cJSON_AddStringToObject(o, "open_until", until) == NULL)
+            goto nomem;
+    }
+    if (a.json) {
+        char *text = cJSON_PrintUnformatted(root);
+        if (text == NULL)
+            goto nomem;
+        printf("%s\n", text);
+        cJSON_free(text);
+    } else if (total == 0) {
+        printf("the queue is empty\n");
+    }
+    status = CLI_EXIT_OK;
+    goto out;
+nomem:
+    cli_error("queue list: out of memory");
+    status = CLI_EXIT_FAIL;
+out:
+    cJSON_Delete(root);
+    free(logs.ids);
+    ctca_log_list_free(list);
+    ctca_store_close(store);
+    ctca_ca_free(ca);
+    return status;
+}
+
+int cli_cmd_queue(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "list") == 0)
+        return list_cmd(argc, argv);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    cli_error("queue: expected a subcommand: list");
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}
