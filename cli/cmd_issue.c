@@ -12,6 +12,7 @@
 static const char usage_text[] =
     "usage: ctca issue --ca DIR --csr FILE --out CERT.pem [--profile NAME]\n"
     "                  [--chain-out FILE] [--precert-out FILE] [--log-list FILE]\n"
+    "                  [--fallback defer|fail|unembedded]\n"
     "\n"
     "Signs a precertificate for the CSR, collects SCTs from the CT logs in\n"
     "parallel, and writes the final certificate with the SCTs embedded.\n"
@@ -22,7 +23,14 @@ static const char usage_text[] =
     "  --chain-out FILE    certificate followed by every certificate of ca.pem (PEM)\n"
     "  --precert-out FILE  the precertificate (PEM)\n"
     "  --log-list FILE     v3 log list to use instead of the configured one\n"
-    "Exit status: 0 issued, 1 not issued (logs), 2 usage or input error.\n";
+    "  --fallback MODE     when the logs do not give enough SCTs by the deadline\n"
+    "                      (default: ct.fallback in the config, else defer):\n"
+    "                      defer: keep the request; 'ctca queue run' finishes it and\n"
+    "                        'ctca get' fetches it; fail: give up (the precertificate\n"
+    "                        stays on record); unembedded: issue now without SCTs and\n"
+    "                        queue add-chain submissions of the certificate\n"
+    "Exit status: 0 issued, 1 not issued (logs), 2 usage or input error,\n"
+    "75 deferred (the queue will finish it).\n";
 
 /* write_pem: der as a PEM certificate, followed (when ca is not NULL) by every
  * certificate of the CA's ca.pem, the CA certificate first. */
@@ -63,6 +71,7 @@ int cli_cmd_issue(int argc, char **argv)
         {"out", required_argument, NULL, 'o'},         {"profile", required_argument, NULL, 'p'},
         {"chain-out", required_argument, NULL, 'C'},   {"precert-out", required_argument, NULL, 'P'},
         {"log-list", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
+        {"fallback", required_argument, NULL, 'f'},
         {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -75,6 +84,12 @@ int cli_cmd_issue(int argc, char **argv)
         case 'C': chain_out = optarg; break;
         case 'P': precert_out = optarg; break;
         case 'l': req.log_list_path = optarg; break;
+        case 'f':
+            if (ctca_fallback_parse(optarg, &req.fallback) != CTCA_OK) {
+                cli_error("issue: --fallback %s: expected defer, fail or unembedded", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
         case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
         default: fputs(usage_text, stderr); return CLI_EXIT_USAGE;
         }
@@ -101,6 +116,17 @@ int cli_cmd_issue(int argc, char **argv)
         if (write_pem(precert_out, res.precert, res.precert_len, NULL, &peb) != CTCA_OK)
             cli_error_code("writing the precertificate", CTCA_ERR_IO, &peb);
     }
+    if (rc == CTCA_ERR_DEFERRED) {
+        report_logs(&res);
+        cli_error("issue: %s", eb.msg);
+        printf("deferred: serial %s\n", res.serial);
+        printf("%zu log submission%s queued; 'ctca queue run --ca %s --once' (or a running "
+               "'ctca queue run --daemon') completes it, then 'ctca get --ca %s %s --out %s' "
+               "writes the certificate\n",
+               res.n_queued, res.n_queued == 1 ? "" : "s", dir, dir, res.serial, out);
+        status = CLI_EXIT_DEFERRED;
+        goto done;
+    }
     if (rc != CTCA_OK) {
         report_logs(&res);
         cli_error_code("issue", rc, &eb);
@@ -120,7 +146,14 @@ int cli_cmd_issue(int argc, char **argv)
         goto done;
     }
     report_logs(&res);
-    printf("issued serial %s with %zu embedded SCTs: %s\n", res.serial, res.n_embedded, out);
+    if (res.cert != NULL && res.n_embedded == 0 && res.n_queued > 0)
+        printf("issued serial %s without embedded SCTs (fallback unembedded): %s; add-chain "
+               "queued to %zu logs, 'ctca get --scts-out' delivers their SCTs once "
+               "'ctca queue run' has them\n",
+               res.serial, out, res.n_queued);
+    else
+        printf("issued serial %s with %zu embedded SCTs: %s\n", res.serial, res.n_embedded,
+               out);
 done:
     ctca_issue_result_cleanup(&res);
     ctca_ca_free(ca);

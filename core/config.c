@@ -19,6 +19,7 @@ struct ctca_config {
     char *store;
     char *log_list;
     ctca_ct_settings ct;
+    ctca_queue_settings queue;
     ctca_profile *profiles;
     size_t profile_count;
 };
@@ -340,14 +341,92 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
     return CTCA_OK;
 }
 
+static const char *const fallback_names[] = {
+    [CTCA_FALLBACK_CONFIG] = "config",
+    [CTCA_FALLBACK_DEFER] = "defer",
+    [CTCA_FALLBACK_FAIL] = "fail",
+    [CTCA_FALLBACK_UNEMBEDDED] = "unembedded",
+};
+
+const char *ctca_fallback_name(ctca_fallback f)
+{
+    if ((int)f < 0 || (size_t)f >= sizeof fallback_names / sizeof fallback_names[0])
+        return "unknown";
+    return fallback_names[f];
+}
+
+ctca_err ctca_fallback_parse(const char *s, ctca_fallback *out)
+{
+    for (int f = CTCA_FALLBACK_DEFER; f <= CTCA_FALLBACK_UNEMBEDDED; f++) {
+        if (s != NULL && strcmp(s, fallback_names[f]) == 0) {
+            *out = (ctca_fallback)f;
+            return CTCA_OK;
+        }
+    }
+    return CTCA_ERR_CONFIG;
+}
+
+static ctca_err parse_fallback(const cJSON *obj, ctca_ct_settings *ct, ctca_errbuf *eb)
+{
+    char *name = NULL;
+    CTCA_GUARD(get_string(obj, "fallback", "ct", false, false, 32, &name, eb));
+    if (name == NULL)
+        return CTCA_OK;
+    ctca_err rc = ctca_fallback_parse(name, &ct->fallback);
+    free(name);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "ct.fallback: expected \"defer\", \"fail\" or \"unembedded\"");
+    return CTCA_OK;
+}
+
+static ctca_err parse_queue(const cJSON *root, ctca_queue_settings *q, ctca_errbuf *eb)
+{
+    static const char *const keys[] = {"max_attempts", "backoff_base_ms", "backoff_max_ms",
+                                       "breaker_failures", "breaker_cooldown_ms", "lease_ms",
+                                       "recover_after_ms", "batch", NULL};
+    *q = (ctca_queue_settings){.max_attempts = 10, .backoff_base_ms = 1000,
+                               .backoff_max_ms = 3600000, .breaker_failures = 5,
+                               .breaker_cooldown_ms = 60000, .lease_ms = 120000,
+                               .recover_after_ms = 300000, .batch = 64};
+    const cJSON *obj = NULL;
+    CTCA_GUARD(get_object(root, "queue", "", false, &obj, eb));
+    if (obj == NULL)
+        return CTCA_OK;
+    CTCA_GUARD(check_keys(obj, "queue", keys, eb));
+    uint32_t attempts = q->max_attempts, failures = q->breaker_failures, batch = q->batch;
+    CTCA_GUARD(get_uint(obj, "max_attempts", "queue", false, 1, 1000, &attempts, eb));
+    CTCA_GUARD(get_uint(obj, "backoff_base_ms", "queue", false, 1, 86400000,
+                        &q->backoff_base_ms, eb));
+    CTCA_GUARD(get_uint(obj, "backoff_max_ms", "queue", false, 1, 604800000,
+                        &q->backoff_max_ms, eb));
+    CTCA_GUARD(get_uint(obj, "breaker_failures", "queue", false, 1, 1000, &failures, eb));
+    CTCA_GUARD(get_uint(obj, "breaker_cooldown_ms", "queue", false, 1, 86400000,
+                        &q->breaker_cooldown_ms, eb));
+    CTCA_GUARD(get_uint(obj, "lease_ms", "queue", false, 1000, 86400000, &q->lease_ms, eb));
+    CTCA_GUARD(get_uint(obj, "recover_after_ms", "queue", false, 1, 604800000,
+                        &q->recover_after_ms, eb));
+    CTCA_GUARD(get_uint(obj, "batch", "queue", false, 1, 1024, &batch, eb));
+    if (q->backoff_max_ms < q->backoff_base_ms)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "queue.backoff_max_ms: %u is below queue.backoff_base_ms (%u)",
+                               (unsigned)q->backoff_max_ms, (unsigned)q->backoff_base_ms);
+    q->max_attempts = attempts;
+    q->breaker_failures = failures;
+    q->batch = batch;
+    return CTCA_OK;
+}
+
 static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *eb)
 {
     static const char *const keys[] = {"log_timeout_ms", "deadline_ms", "min_scts",
-                                       "min_operators", "policy", "allow_test_logs", NULL};
+                                       "min_operators", "policy", "allow_test_logs",
+                                       "fallback", NULL};
     ct->log_timeout_ms = 10000;
     ct->deadline_ms = 20000;
     ct->min_scts = 2;
     ct->min_operators = 2;
+    ct->fallback = CTCA_FALLBACK_DEFER;
     const cJSON *obj = NULL;
     CTCA_GUARD(get_object(root, "ct", "", false, &obj, eb));
     if (obj == NULL)
@@ -360,6 +439,7 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
     CTCA_GUARD(get_uint(obj, "min_operators", "ct", false, 1, 64, &w, eb));
     CTCA_GUARD(get_string(obj, "policy", "ct", false, true, 4096, &ct->policy, eb));
     CTCA_GUARD(get_bool(obj, "allow_test_logs", "ct", &ct->allow_test_logs, eb));
+    CTCA_GUARD(parse_fallback(obj, ct, eb));
     if (ct->policy != NULL) {
         const char *other = cJSON_GetObjectItemCaseSensitive(obj, "min_scts") ? "min_scts"
                             : cJSON_GetObjectItemCaseSensitive(obj, "min_operators")
@@ -382,8 +462,8 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
 
 static ctca_err parse_root(const cJSON *root, ctca_config *cfg, ctca_errbuf *eb)
 {
-    static const char *const keys[] = {"ca_cert", "ca_key", "store", "log_list",
-                                       "ct",      "profiles", NULL};
+    static const char *const keys[] = {"ca_cert", "ca_key", "store",    "log_list",
+                                       "ct",      "queue",  "profiles", NULL};
     if (!cJSON_IsObject(root))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "the document must be a JSON object");
     CTCA_GUARD(check_keys(root, "", keys, eb));
@@ -392,6 +472,7 @@ static ctca_err parse_root(const cJSON *root, ctca_config *cfg, ctca_errbuf *eb)
     CTCA_GUARD(get_string(root, "store", "", true, false, 4096, &cfg->store, eb));
     CTCA_GUARD(get_string(root, "log_list", "", false, true, 4096, &cfg->log_list, eb));
     CTCA_GUARD(parse_ct(root, &cfg->ct, eb));
+    CTCA_GUARD(parse_queue(root, &cfg->queue, eb));
 
     const cJSON *profiles = NULL;
     CTCA_GUARD(get_object(root, "profiles", "", true, &profiles, eb));
@@ -495,6 +576,11 @@ const ctca_ct_settings *ctca_config_get0_ct(const ctca_config *cfg)
     return &cfg->ct;
 }
 
+const ctca_queue_settings *ctca_config_get0_queue(const ctca_config *cfg)
+{
+    return &cfg->queue;
+}
+
 const char *ctca_config_get0_log_list(const ctca_config *cfg)
 {
     return cfg->log_list;
@@ -586,7 +672,8 @@ ctca_err ctca_config_default_json(const char *log_list, char **out)
     if (ct == NULL || cJSON_AddNumberToObject(ct, "log_timeout_ms", 10000) == NULL ||
         cJSON_AddNumberToObject(ct, "deadline_ms", 20000) == NULL ||
         cJSON_AddNumberToObject(ct, "min_scts", 2) == NULL ||
-        cJSON_AddNumberToObject(ct, "min_operators", 2) == NULL)
+        cJSON_AddNumberToObject(ct, "min_operators", 2) == NULL ||
+        cJSON_AddStringToObject(ct, "fallback", "defer") == NULL)
         goto out;
     profiles = cJSON_AddObjectToObject(root, "profiles");
     if (profiles == NULL)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/x509_int.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
 #include "ctca/util.h"
@@ -221,6 +222,8 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
     }
     rc = ctca_store_add_sct(is->store, is->serial, sct.log_id, CTCA_ENTRY_PRECERT, 1,
                             sct.timestamp, r->sct.data, r->sct.len, is->now_ms);
+    if (rc == CTCA_OK)
+        ctca_test_pause("sct");
     if (rc != CTCA_OK) {
         is->store_err = rc;
         snprintf(is->store_msg, sizeof is->store_msg, "storing the SCT from %s: %s",
@@ -406,6 +409,7 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
+    ctca_test_pause("journaled");
     return CTCA_OK;
 }
 
@@ -425,6 +429,7 @@ ctca_err ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
                                ctca_store_errmsg(store));
+    ctca_test_pause("precert");
     return CTCA_OK;
 }
 
@@ -756,6 +761,7 @@ out:
 ctca_err ctca_issuance_store_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                    ctca_errbuf *eb)
 {
+    ctca_test_pause("final");
     ctca_err rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
@@ -769,6 +775,153 @@ ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_r
 {
     CTCA_GUARD(ctca_issuance_build_final(is, store, res, eb));
     return ctca_issuance_store_final(is, store, res, eb);
+}
+
+/* ---- fallbacks ------------------------------------------------------------------ */
+
+static bool id_in(const uint8_t *ids, size_t n, const uint8_t *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(ids + i * CTCA_LOG_ID_LEN, id, CTCA_LOG_ID_LEN) == 0)
+            return true;
+    return false;
+}
+
+/* Up to want logs to queue, packed into out (n_cands IDs of room): candidates
+ * in selection order, first those of operators without an SCT or a log picked
+ * so far, then any; never one in exclude, nor (when skip_with_sct) one that
+ * gave an SCT. */
+static size_t pick_logs(const ctca_issuance *is, bool skip_with_sct, const uint8_t *exclude,
+                        size_t n_exclude, size_t want, uint8_t *out)
+{
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < is->n_cands && n < want; i++) {
+            const candidate *c = &is->cands[i];
+            if ((skip_with_sct && c->state == CAND_OK) || id_in(out, n, c->log->log_id) ||
+                id_in(exclude, n_exclude, c->log->log_id))
+                continue;
+            bool covered = false;
+            for (size_t j = 0; pass == 0 && j < is->n_cands && !covered; j++) {
+                const candidate *d = &is->cands[j];
+                covered = d->log->operator_index == c->log->operator_index &&
+                          ((skip_with_sct && d->state == CAND_OK) ||
+                           id_in(out, n, d->log->log_id));
+            }
+            if (!covered)
+                memcpy(out + n++ * CTCA_LOG_ID_LEN, c->log->log_id, CTCA_LOG_ID_LEN);
+        }
+    }
+    return n;
+}
+
+/* How many logs a fallback queues: the policy's count plus one (as the
+ * first wave), less what is already in hand. */
+static size_t logs_wanted(const ctca_issuance *is, size_t in_hand)
+{
+    return is->needed + 1 > in_hand ? is->needed + 1 - in_hand : 1;
+}
+
+ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *reason,
+                             size_t *n_queued, ctca_errbuf *eb)
+{
+    ctca_store_queue_items items = {0};
+    uint8_t *exclude = NULL, *ids = NULL;
+    size_t n_exclude = 0, active = 0, n = 0;
+    if (n_queued != NULL)
+        *n_queued = 0;
+    ctca_err rc = ctca_store_queue_list(store, is->serial, 0, CTCA_STORE_QUEUE_PAGE_MAX, &items);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "reading the queue of %s: %s", is->serial,
+                        ctca_store_errmsg(store));
+        goto out;
+    }
+    exclude = calloc(items.count + 1, CTCA_LOG_ID_LEN);
+    ids = calloc(is->n_cands + 1, CTCA_LOG_ID_LEN);
+    if (exclude == NULL || ids == NULL) {
+        rc = CTCA_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < items.count; i++) {
+        const ctca_store_queue_item *it = &items.items[i];
+        if (it->entry_type != CTCA_ENTRY_PRECERT)
+            continue;
+        memcpy(exclude + n_exclude++ * CTCA_LOG_ID_LEN, it->log_id, CTCA_LOG_ID_LEN);
+        active += it->state == CTCA_QUEUE_PENDING || it->state == CTCA_QUEUE_LEASED;
+    }
+    size_t want = logs_wanted(is, is->n_scts + active);
+    if (active > 0 && is->n_scts + active >= is->needed + 1)
+        want = 0;
+    n = pick_logs(is, true, exclude, n_exclude, want, ids);
+    if (n == 0 && active == 0) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_NO_LOGS,
+                             "serial %s: every eligible log has been tried", is->serial);
+        goto out;
+    }
+    if ((rc = ctca_store_defer(store, is->serial, reason, ids, n, is->now_ms)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "deferring %s: %s", is->serial, ctca_store_errmsg(store));
+        goto out;
+    }
+    if (n_queued != NULL)
+        *n_queued = n;
+out:
+    free(exclude);
+    free(ids);
+    ctca_store_queue_items_cleanup(&items);
+    return rc;
+}
+
+ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_errbuf *eb)
+{
+    uint8_t *pre_tbs = NULL;
+    size_t pre_len = 0;
+    ctca_cert_parts parts;
+    ctca_err rc = ctca_precert_tbs_from_precert(precert, &pre_tbs, &pre_len);
+    if (rc == CTCA_OK)
+        rc = ctca_cert_split(final, &parts);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "reconstructing the TBS: %s", ctca_err_str(rc));
+    } else if (!ctca_view_eq(parts.tbs, ctca_view_make(pre_tbs, pre_len))) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_TBS_MISMATCH,
+                             "certificate TBS differs from precert TBS minus poison");
+    }
+    free(pre_tbs);
+    return rc;
+}
+
+ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
+                                         ctca_issue_result *res, ctca_errbuf *eb)
+{
+    CTCA_GUARD(fill_result(is, res));
+    uint8_t *ids = calloc(is->n_cands + 1, CTCA_LOG_ID_LEN);
+    if (ids == NULL)
+        return CTCA_ERR_NOMEM;
+    size_t n = pick_logs(is, false, NULL, 0, logs_wanted(is, 0), ids);
+    /* The precertificate TBS minus the poison is the certificate's TBS: the
+     * final TBS of DESIGN.md step 4 with no SCT list to add. */
+    ctca_err rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(is->entry_tbs, is->entry_tbs_len),
+                                   &res->cert, &res->cert_len);
+    if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "signing the certificate: %s", ctca_err_str(rc));
+        goto out;
+    }
+    if ((rc = ctca_unembedded_cert_check(ctca_view_make(res->cert, res->cert_len),
+                                         ctca_view_make(is->precert, is->precert_len), eb)) !=
+        CTCA_OK)
+        goto out;
+    ctca_test_pause("final");
+    if ((rc = ctca_store_put_final_queued(store, is->serial, res->cert, res->cert_len, ids, n,
+                                          is->now_ms)) != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
+        goto out;
+    }
+    res->n_embedded = 0;
+    res->n_queued = n;
+out:
+    if (rc != CTCA_OK)
+        drop_cert(res);
+    free(ids);
+    return rc;
 }
 
 void ctca_issuance_free(ctca_issuance *is)
@@ -791,6 +944,35 @@ void ctca_issuance_free(ctca_issuance *is)
 }
 
 /* ---- one certificate --------------------------------------------------------- */
+
+/* The policy was not met by the deadline: the configured fallback decides
+ * (DESIGN.md step 5). eb holds the reason on entry. */
+static ctca_err fall_back(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
+                          ctca_issue_result *res, ctca_errbuf *eb)
+{
+    char reason[sizeof eb->msg];
+    snprintf(reason, sizeof reason, "%s", eb && eb->msg[0] ? eb->msg : "CT policy not met");
+    ctca_fallback f = req->fallback != CTCA_FALLBACK_CONFIG ? req->fallback : is->ct->fallback;
+    ctca_errbuf inner = {{0}};
+    ctca_err rc = CTCA_ERR_POLICY_UNMET;
+    if (f == CTCA_FALLBACK_UNEMBEDDED) {
+        rc = ctca_issuance_finish_unembedded(is, store, res, &inner);
+        if (rc == CTCA_OK)
+            return CTCA_OK;
+    } else if (f == CTCA_FALLBACK_DEFER) {
+        rc = ctca_issuance_defer(is, store, reason, &res->n_queued, &inner);
+        if (rc == CTCA_OK)
+            return ctca_errbuf_set(eb, CTCA_ERR_DEFERRED, "%s", reason);
+    }
+    /* fail, or a fallback that could not be taken: the record fails. */
+    if (ctca_store_mark_failed(store, is->serial, reason, req->now_ms) != CTCA_OK)
+        snprintf(inner.msg, sizeof inner.msg, "recording the failure: %s",
+                 ctca_store_errmsg(store));
+    if (inner.msg[0] != '\0')
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s (and the %s fallback: %s)", reason,
+                               ctca_fallback_name(f), inner.msg);
+    return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s", reason);
+}
 
 ctca_err ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_issue_result *res,
                     ctca_errbuf *eb)
@@ -822,14 +1004,8 @@ ctca_err ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_issue
         }
     }
     rc = ctca_issuance_finish(is, store, res, eb);
-    if (rc == CTCA_ERR_POLICY_UNMET &&
-        ctca_store_mark_failed(store, is->serial, eb ? eb->msg : "CT policy not met",
-                               req->now_ms) != CTCA_OK) {
-        char msg[sizeof eb->msg];
-        snprintf(msg, sizeof msg, "%s", eb ? eb->msg : "");
-        ctca_errbuf_set(eb, rc, "%s (and recording the failure: %s)", msg,
-                        ctca_store_errmsg(store));
-    }
+    if (rc == CTCA_ERR_POLICY_UNMET)
+        rc = fall_back(is, store, req, res, eb);
 out:
     ctca_issuance_free(is);
     ctca_ctclient_free(client);

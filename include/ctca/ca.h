@@ -45,6 +45,23 @@ typedef int (*ctca_rand_fn)(void *ctx, uint8_t *buf, size_t n);
 #define CTCA_PROFILE_MAX_URL 1024
 #define CTCA_PROFILE_MAX_VALIDITY_DAYS 3650
 
+/* What issuance does when the logs have not given SCTs meeting the CT policy
+ * by the deadline ("ct.fallback", DESIGN.md step 5). */
+typedef enum ctca_fallback {
+    CTCA_FALLBACK_CONFIG = 0,  /* in a request: use the CA's ct.fallback */
+    CTCA_FALLBACK_DEFER,       /* "defer" (default): the record waits in the store and
+                                * the queue collects SCTs from the logs still needed */
+    CTCA_FALLBACK_FAIL,        /* "fail": the record is marked failed */
+    CTCA_FALLBACK_UNEMBEDDED   /* "unembedded": the certificate is issued now without
+                                * SCTs and the queue logs it with add-chain */
+} ctca_fallback;
+
+/* ctca_fallback_parse: "defer", "fail" or "unembedded". */
+CTCA_RESULT ctca_fallback_parse(const char *s, ctca_fallback *out);
+/* ctca_fallback_name: the name ctca_fallback_parse takes ("config" for
+ * CTCA_FALLBACK_CONFIG); static, never NULL. */
+const char *ctca_fallback_name(ctca_fallback f);
+
 /* CT settings ("ct" object; every key optional, defaults shown). */
 typedef struct ctca_ct_settings {
     uint32_t log_timeout_ms; /* 10000: one log's submission */
@@ -58,7 +75,22 @@ typedef struct ctca_ct_settings {
     /* false: logs of log_type "test" or "monitoring_only" are never submitted to;
      * true for private PKIs whose own logs are typed so. */
     bool allow_test_logs;
+    ctca_fallback fallback;  /* "defer" */
 } ctca_ct_settings;
+
+/* The queue of log submissions ("queue" object; every key optional, defaults
+ * shown; times in ms). */
+typedef struct ctca_queue_settings {
+    unsigned max_attempts;        /* 10: failed attempts before an item is parked */
+    uint32_t backoff_base_ms;     /* 1000: delay after a first failure, doubling */
+    uint32_t backoff_max_ms;      /* 3600000: the delay's cap */
+    unsigned breaker_failures;    /* 5: consecutive failures that open a log's breaker */
+    uint32_t breaker_cooldown_ms; /* 60000: how long it stays open */
+    uint32_t lease_ms;            /* 120000: how long a worker holds an item */
+    uint32_t recover_after_ms;    /* 300000: an issuance left unfinished this long (its
+                                   * process died) is taken over by the queue */
+    unsigned batch;               /* 64: items leased at once */
+} ctca_queue_settings;
 
 /* Key usage bits allowed in an end-entity profile (RFC 5280 4.2.1.3 bit numbers). */
 enum {
@@ -118,6 +150,8 @@ CTCA_RESULT ctca_config_load(const char *path, ctca_config **out, ctca_errbuf *e
 void ctca_config_free(ctca_config *cfg);
 /* ctca_config_get0_ct: the CT settings, borrowed from cfg. */
 const ctca_ct_settings *ctca_config_get0_ct(const ctca_config *cfg);
+/* ctca_config_get0_queue: the queue settings, borrowed from cfg. */
+const ctca_queue_settings *ctca_config_get0_queue(const ctca_config *cfg);
 /* ctca_config_get0_log_list: the "log_list" path as written (NULL when null),
  * borrowed; ctca_ca_get0_log_list_path resolves it against the CA directory. */
 const char *ctca_config_get0_log_list(const ctca_config *cfg);

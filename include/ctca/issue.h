@@ -44,6 +44,7 @@ typedef struct ctca_issue_request {
     /* The wall clock for SCT timestamp checks as SCTs arrive; NULL = ctca_now_ms. */
     int64_t (*clock_ms)(void *arg);
     void *clock_arg;
+    ctca_fallback fallback;    /* CTCA_FALLBACK_CONFIG (0): the CA's ct.fallback */
 } ctca_issue_request;
 
 /* What happened at one log. Strings are owned by the result. */
@@ -62,14 +63,20 @@ typedef struct ctca_issue_result {
     uint8_t *precert;    /* precertificate DER (NULL if never signed) */
     size_t precert_len;
     size_t n_embedded;   /* SCTs embedded in cert */
+    size_t n_queued;     /* logs queued by the fallback (defer: add-pre-chain,
+                            unembedded: add-chain of cert) */
     ctca_issue_log_outcome *logs;
     size_t n_logs;
 } ctca_issue_result;
 
 /* ctca_issue: issues one certificate (see the header comment). When the policy
- * is not met by the deadline the record is marked failed with every log's
- * outcome and CTCA_ERR_POLICY_UNMET returned; the precertificate stays on
- * record. On CTCA_OK
+ * is not met by the deadline, the fallback (req->fallback, else ct.fallback)
+ * decides: "fail" marks the record failed with every log's outcome and
+ * returns CTCA_ERR_POLICY_UNMET; "defer" queues the logs still needed
+ * (ctca_issuance_defer) and returns CTCA_ERR_DEFERRED; "unembedded" issues the
+ * certificate without SCTs (ctca_issuance_finish_unembedded) and returns
+ * CTCA_OK with res->n_embedded 0. The precertificate stays on record in every
+ * case. On CTCA_OK
  * res->cert holds the final certificate. On failure res still holds what is
  * known (serial, precert, per-log outcomes) and eb the reason; the store keeps
  * every record. The caller releases res with ctca_issue_result_cleanup in both
@@ -157,6 +164,26 @@ CTCA_RESULT ctca_issuance_build_final(ctca_issuance *is, ctca_store *store,
 /* ctca_issuance_store_final: stores res->cert; on failure res->cert is freed. */
 CTCA_RESULT ctca_issuance_store_final(ctca_issuance *is, ctca_store *store,
                                       ctca_issue_result *res, ctca_errbuf *eb);
+/* ctca_issuance_defer: hands the rest of the collection to the queue: moves
+ * the record to deferred with reason (1..CTCA_STORE_TEXT_MAX bytes) and
+ * queues precert_entry items for the logs still needed: enough that, with the
+ * SCTs stored and the items still pending or leased, the policy's count plus
+ * one is in reach, chosen in selection order across operators from logs with
+ * no SCT and no item for this serial yet. Called again (by a queue worker),
+ * it adds spares. *n_queued (may be NULL) gets the number of new items;
+ * CTCA_ERR_NO_LOGS when none could be added and none is pending: every log was
+ * tried. */
+CTCA_RESULT ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *reason,
+                                size_t *n_queued, ctca_errbuf *eb);
+
+/* ctca_issuance_finish_unembedded: the "unembedded" fallback: signs the
+ * certificate whose TBS is the precertificate's minus the poison (no SCT
+ * list), proves that byte for byte (ctca_unembedded_cert_check), and stores it
+ * with x509_entry queue items (add-chain) for as many logs as the policy needs
+ * plus one, in one transaction (ctca_store_put_final_queued). res as for
+ * ctca_issuance_finish, with res->n_queued set. */
+CTCA_RESULT ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
+                                            ctca_issue_result *res, ctca_errbuf *eb);
 
 /* ctca_issuance_free: cancels nothing (the client must no longer run is's
  * submissions: collected, or the client freed) and frees is. Accepts NULL. */
@@ -171,5 +198,11 @@ CTCA_RESULT ctca_final_cert_check(ctca_view final, ctca_view precert,
                                   const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
                                   ctca_log_key *const *keys, size_t n_keys, uint64_t now_ms,
                                   ctca_errbuf *eb);
+
+/* ctca_unembedded_cert_check: the release check of a certificate issued
+ * without embedded SCTs: final's TBSCertificate equals precert's TBS minus the
+ * poison byte for byte (CTCA_ERR_TBS_MISMATCH), so it carries neither the
+ * poison nor an SCT list and corresponds to the logged precertificate. */
+CTCA_RESULT ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_errbuf *eb);
 
 #endif

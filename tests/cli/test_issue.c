@@ -265,7 +265,7 @@ Test(issue, all_logs_down_fails_clearly_and_keeps_precert, .init = setup_all_dow
      .fini = teardown, .timeout = 60)
 {
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, ""), 1, "%s", out);
+    cr_assert_eq(issue(&out, csr, "--fallback fail"), 1, "%s", out);
     cr_assert_not_null(strstr(out, "503"), "the logs' answers are reported: %s", out);
     cr_assert_not_null(strstr(out, "stays on record"), "%s", out);
     const char *p = strstr(out, "serial ");
