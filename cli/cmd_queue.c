@@ -1,6 +1,7 @@
 /* ctca queue: the queue of log submissions (deferred issuances, certificates
  * issued without embedded SCTs, back-fills). `list` reads the store. */
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "ctca/ca.h"
 #include "ctca/loglist.h"
+#include "ctca/queue.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
 
@@ -16,6 +18,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ctca queue list --ca DIR [--serial SERIAL] [--json]\n"
+            "       ctca queue run --ca DIR (--once | --daemon) [--log-list FILE]\n"
+            "                      [--owner NAME] [--quiet]\n"
             "\n"
             "  list   every queued submission: serial, log, entry (precert: add-pre-chain\n"
             "         for a deferred issuance; x509: add-chain of an issued certificate),\n"
@@ -24,8 +28,19 @@ static void usage(FILE *f)
             "  --ca DIR         CA directory made by 'ctca init'\n"
             "  --serial SERIAL  only this certificate's items\n"
             "  --json           one JSON object: {\"items\":[...],\"breakers\":[...]}\n"
+            "  run    takes over issuances whose process died, submits the items due to\n"
+            "         their logs (several workers may share a store), verifies and stores\n"
+            "         each SCT, finishes deferred issuances once their SCTs meet the CT\n"
+            "         policy, retries failures with backoff and parks what gives up\n"
+            "  --once           handle what is due now, then exit\n"
+            "  --daemon         keep running until SIGTERM or SIGINT\n"
+            "  --log-list FILE  v3 log list to use instead of the configured one\n"
+            "  --owner NAME     lease owner name (default HOST:PID:RANDOM)\n"
+            "  --quiet          no line per item, only the summary\n"
             "\n"
-            "exit status: 0 listed; 2 usage or input error\n");
+            "exit status: list: 0 listed; run: 0 nothing left pending, 1 an item was\n"
+            "parked or an issuance failed in this run (or the run could not proceed),\n"
+            "75 items wait for a later retry; 2 usage or input error\n");
 }
 
 typedef struct queue_args {
@@ -265,15 +280,85 @@ out:
     return status;
 }
 
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static int run_cmd(int argc, char **argv)
+{
+    const char *dir = NULL, *log_list = NULL, *owner = NULL;
+    bool once = false, daemon = false, quiet = false;
+    for (int i = 2; i < argc; i++) {
+        bool error = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--once") == 0) {
+            once = true;
+        } else if (strcmp(argv[i], "--daemon") == 0) {
+            daemon = true;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else if (cli_take_value("queue run", argc, argv, &i, "--ca", &dir, &error) ||
+                   cli_take_value("queue run", argc, argv, &i, "--log-list", &log_list, &error) ||
+                   cli_take_value("queue run", argc, argv, &i, "--owner", &owner, &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+        } else {
+            cli_error("queue run: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (dir == NULL || once == daemon) {
+        cli_error("queue run: --ca and one of --once or --daemon are required");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    ctca_errbuf eb = {{0}};
+    ctca_ca *ca = NULL;
+    ctca_err rc = ctca_ca_open(dir, &ca, &eb);
+    if (rc != CTCA_OK) {
+        cli_error_code(dir, rc, &eb);
+        return CLI_EXIT_USAGE;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    ctca_queue_run_opts o = {.owner = owner, .log_list_path = log_list, .once = once,
+                             .stop = &stop_flag, .progress = quiet ? NULL : stdout};
+    ctca_queue_stats st;
+    rc = ctca_queue_run(ca, &o, &st, &eb);
+    ctca_ca_free(ca);
+    printf("queue run: %zu submitted, %zu SCTs stored, %zu to retry, %zu parked, %zu not "
+           "needed; %zu issuances completed, %zu failed, %zu taken over; %zu items pending\n",
+           st.submitted, st.done, st.retried, st.parked, st.settled, st.issued, st.failed,
+           st.recovered, st.pending);
+    if (rc != CTCA_OK) {
+        cli_error_code("queue run", rc, &eb);
+        return ctca_err_category_of(rc) == CTCA_CAT_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    if (st.parked > 0 || st.failed > 0)
+        return CLI_EXIT_FAIL;
+    return st.pending > 0 && once ? CLI_EXIT_DEFERRED : CLI_EXIT_OK;
+}
+
 int cli_cmd_queue(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "list") == 0)
         return list_cmd(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "run") == 0)
+        return run_cmd(argc, argv);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    cli_error("queue: expected a subcommand: list");
+    cli_error("queue: expected a subcommand: list or run");
     usage(stderr);
     return CLI_EXIT_USAGE;
 }

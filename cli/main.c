@@ -14,6 +14,7 @@ static const struct {
     {"batch", cli_cmd_batch, "issue certificates for a directory of CSRs"},
     {"get", cli_cmd_get, "write a stored certificate (final or precertificate) and its SCTs"},
     {"queue", cli_cmd_queue, "list or run the queue of log submissions"},
+    {"backfill", cli_cmd_backfill, "queue issued certificates for logging to another log"},
 };
 
 static void usage(FILE *f)

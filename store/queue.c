@@ -769,11 +769,13 @@ ctca_err ctca_store_queue_count(ctca_store *s, const char *serial, int entry_typ
     sqlite3_stmt *st = NULL;
     bool row = false;
     memset(counts, 0, 4 * sizeof counts[0]);
-    CTCA_GUARD(st_check_serial(s, serial));
-    CTCA_GUARD(check_entry_type(s, entry_type));
+    if (serial != NULL)
+        CTCA_GUARD(st_check_serial(s, serial));
+    if (entry_type != -1)
+        CTCA_GUARD(check_entry_type(s, entry_type));
     ST_TRY(st_prepare(s,
-                      "SELECT state, count(*) FROM queue WHERE serial = ?1 AND entry_type = ?2"
-                      " GROUP BY state",
+                      "SELECT state, count(*) FROM queue WHERE (?1 IS NULL OR serial = ?1)"
+                      " AND (?2 = -1 OR entry_type = ?2) GROUP BY state",
                       &st));
     ST_TRY(st_bind_text(s, st, 1, serial));
     ST_TRY(st_bind_i64(s, st, 2, entry_type));

@@ -420,8 +420,9 @@ CTCA_RESULT ctca_store_queue_settle(ctca_store *s, const char *serial, int entry
 CTCA_RESULT ctca_store_queue_list(ctca_store *s, const char *serial, int64_t after_id,
                                   size_t max, ctca_store_queue_items *out);
 
-/* ctca_store_queue_count: how many of serial's entry_type items are in each
- * state (counts indexed by ctca_store_queue_state). */
+/* ctca_store_queue_count: how many of serial's (NULL: every serial's)
+ * entry_type (-1: either) items are in each state (counts indexed by
+ * ctca_store_queue_state). */
 CTCA_RESULT ctca_store_queue_count(ctca_store *s, const char *serial, int entry_type,
                                    size_t counts[4]);
 

@@ -3,6 +3,7 @@
  * issuances completed later, certificates issued without embedded SCTs and
  * logged afterwards, back-fill, two workers sharing the queue, every log fault
  * handled with its reason recorded, and kill -9 at each step. */
+#define _GNU_SOURCE /* memmem */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctca/sct.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
 #include "tests/helpers.h"
@@ -58,6 +60,87 @@ static void teardown(void)
     th_rmdir(dir);
     free(dir);
     free(ctca);
+}
+
+/* Sets ctca.json's section.key (section "" for the top level) to the JSON
+ * value text. */
+static void config_set(const char *section, const char *key, const char *value)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.json", ca_dir);
+    size_t len = 0;
+    uint8_t *text = th_read_file(path, &len);
+    cJSON *root = cJSON_ParseWithLength((const char *)text, len);
+    free(text);
+    cr_assert_not_null(root);
+    cJSON *obj = root;
+    if (section[0] != '\0') {
+        obj = cJSON_GetObjectItemCaseSensitive(root, section);
+        if (obj == NULL)
+            obj = cJSON_AddObjectToObject(root, section);
+    }
+    cJSON *v = cJSON_Parse(value);
+    cr_assert_not_null(v, "bad JSON value %s", value);
+    if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL)
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
+    else
+        cJSON_AddItemToObject(obj, key, v);
+    char *out = cJSON_Print(root);
+    th_write_file(path, out, strlen(out));
+    cJSON_free(out);
+    cJSON_Delete(root);
+}
+
+/* Starts t again on its port with its key (it was stopped), with extra flags. */
+static void log_restart(th_testlog *t, const char *extra)
+{
+    int port = 0;
+    cr_assert_eq(sscanf(t->url, "http://127.0.0.1:%d/", &port), 1);
+    char out[600], cmd[4096];
+    snprintf(out, sizeof out, "%s/%s.restart.out", dir, t->name);
+    char *bin = th_bin("ctca-testlog");
+    snprintf(cmd, sizeof cmd,
+             "exec '%s' --listen 127.0.0.1:%d --key '%s' --roots '%s' %s >'%s' 2>&1", bin, port,
+             t->key, roots, extra, out);
+    free(bin);
+    for (int attempt = 0; attempt < 50; attempt++) {
+        unlink(out);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            char line[256] = "";
+            FILE *f = fopen(out, "r");
+            bool up = f && fgets(line, sizeof line, f) && strncmp(line, "listening on", 12) == 0;
+            if (f)
+                fclose(f);
+            if (up) {
+                t->pid = pid;
+                return;
+            }
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* the port is not free yet */
+            usleep(20000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        usleep(100000);
+    }
+    cr_assert_fail("ctca-testlog %s did not come back on port %d", t->name, port);
+}
+
+/* The log's counters from GET /testlog/stats. */
+static void log_stats(const th_testlog *t, long *submissions, long *new_entries, long *dups)
+{
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "curl -sS '%stestlog/stats'", t->url), 0, "%s", out);
+    cr_assert_eq(sscanf(out, "{\"submissions\":%ld,\"new_entries\":%ld,\"duplicates\":%ld}",
+                        submissions, new_entries, dups),
+                 3, "%s", out);
+    free(out);
 }
 
 static int issue(char **output, const char *extra)
@@ -131,4 +214,305 @@ Test(queue, get_writes_the_stored_certificate_precert_and_chain, .init = setup_h
     cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "{\"items\":[],\"breakers\":[]}"), "%s", out);
     free(out);
+}
+
+/* Logs that exist in the list but are not running: every submission is
+ * refused at once. */
+static void setup_logs_down(void)
+{
+    init_ca();
+    start_logs("", "");
+    for (size_t i = 0; i < n_logs; i++)
+        th_testlog_stop(&logs[i]);
+    char value[400];
+    snprintf(value, sizeof value, "\"%s\"", log_list);
+    config_set("", "log_list", value);
+}
+
+static void verify_final(const char *cert)
+{
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-key '%s' --log-key '%s'",
+                        ctca, cert, roots, logs[0].pub, logs[1].pub),
+                 0, "ctca verify: %s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s'", roots, cert), 0,
+                 "openssl verify: %s", out);
+    free(out);
+}
+
+Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = setup_logs_down,
+     .fini = teardown, .timeout = 120)
+{
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, ""), 75, "defer is the default: %s", out);
+    serial_after(out, "deferred: serial ", serial);
+    cr_assert_not_null(strstr(out, "ctca get --ca"), "says how to fetch it: %s", out);
+    free(out);
+
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem'", ctca, ca_dir, serial,
+                        dir),
+                 75, "not issued yet: %s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(strstr(strstr(out, serial) + 1, serial) != NULL, true,
+                 "an item per log: %s", out);
+    cr_assert_not_null(strstr(out, "precert pending"), "%s", out);
+    free(out);
+
+    /* Still down: the run fails the attempts and keeps the items. */
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 75, "%s", out);
+    cr_assert_not_null(strstr(out, "will retry"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "\"attempts\":1"), "%s", out);
+    cr_assert_not_null(strstr(out, "Couldn't connect") ? out : strstr(out, "onnect"), "%s", out);
+    free(out);
+
+    for (size_t i = 0; i < n_logs; i++)
+        log_restart(&logs[i], "");
+    /* Due again only after the backoff (1 s base, with jitter). */
+    sleep(2);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "issued with 2 embedded SCTs"), "%s", out);
+    free(out);
+
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/got.pem", dir);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, serial, cert), 0,
+                 "%s", out);
+    free(out);
+    verify_final(cert);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_null(strstr(out, "pending"), "%s", out);
+    cr_assert_not_null(strstr(out, "done"), "%s", out);
+    free(out);
+}
+
+/* Runs cmd in the background; returns its pid. */
+static pid_t spawn(const char *cmd)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(queue, two_workers_over_200_items_submit_each_item_once, .init = setup_logs_down,
+     .fini = teardown, .timeout = 300)
+{
+    config_set("queue", "batch", "16");
+    char *out = NULL;
+    for (int i = 0; i < 100; i++) {
+        int rc = issue(&out, "");
+        cr_assert_eq(rc, 75, "issue %d: %s", i, out);
+        free(out);
+    }
+    for (size_t i = 0; i < n_logs; i++)
+        log_restart(&logs[i], "");
+    char cmd[2][1200];
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd[k], sizeof cmd[k], "exec '%s' queue run --ca '%s' --once --quiet"
+                 " --owner worker-%d >'%s/worker%d.out' 2>&1", ctca, ca_dir, k, dir, k);
+        pid[k] = spawn(cmd[k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        int st = wait_status(pid[k]);
+        char path[400];
+        snprintf(path, sizeof path, "%s/worker%d.out", dir, k);
+        size_t len = 0;
+        char *text = (char *)th_read_file(path, &len);
+        cr_assert_eq(st, 0, "worker %d: %.*s", k, (int)len, text);
+        free(text);
+    }
+    for (size_t i = 0; i < n_logs; i++) {
+        long subs = 0, fresh = 0, dups = 0;
+        log_stats(&logs[i], &subs, &fresh, &dups);
+        cr_assert_eq(subs, 100, "log %s got %ld submissions", logs[i].name, subs);
+        cr_assert_eq(fresh, 100);
+        cr_assert_eq(dups, 0, "log %s saw %ld resubmissions", logs[i].name, dups);
+    }
+    ctca_store *store = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
+    size_t counts[4];
+    cr_assert_eq(ctca_store_queue_count(store, NULL, -1, counts), CTCA_OK);
+    cr_assert_eq(counts[CTCA_QUEUE_DONE], 200, "done %zu pending %zu leased %zu parked %zu",
+                 counts[0 + 2], counts[0], counts[1], counts[3]);
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_ISSUED, INT64_MAX, NULL, 1000, &l),
+                 CTCA_OK);
+    cr_assert_eq(l.count, 100, "every deferred issuance completed");
+    ctca_store_serial_list_cleanup(&l);
+    cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
+    ctca_store_close(store);
+}
+
+/* Every x509_entry SCT stored for serial verifies over its final certificate
+ * with the key of the log it names (pub: that log's key file); returns how
+ * many there are from that log. */
+static size_t verified_x509_scts(ctca_store *store, const char *serial, const char *pub)
+{
+    ctca_log_key *key = NULL;
+    cr_assert_eq(ctca_log_key_load(pub, &key, NULL), CTCA_OK);
+    ctca_store_cert c;
+    cr_assert_eq(ctca_store_get_cert(store, serial, &c), CTCA_OK);
+    cr_assert_not_null(c.final_der);
+    ctca_store_sct_list l;
+    cr_assert_eq(ctca_store_list_scts(store, serial, &l), CTCA_OK);
+    size_t n = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        if (l.items[i].entry_type != 0 ||
+            memcmp(l.items[i].log_id, ctca_log_key_get0_id(key), 32) != 0)
+            continue;
+        ctca_sct sct;
+        cr_assert_eq(ctca_sct_parse(ctca_view_make(l.items[i].sct, l.items[i].sct_len), &sct),
+                     CTCA_OK);
+        ctca_signed_entry e = {.type = CTCA_ENTRY_X509,
+                               .leaf_cert = ctca_view_make(c.final_der, c.final_len)};
+        cr_assert_eq(ctca_sct_verify(&sct, key, &e, (uint64_t)ctca_now_ms() + 1000), CTCA_OK,
+                     "serial %s", serial);
+        ctca_sct_cleanup(&sct);
+        n++;
+    }
+    ctca_store_sct_list_cleanup(&l);
+    ctca_store_cert_cleanup(&c);
+    ctca_log_key_free(key);
+    return n;
+}
+
+static ctca_store *open_store(void)
+{
+    ctca_store *store = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
+    return store;
+}
+
+Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
+     .init = setup_logs_down, .fini = teardown, .timeout = 120)
+{
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, "--fallback unembedded"), 0, "%s", out);
+    serial_after(out, "issued serial ", serial);
+    cr_assert_not_null(strstr(out, "without embedded SCTs"), "%s", out);
+    free(out);
+    /* A plain certificate: no poison, no SCT list, valid chain, same TBS as
+     * the precertificate minus the poison (the engine checked it; so does
+     * this). */
+    cr_assert_eq(th_run(&out, "openssl x509 -in '%s/site.pem' -noout -text", dir), 0);
+    cr_assert_null(strstr(out, "Poison"), "%s", out);
+    cr_assert_null(strstr(out, "CT Precertificate SCTs"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/site.pem'", roots, dir), 0, "%s",
+                 out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --precert --out '%s/pre.pem'", ctca, ca_dir,
+                        serial, dir),
+                 0, "%s", out);
+    free(out);
+    uint8_t *pre = NULL, *fin = NULL, *pre_tbs = NULL;
+    size_t pre_len, fin_len, pre_tbs_len;
+    char path[400];
+    snprintf(path, sizeof path, "%s/pre.pem", dir);
+    cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &pre, &pre_len, NULL), CTCA_OK);
+    snprintf(path, sizeof path, "%s/site.pem", dir);
+    cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &fin, &fin_len, NULL), CTCA_OK);
+    cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(pre, pre_len), &pre_tbs,
+                                               &pre_tbs_len),
+                 CTCA_OK);
+    cr_assert(fin_len > pre_tbs_len && memmem(fin, fin_len, pre_tbs, pre_tbs_len) != NULL,
+              "the certificate's TBS is the precertificate's minus the poison");
+    free(pre);
+    free(fin);
+    free(pre_tbs);
+
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "x509    pending"), "%s", out);
+    free(out);
+    for (size_t i = 0; i < n_logs; i++)
+        log_restart(&logs[i], "");
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    free(out);
+    ctca_store *store = open_store();
+    cr_assert_eq(verified_x509_scts(store, serial, logs[0].pub), 1);
+    cr_assert_eq(verified_x509_scts(store, serial, logs[1].pub), 1);
+    ctca_store_close(store);
+
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/c.pem' --scts-out '%s/scts.bin'",
+                        ctca, ca_dir, serial, dir, dir),
+                 0, "%s", out);
+    cr_assert_not_null(strstr(out, "and 2 SCTs"), "%s", out);
+    free(out);
+    th_run(&out, "'%s' verify '%s/c.pem' --issuer '%s' --log-list '%s' --tls-scts '%s/scts.bin'"
+                 " --json",
+           ctca, dir, roots, log_list, dir);
+    cr_assert_not_null(strstr(out, "\"valid_count\":2"), "both TLS SCTs verify: %s", out);
+    cr_assert_eq(strstr(out, "\"delivery\":\"tls\"") != NULL, true, "%s", out);
+    free(out);
+}
+
+static void setup_three_logs(void)
+{
+    init_ca();
+    const char *names[] = {"a1", "b1", "c1"}, *ops[] = {"A", "B", "C"};
+    n_logs = 3;
+    for (size_t i = 0; i < n_logs; i++)
+        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
+    th_log_list_write(log_list, logs, 2); /* c1 is not listed yet */
+    char value[400];
+    snprintf(value, sizeof value, "\"%s\"", log_list);
+    config_set("", "log_list", value);
+}
+
+Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup_three_logs,
+     .fini = teardown, .timeout = 300)
+{
+    char *out = NULL, serials[100][64];
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(issue(&out, ""), 0, "issue %d: %s", i, out);
+        serial_after(out, "issued serial ", serials[i]);
+        free(out);
+    }
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", ctca, ca_dir), 2,
+                 "c1 is not in the list yet: %s", out);
+    free(out);
+    th_log_list_write(log_list, logs, 3);
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log a1", ctca, ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "queued 0 certificates"), "every one has a1's SCT: %s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1 --since 2000-01-01", ctca,
+                        ca_dir),
+                 0, "%s", out);
+    cr_assert_not_null(strstr(out, "queued 100 certificates"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", ctca, ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "queued 0 certificates"), "already queued: %s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once --quiet", ctca, ca_dir), 0, "%s",
+                 out);
+    free(out);
+    long subs = 0, fresh = 0, dups = 0;
+    log_stats(&logs[2], &subs, &fresh, &dups);
+    cr_assert_eq(fresh, 100);
+    cr_assert_eq(dups, 0);
+    ctca_store *store = open_store();
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(verified_x509_scts(store, serials[i], logs[2].pub), 1, "serial %s",
+                     serials[i]);
+    cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
+    ctca_store_close(store);
 }

@@ -1,0 +1,644 @@
+/* The queue worker (ctca/queue.h). It coordinates only: leases and outcomes
+ * are the store's, submissions the ctclient's, SCT checks sct.c's, and
+ * finishing an issuance the engine's (ctca/issue.h). */
+#include "ctca/queue.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctca/ctclient.h"
+#include "ctca/issue.h"
+#include "ctca/loglist.h"
+#include "ctca/sct.h"
+#include "ctca/store.h"
+#include "ctca/util.h"
+
+#define SWEEP_PAGE 256
+
+typedef struct worker {
+    const ctca_ca *ca;
+    const ctca_queue_run_opts *o;
+    const ctca_queue_settings *qs;
+    const ctca_ct_settings *ct;
+    ctca_store_queue_policy policy;
+    ctca_store *store;
+    ctca_ctclient *client;
+    ctca_log_list *list;
+    const char *list_path;
+    char owner[CTCA_STORE_OWNER_MAX + 1];
+    ctca_queue_stats *stats;
+    uint64_t rng;
+    ctca_err err; /* a failure that ends the run (set from callbacks too) */
+    ctca_errbuf *eb;
+} worker;
+
+/* One leased item on its way to its log. */
+typedef struct job_item {
+    worker *w;
+    const ctca_store_queue_item *it;
+    const ctca_log_info *log;
+    ctca_log_key *key;
+    uint8_t *der; /* the precertificate or certificate submitted */
+    size_t der_len;
+    uint8_t *entry_tbs; /* precert items: precert TBS minus poison */
+    size_t entry_tbs_len;
+    ctca_signed_entry entry;
+    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
+    bool in_flight;
+} job_item;
+
+static void progress(const worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(const worker *w, const char *fmt, ...)
+{
+    if (w->o->progress == NULL)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(w->o->progress, fmt, ap);
+    va_end(ap);
+    fputc('\n', w->o->progress);
+    fflush(w->o->progress);
+}
+
+/* splitmix64: the backoff's jitter needs spread, not secrecy. */
+static uint32_t next_rand(worker *w)
+{
+    uint64_t z = (w->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+/* A store failure ends the run: the queue's state can no longer be trusted
+ * to be recorded. */
+static ctca_err store_failed(worker *w, ctca_err rc, const char *what)
+{
+    if (w->err == CTCA_OK) {
+        w->err = rc;
+        ctca_errbuf_set(w->eb, rc, "%s: %s", what, ctca_store_errmsg(w->store));
+    }
+    return rc;
+}
+
+/* ---- recording an item's outcome ----------------------------------------------- */
+
+static void item_done(worker *w, const ctca_store_queue_item *it, const char *note, bool log_ok)
+{
+    ctca_err rc = ctca_store_queue_complete(w->store, it->id, w->owner, note, log_ok,
+                                            ctca_now_ms());
+    if (rc == CTCA_ERR_STORE_CONFLICT) {
+        progress(w, "item %lld: %s", (long long)it->id, ctca_store_errmsg(w->store));
+        return;
+    }
+    if (rc != CTCA_OK)
+        (void)store_failed(w, rc, "completing a queue item");
+}
+
+static void item_failed(worker *w, const ctca_store_queue_item *it, ctca_store_queue_failure *f)
+{
+    ctca_store_queue_state st = CTCA_QUEUE_PENDING;
+    f->rnd = next_rand(w);
+    ctca_err rc = ctca_store_queue_fail(w->store, it->id, w->owner, f, &w->policy,
+                                        ctca_now_ms(), &st);
+    if (rc == CTCA_ERR_STORE_CONFLICT) {
+        progress(w, "item %lld: %s", (long long)it->id, ctca_store_errmsg(w->store));
+        return;
+    }
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "recording a failed attempt");
+        return;
+    }
+    if (st == CTCA_QUEUE_PARKED)
+        w->stats->parked++;
+    else
+        w->stats->retried++;
+    progress(w, "serial %s: %s: %s (%s)", it->serial, it->entry_type ? "precert" : "x509",
+             f->error, st == CTCA_QUEUE_PARKED ? "parked" : "will retry");
+}
+
+/* Sorts a log's answer into retry or park, and whether it counts against
+ * the log's breaker. */
+static void classify(const ctca_ctresult *r, ctca_store_queue_failure *f, char *why, size_t n)
+{
+    f->log_fault = true;
+    f->permanent = false;
+    f->retry_after_ms = 0;
+    if (r->err == CTCA_ERR_HTTP_STATUS && r->http_status == 429) {
+        f->retry_after_ms = r->retry_after > 0 ? (int64_t)r->retry_after * 1000 : 0;
+        snprintf(why, n, "rate limited: %s%s", r->detail,
+                 r->retry_after >= 0 ? " (Retry-After honoured)" : "");
+    } else if (r->err == CTCA_ERR_HTTP_STATUS && r->http_status >= 400 &&
+               r->http_status < 500 && r->http_status != 408) {
+        /* The log is up and refuses this chain: asking again cannot help. */
+        f->permanent = true;
+        f->log_fault = false;
+        snprintf(why, n, "the log refused the submission: %s", r->detail);
+    } else {
+        f->log_fault = r->err != CTCA_ERR_NOMEM;
+        snprintf(why, n, "%s: %s", ctca_err_str(r->err), r->detail);
+    }
+    f->error = why;
+}
+
+/* ---- submitting --------------------------------------------------------------------- */
+
+static bool on_result(const ctca_ctresult *r, void *arg)
+{
+    job_item *j = arg;
+    worker *w = j->w;
+    const ctca_store_queue_item *it = j->it;
+    char why[400];
+    ctca_store_queue_failure f = {0};
+    j->in_flight = false;
+    w->stats->submitted++;
+    if (r->err != CTCA_OK) {
+        classify(r, &f, why, sizeof why);
+        item_failed(w, it, &f);
+        return true;
+    }
+    ctca_sct sct = {0};
+    ctca_err rc = ctca_sct_parse(r->sct, &sct);
+    if (rc == CTCA_OK)
+        rc = ctca_sct_verify(&sct, j->key, &j->entry, (uint64_t)ctca_now_ms());
+    if (rc != CTCA_OK) {
+        snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
+        f.error = why;
+        f.log_fault = true;
+        ctca_sct_cleanup(&sct);
+        item_failed(w, it, &f);
+        return true;
+    }
+    rc = ctca_store_add_sct(w->store, it->serial, sct.log_id, it->entry_type, 1, sct.timestamp,
+                            r->sct.data, r->sct.len, ctca_now_ms());
+    ctca_sct_cleanup(&sct);
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "storing an SCT");
+        return true;
+    }
+    ctca_test_pause("queue-sct");
+    w->stats->done++;
+    item_done(w, it, "SCT stored", true);
+    progress(w, "serial %s: %s SCT from %s stored", it->serial,
+             it->entry_type ? "precert" : "x509", j->log->url);
+    return true;
+}
+
+static void job_cleanup(job_item *j)
+{
+    ctca_log_key_free(j->key);
+    free(j->der);
+    free(j->entry_tbs);
+}
+
+/* Loads what item j needs and starts its submission; an item that cannot be
+ * submitted is recorded here (done when not needed, parked when it never
+ * can be). */
+static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
+{
+    const ctca_store_queue_item *it = j->it;
+    ctca_store_cert c = {0};
+    ctca_store_queue_failure f = {.permanent = true};
+    char why[300];
+    ctca_err rc = ctca_store_get_cert(w->store, it->serial, &c);
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "reading a queued record");
+        goto out;
+    }
+    bool precert = it->entry_type == CTCA_ENTRY_PRECERT;
+    if (precert && c.state == CTCA_STORE_ISSUED) {
+        w->stats->settled++;
+        item_done(w, it, "not needed: the certificate was issued", false);
+        goto out;
+    }
+    if ((j->log = ctca_log_list_find(w->list, it->log_id)) == NULL) {
+        f.error = "the log is not in the log list";
+        item_failed(w, it, &f);
+        goto out;
+    }
+    uint8_t **src = precert ? &c.precert_der : &c.final_der;
+    size_t src_len = precert ? c.precert_len : c.final_len;
+    if (*src == NULL) {
+        f.error = precert ? "no precertificate is stored" : "no certificate is stored";
+        item_failed(w, it, &f);
+        goto out;
+    }
+    j->der = *src;
+    j->der_len = src_len;
+    *src = NULL;
+    if (ctca_log_key_from_spki(ctca_view_make(j->log->key_der, j->log->key_len), &j->key) !=
+        CTCA_OK) {
+        f.error = "the log list's key for this log is unusable";
+        item_failed(w, it, &f);
+        goto out;
+    }
+    j->entry.type = precert ? CTCA_ENTRY_PRECERT : CTCA_ENTRY_X509;
+    if (precert) {
+        if ((rc = ctca_precert_tbs_from_precert(ctca_view_make(j->der, j->der_len),
+                                                &j->entry_tbs, &j->entry_tbs_len)) != CTCA_OK) {
+            snprintf(why, sizeof why, "the stored precertificate is unusable: %s",
+                     ctca_err_str(rc));
+            f.error = why;
+            item_failed(w, it, &f);
+            goto out;
+        }
+        j->entry.tbs = ctca_view_make(j->entry_tbs, j->entry_tbs_len);
+        memcpy(j->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(w->ca), CTCA_LOG_ID_LEN);
+    } else {
+        j->entry.leaf_cert = ctca_view_make(j->der, j->der_len);
+    }
+    /* RFC 6962 4.1/4.2: the entry, then what ca.pem holds. */
+    size_t chain_len = 1 + ctca_ca_chain_len(w->ca);
+    j->chain[0] = ctca_view_make(j->der, j->der_len);
+    for (size_t i = 1; i < chain_len; i++)
+        j->chain[i] = ctca_ca_get0_chain_cert(w->ca, i - 1);
+    ctca_ctlog_request req = {.base_url = j->log->url, .timeout_ms = w->ct->log_timeout_ms};
+    ctca_ctsubmission sub = {
+        .endpoint = precert ? CTCA_CT_ADD_PRE_CHAIN : CTCA_CT_ADD_CHAIN,
+        .chain = j->chain, .chain_len = chain_len, .logs = &req, .n_logs = 1,
+        .deadline_ms = deadline_ms, .cb = on_result, .cb_arg = j,
+    };
+    if ((rc = ctca_ctclient_start(w->client, &sub, NULL)) != CTCA_OK) {
+        snprintf(why, sizeof why, "cannot submit to %s: %s", j->log->url, ctca_err_str(rc));
+        f.error = why;
+        f.permanent = rc == CTCA_ERR_CONFIG;
+        item_failed(w, it, &f);
+        goto out;
+    }
+    j->in_flight = true;
+out:
+    ctca_store_cert_cleanup(&c);
+}
+
+/* ---- finishing issuances ---------------------------------------------------------- */
+
+static bool serial_in(char (*serials)[CTCA_STORE_SERIAL_MAX + 1], size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(serials[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void settle_items(worker *w, const char *serial, const char *note)
+{
+    size_t n = 0;
+    ctca_err rc = ctca_store_queue_settle(w->store, serial, CTCA_ENTRY_PRECERT, note,
+                                          ctca_now_ms(), &n);
+    if (rc != CTCA_OK)
+        (void)store_failed(w, rc, "settling queue items");
+    w->stats->settled += n;
+}
+
+/* The policy is not met and nothing is queued for serial: spares, or give up. */
+static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, const char *why)
+{
+    ctca_errbuf eb = {{0}};
+    size_t n = 0;
+    ctca_err rc = ctca_issuance_defer(is, w->store, why, &n, &eb);
+    if (rc == CTCA_OK) {
+        if (n > 0)
+            progress(w, "serial %s: %zu more log%s queued", serial, n, n == 1 ? "" : "s");
+        return;
+    }
+    if (rc != CTCA_ERR_NO_LOGS) {
+        (void)store_failed(w, rc, eb.msg);
+        return;
+    }
+    char reason[CTCA_STORE_TEXT_MAX];
+    snprintf(reason, sizeof reason, "the queue gave up: every eligible log was tried (see "
+             "'ctca queue list'): %s", why);
+    if ((rc = ctca_store_mark_failed(w->store, serial, reason, ctca_now_ms())) != CTCA_OK) {
+        (void)store_failed(w, rc, "marking a deferred issuance failed");
+        return;
+    }
+    w->stats->failed++;
+    progress(w, "serial %s: failed: %s", serial, reason);
+}
+
+/* Finishes serial's deferred issuance when its stored SCTs comply; otherwise,
+ * once nothing is pending for it, queues spares or gives up. */
+static void finish_serial(worker *w, const char *serial)
+{
+    ctca_issuance *is = NULL;
+    ctca_issue_result res = {0};
+    ctca_errbuf eb = {{0}};
+    size_t counts[4];
+    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list_path, ctca_now_ms(), &is,
+                                       &eb);
+    if (rc == CTCA_ERR_STORE_CONFLICT) {
+        /* Finished meanwhile (another worker): what is queued is not needed. */
+        settle_items(w, serial, "not needed: the certificate was issued");
+        return;
+    }
+    if (rc != CTCA_OK) {
+        progress(w, "serial %s: cannot resume: %s", serial, eb.msg);
+        if (ctca_err_category_of(rc) == CTCA_CAT_STORE)
+            (void)store_failed(w, rc, eb.msg);
+        return;
+    }
+    rc = ctca_issuance_finish(is, w->store, &res, &eb);
+    if (rc == CTCA_OK) {
+        w->stats->issued++;
+        progress(w, "serial %s: issued with %zu embedded SCTs", serial, res.n_embedded);
+        settle_items(w, serial, "not needed: the certificate was issued");
+    } else if (rc == CTCA_ERR_STORE_CONFLICT) {
+        settle_items(w, serial, "not needed: the certificate was issued");
+    } else if (rc == CTCA_ERR_POLICY_UNMET) {
+        rc = ctca_store_queue_count(w->store, serial, CTCA_ENTRY_PRECERT, counts);
+        if (rc != CTCA_OK)
+            (void)store_failed(w, rc, "counting queue items");
+        else if (counts[CTCA_QUEUE_PENDING] + counts[CTCA_QUEUE_LEASED] == 0)
+            requeue_or_fail(w, is, serial, eb.msg);
+    } else {
+        progress(w, "serial %s: cannot finish: %s", serial, eb.msg);
+        if (ctca_err_category_of(rc) == CTCA_CAT_STORE)
+            (void)store_failed(w, rc, eb.msg);
+    }
+    ctca_issue_result_cleanup(&res);
+    ctca_issuance_free(is);
+}
+
+/* Deferred issuances with nothing pending: finished, given spares, or failed.
+ * Catches a worker that died between its last item and the finish. */
+static void sweep_deferred(worker *w)
+{
+    char after[CTCA_STORE_SERIAL_MAX + 1] = "";
+    for (;;) {
+        ctca_store_serial_list l;
+        ctca_err rc = ctca_store_list_serials(w->store, CTCA_STORE_DEFERRED, INT64_MAX,
+                                              after[0] ? after : NULL, SWEEP_PAGE, &l);
+        if (rc != CTCA_OK) {
+            (void)store_failed(w, rc, "listing deferred issuances");
+            return;
+        }
+        for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++) {
+            size_t counts[4];
+            rc = ctca_store_queue_count(w->store, l.serials[i], CTCA_ENTRY_PRECERT, counts);
+            if (rc != CTCA_OK) {
+                (void)store_failed(w, rc, "counting queue items");
+                break;
+            }
+            if (counts[CTCA_QUEUE_PENDING] + counts[CTCA_QUEUE_LEASED] == 0)
+                finish_serial(w, l.serials[i]);
+        }
+        size_t n = l.count;
+        if (n > 0)
+            memcpy(after, l.serials[n - 1], sizeof after);
+        ctca_store_serial_list_cleanup(&l);
+        if (n < SWEEP_PAGE || w->err != CTCA_OK)
+            return;
+    }
+}
+
+/* ---- taking over abandoned issuances ------------------------------------------------ */
+
+/* A journaled record whose process died before signing: the TBS is the
+ * commitment, so its precertificate is signed now (never a different TBS). */
+static ctca_err sign_journaled(worker *w, const char *serial)
+{
+    ctca_store_cert c = {0};
+    uint8_t *pre = NULL;
+    size_t pre_len = 0;
+    ctca_err rc = ctca_store_get_cert(w->store, serial, &c);
+    if (rc != CTCA_OK)
+        return store_failed(w, rc, "reading an unfinished record");
+    if (c.state == CTCA_STORE_JOURNALED) {
+        if ((rc = ctca_ca_sign_tbs(w->ca, ctca_view_make(c.tbs, c.tbs_len), &pre, &pre_len)) !=
+            CTCA_OK) {
+            progress(w, "serial %s: cannot sign its precertificate: %s", serial,
+                     ctca_err_str(rc));
+        } else {
+            rc = ctca_store_put_precert(w->store, serial, pre, pre_len, ctca_now_ms());
+            /* Another worker signed it first: its bytes stand. */
+            if (rc == CTCA_ERR_STORE_CONFLICT)
+                rc = CTCA_OK;
+            else if (rc != CTCA_OK)
+                (void)store_failed(w, rc, "storing a recovered precertificate");
+        }
+    }
+    free(pre);
+    ctca_store_cert_cleanup(&c);
+    return rc;
+}
+
+/* Applies the configured fallback to an issuance whose process died. */
+static void take_over(worker *w, const char *serial)
+{
+    ctca_issuance *is = NULL;
+    ctca_issue_result res = {0};
+    ctca_errbuf eb = {{0}};
+    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list_path, ctca_now_ms(), &is,
+                                       &eb);
+    if (rc != CTCA_OK) {
+        progress(w, "serial %s: cannot take over: %s", serial, eb.msg);
+        return;
+    }
+    w->stats->recovered++;
+    rc = ctca_issuance_finish(is, w->store, &res, &eb);
+    if (rc == CTCA_OK) {
+        w->stats->issued++;
+        progress(w, "serial %s: taken over and issued with %zu embedded SCTs", serial,
+                 res.n_embedded);
+    } else if (rc == CTCA_ERR_POLICY_UNMET) {
+        char why[CTCA_STORE_TEXT_MAX];
+        snprintf(why, sizeof why, "taken over by the queue (the issuing process ended): %s",
+                 eb.msg);
+        ctca_issue_result_cleanup(&res);
+        if (w->ct->fallback == CTCA_FALLBACK_FAIL) {
+            if ((rc = ctca_store_mark_failed(w->store, serial, why, ctca_now_ms())) != CTCA_OK)
+                (void)store_failed(w, rc, "marking an unfinished issuance failed");
+            progress(w, "serial %s: taken over and failed (fallback fail)", serial);
+        } else if (w->ct->fallback == CTCA_FALLBACK_UNEMBEDDED &&
+                   ctca_issuance_finish_unembedded(is, w->store, &res, &eb) == CTCA_OK) {
+            progress(w, "serial %s: taken over and issued without embedded SCTs", serial);
+        } else {
+            requeue_or_fail(w, is, serial, why);
+            progress(w, "serial %s: taken over and deferred", serial);
+        }
+    } else {
+        progress(w, "serial %s: cannot take over: %s", serial, eb.msg);
+    }
+    ctca_issue_result_cleanup(&res);
+    ctca_issuance_free(is);
+}
+
+static void recover(worker *w)
+{
+    static const ctca_store_state states[] = {CTCA_STORE_JOURNALED, CTCA_STORE_PRECERT};
+    int64_t cutoff = ctca_now_ms() - (int64_t)w->qs->recover_after_ms;
+    for (size_t s = 0; s < 2 && w->err == CTCA_OK; s++) {
+        char after[CTCA_STORE_SERIAL_MAX + 1] = "";
+        for (;;) {
+            ctca_store_serial_list l;
+            ctca_err rc = ctca_store_list_serials(w->store, states[s], cutoff,
+                                                  after[0] ? after : NULL, SWEEP_PAGE, &l);
+            if (rc != CTCA_OK) {
+                (void)store_failed(w, rc, "listing unfinished issuances");
+                return;
+            }
+            for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++)
+                if (states[s] == CTCA_STORE_PRECERT ||
+                    sign_journaled(w, l.serials[i]) == CTCA_OK)
+                    take_over(w, l.serials[i]);
+            size_t n = l.count;
+            if (n > 0)
+                memcpy(after, l.serials[n - 1], sizeof after);
+            ctca_store_serial_list_cleanup(&l);
+            if (n < SWEEP_PAGE || w->err != CTCA_OK)
+                break;
+        }
+    }
+}
+
+/* ---- one round ------------------------------------------------------------------------- */
+
+/* Leases a batch due by due_ms, submits it, records every outcome, then
+ * finishes the deferred issuances it touched. *leased gets the batch size. */
+static void run_round(worker *w, int64_t due_ms, size_t *leased)
+{
+    ctca_store_queue_items items = {0};
+    job_item *jobs = NULL;
+    char (*touched)[CTCA_STORE_SERIAL_MAX + 1] = NULL;
+    size_t n_touched = 0;
+    *leased = 0;
+    ctca_err rc = ctca_store_queue_lease(w->store, w->owner, ctca_now_ms(), due_ms,
+                                         w->qs->lease_ms, w->qs->batch, &w->policy, &items);
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "leasing queue items");
+        return;
+    }
+    *leased = items.count;
+    if (items.count == 0)
+        goto out;
+    ctca_test_pause("queue-leased");
+    jobs = calloc(items.count, sizeof *jobs);
+    touched = calloc(items.count, sizeof *touched);
+    if (jobs == NULL || touched == NULL) {
+        w->err = ctca_errbuf_set(w->eb, CTCA_ERR_NOMEM, "allocating a batch");
+        goto out;
+    }
+    /* The lease must outlive every submission, so no item is ever sent by two
+     * workers at once. */
+    uint32_t budget = w->ct->log_timeout_ms < w->qs->lease_ms / 2 ? w->ct->log_timeout_ms
+                                                                   : w->qs->lease_ms / 2;
+    uint64_t deadline = ctca_ctclient_now_ms(w->client) + budget;
+    for (size_t i = 0; i < items.count && w->err == CTCA_OK; i++) {
+        jobs[i].w = w;
+        jobs[i].it = &items.items[i];
+        job_start(w, &jobs[i], deadline);
+        if (items.items[i].entry_type == CTCA_ENTRY_PRECERT &&
+            !serial_in(touched, n_touched, items.items[i].serial))
+            memcpy(touched[n_touched++], items.items[i].serial, CTCA_STORE_SERIAL_MAX + 1);
+    }
+    size_t active = 1;
+    while (active > 0 && w->err == CTCA_OK) {
+        if ((rc = ctca_ctclient_run(w->client, 1000, &active)) != CTCA_OK) {
+            w->err = ctca_errbuf_set(w->eb, rc, "submitting to logs: %s", ctca_err_str(rc));
+            break;
+        }
+    }
+    if (w->err != CTCA_OK)
+        goto out;
+    ctca_test_pause("queue-done");
+    for (size_t i = 0; i < n_touched && w->err == CTCA_OK; i++) {
+        ctca_store_cert c = {0};
+        if ((rc = ctca_store_get_cert(w->store, touched[i], &c)) != CTCA_OK) {
+            (void)store_failed(w, rc, "reading a deferred record");
+            break;
+        }
+        bool deferred = c.state == CTCA_STORE_DEFERRED;
+        ctca_store_cert_cleanup(&c);
+        if (deferred)
+            finish_serial(w, touched[i]);
+    }
+out:
+    for (size_t i = 0; jobs != NULL && i < items.count; i++)
+        job_cleanup(&jobs[i]);
+    free(jobs);
+    free(touched);
+    ctca_store_queue_items_cleanup(&items);
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+static void default_owner(worker *w)
+{
+    char host[64] = "localhost";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(w->owner, sizeof w->owner, "%s:%ld:%08x", host, (long)getpid(), next_rand(w));
+}
+
+static void nap(uint32_t ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_queue_stats *stats,
+                        ctca_errbuf *eb)
+{
+    worker w = {.ca = ca, .o = o, .stats = stats, .eb = eb};
+    memset(stats, 0, sizeof *stats);
+    const ctca_config *cfg = ctca_ca_get0_config(ca);
+    w.qs = ctca_config_get0_queue(cfg);
+    w.ct = ctca_config_get0_ct(cfg);
+    w.policy = (ctca_store_queue_policy){
+        .max_attempts = w.qs->max_attempts, .backoff_base_ms = w.qs->backoff_base_ms,
+        .backoff_max_ms = w.qs->backoff_max_ms, .breaker_failures = w.qs->breaker_failures,
+        .breaker_cooldown_ms = w.qs->breaker_cooldown_ms};
+    w.rng = (uint64_t)ctca_now_ms() ^ ((uint64_t)getpid() << 32);
+    if (o->owner != NULL)
+        snprintf(w.owner, sizeof w.owner, "%s", o->owner);
+    else
+        default_owner(&w);
+    w.list_path = o->log_list_path ? o->log_list_path : ctca_ca_get0_log_list_path(ca);
+    if (w.list_path == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "no log list: set log_list in the config or pass --log-list");
+    ctca_err rc = ctca_log_list_load(w.list_path, &w.list, eb);
+    if (rc != CTCA_OK)
+        return rc;
+    ctca_ctclient_config ccfg = {.log_timeout_ms = w.ct->log_timeout_ms};
+    if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &w.store, eb)) != CTCA_OK ||
+        (rc = ctca_ctclient_new(&ccfg, &w.client)) != CTCA_OK) {
+        if (rc == CTCA_ERR_HTTP || rc == CTCA_ERR_NOMEM)
+            ctca_errbuf_set(eb, rc, "starting the HTTP client: %s", ctca_err_str(rc));
+        goto out;
+    }
+    int64_t due = ctca_now_ms();
+    recover(&w);
+    sweep_deferred(&w);
+    while (w.err == CTCA_OK && !(o->stop != NULL && *o->stop)) {
+        size_t leased = 0;
+        run_round(&w, o->once ? due : ctca_now_ms(), &leased);
+        if (w.err != CTCA_OK || leased > 0)
+            continue;
+        sweep_deferred(&w);
+        if (o->once || (o->stop != NULL && *o->stop))
+            break;
+        nap(500);
+        if (o->stop != NULL && *o->stop)
+            break;
+        recover(&w);
+    }
+    rc = w.err;
+    if (rc == CTCA_OK) {
+        size_t counts[4];
+        if ((rc = ctca_store_queue_count(w.store, NULL, -1, counts)) != CTCA_OK)
+            ctca_errbuf_set(eb, rc, "counting queue items: %s", ctca_store_errmsg(w.store));
+        /* Items other workers hold are theirs to report. */
+        stats->pending = counts[CTCA_QUEUE_PENDING];
+    }
+out:
+    ctca_ctclient_free(w.client);
+    ctca_store_close(w.store);
+    ctca_log_list_free(w.list);
+    return rc;
+}
