@@ -681,7 +681,7 @@ static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
         memcpy(res->precert, is->precert, is->precert_len);
         res->precert_len = is->precert_len;
     }
-    if (is->n_tried == 0)
+    if (is->n_tried == 0 || res->logs != NULL) /* a fallback after finish: filled */
         return CTCA_OK;
     if ((res->logs = calloc(is->n_tried, sizeof *res->logs)) == NULL)
         return CTCA_ERR_NOMEM;
