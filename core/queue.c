@@ -612,9 +612,10 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
             ctca_errbuf_set(eb, rc, "starting the HTTP client: %s", ctca_err_str(rc));
         goto out;
     }
-    int64_t due = ctca_now_ms();
     recover(&w);
     sweep_deferred(&w);
+    /* --once: what is due now, including what the two passes above queued. */
+    int64_t due = ctca_now_ms();
     while (w.err == CTCA_OK && !(o->stop != NULL && *o->stop)) {
         size_t leased = 0;
         run_round(&w, o->once ? due : ctca_now_ms(), &leased);

@@ -516,3 +516,299 @@ Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup
     cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
     ctca_store_close(store);
 }
+
+/* ---- log faults ---------------------------------------------------------- */
+
+typedef struct fault_case {
+    const char *name, *flags, *reason;
+} fault_case;
+
+static const fault_case FAULTS[] = {
+    {"f503", "--fail-rate 1", "HTTP 503"},
+    {"f429", "--rate-limit --retry-after 30", "rate limited: HTTP 429"},
+    {"fhang", "--hang", "log did not answer in time"},
+    {"fgarbage", "--garbage", "log response is malformed"},
+    {"fhuge", "--huge-body", "log response body exceeds its cap"},
+    {"fbadsig", "--bad-signature", "SCT rejected: signature does not verify"},
+    {"fwrongid", "--wrong-log-id", "SCT rejected: SCT log ID does not match the log key"},
+    {"ffuture", "--sct-time-offset-ms 3600000", "SCT rejected: SCT timestamp is in the future"},
+};
+#define N_FAULTS (sizeof FAULTS / sizeof FAULTS[0])
+
+static th_testlog faulty[N_FAULTS];
+
+static void teardown_faults(void)
+{
+    for (size_t i = 0; i < N_FAULTS; i++)
+        th_testlog_stop(&faulty[i]);
+    teardown();
+}
+
+/* The item of serial for the log described name in `queue list --json`. */
+static cJSON *item_for(cJSON *root, const char *name)
+{
+    cJSON *it = NULL;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "items"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "log")), name) == 0)
+            return it;
+    }
+    cr_assert_fail("no item for log %s", name);
+    return NULL;
+}
+
+static cJSON *queue_json(void)
+{
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
+    cJSON *root = cJSON_Parse(out);
+    cr_assert_not_null(root, "%s", out);
+    free(out);
+    return root;
+}
+
+static const char *str_of(cJSON *o, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : "";
+}
+
+Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setup_healthy,
+     .fini = teardown_faults, .timeout = 180)
+{
+    config_set("ct", "log_timeout_ms", "2000");
+    config_set("queue", "max_attempts", "2");
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, ""), 0, "%s", out);
+    serial_after(out, "issued serial ", serial);
+    free(out);
+    th_testlog all[2 + N_FAULTS];
+    all[0] = logs[0];
+    all[1] = logs[1];
+    for (size_t i = 0; i < N_FAULTS; i++) {
+        th_testlog_start(&faulty[i], dir, FAULTS[i].name, FAULTS[i].name, roots,
+                         FAULTS[i].flags);
+        all[2 + i] = faulty[i];
+    }
+    th_log_list_write(log_list, all, 2 + N_FAULTS);
+    char value[400];
+    snprintf(value, sizeof value, "\"%s\"", log_list);
+    config_set("", "log_list", value);
+    for (size_t i = 0; i < N_FAULTS; i++) {
+        cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log %s", ctca, ca_dir,
+                            FAULTS[i].name),
+                     0, "%s", out);
+        free(out);
+    }
+
+    int64_t before = ctca_now_ms();
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 75, "%s", out);
+    free(out);
+    cJSON *root = queue_json();
+    for (size_t i = 0; i < N_FAULTS; i++) {
+        cJSON *it = item_for(root, FAULTS[i].name);
+        cr_assert_str_eq(str_of(it, "state"), "pending", "%s", FAULTS[i].name);
+        cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "attempts")), 1);
+        cr_assert_not_null(strstr(str_of(it, "last_error"), FAULTS[i].reason), "%s: %s",
+                           FAULTS[i].name, str_of(it, "last_error"));
+    }
+    /* 429: the retry waits for Retry-After and the log's breaker is open. */
+    int64_t next = 0;
+    cr_assert_eq(ctca_time_parse_rfc3339(str_of(item_for(root, "f429"), "next_attempt"), &next),
+                 CTCA_OK);
+    cr_assert_geq(next, before + 30000);
+    cJSON *b = NULL;
+    bool open429 = false;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "breakers"))
+        open429 |= strcmp(str_of(b, "log"), "f429") == 0 && strcmp(str_of(b, "state"), "open") == 0;
+    cr_assert(open429, "the rate-limited log rests");
+    cJSON_Delete(root);
+
+    /* Due again at once: the second failure parks every item but the one
+     * waiting out its Retry-After. */
+    config_set("queue", "backoff_base_ms", "1");
+    config_set("queue", "backoff_max_ms", "1");
+    sleep(1);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 1, "%s", out);
+    free(out);
+    root = queue_json();
+    for (size_t i = 0; i < N_FAULTS; i++) {
+        cJSON *it = item_for(root, FAULTS[i].name);
+        if (strcmp(FAULTS[i].name, "f429") == 0) {
+            cr_assert_str_eq(str_of(it, "state"), "pending");
+            continue;
+        }
+        cr_assert_str_eq(str_of(it, "state"), "parked", "%s", FAULTS[i].name);
+        cr_assert_not_null(strstr(str_of(it, "note"), "gave up after 2 attempts"), "%s",
+                           str_of(it, "note"));
+        cr_assert_not_null(strstr(str_of(it, "note"), FAULTS[i].reason), "%s",
+                           str_of(it, "note"));
+    }
+    cJSON_Delete(root);
+    /* No faulty log's SCT was ever stored. */
+    ctca_store *store = open_store();
+    ctca_store_sct_list l;
+    cr_assert_eq(ctca_store_list_scts(store, serial, &l), CTCA_OK);
+    cr_assert_eq(l.count, 2, "only the healthy logs' embedded SCTs");
+    ctca_store_sct_list_cleanup(&l);
+    ctca_store_close(store);
+}
+
+/* ---- crash safety ---------------------------------------------------------- */
+
+/* Runs cmd with CTCA_TEST_PAUSE_AT=step, waits until it reports the pause,
+ * and kills it with SIGKILL there. */
+static void kill_at(const char *step, const char *cmd)
+{
+    char log[400], full[2000];
+    snprintf(log, sizeof log, "%s/paused-%s.out", dir, step);
+    snprintf(full, sizeof full, "CTCA_TEST_PAUSE_AT=%s exec %s >'%s' 2>&1", step, cmd, log);
+    pid_t pid = spawn(full);
+    bool paused = false;
+    for (int i = 0; i < 1000 && !paused; i++) {
+        size_t len = 0;
+        FILE *f = fopen(log, "r");
+        if (f != NULL) {
+            fclose(f);
+            char *text = (char *)th_read_file(log, &len);
+            char want[64];
+            snprintf(want, sizeof want, "paused at %s", step);
+            paused = memmem(text, len, want, strlen(want)) != NULL;
+            free(text);
+        }
+        if (!paused) {
+            cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "%s ended before pausing at %s",
+                         cmd, step);
+            usleep(10000);
+        }
+    }
+    cr_assert(paused, "%s never paused at %s", cmd, step);
+    kill(pid, SIGKILL);
+    cr_assert_eq(wait_status(pid), 128 + SIGKILL);
+}
+
+/* After a crash and one `queue run --once`: exactly one record, issued, its
+ * final certificate the precertificate's TBS plus SCTs that verify, and the
+ * store intact. */
+static void check_recovered_once(void)
+{
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    free(out);
+    ctca_store *store = open_store();
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_ISSUED, INT64_MAX, NULL, 10, &l),
+                 CTCA_OK);
+    cr_assert_eq(l.count, 1, "the interrupted issuance was completed");
+    ctca_store_cert c;
+    cr_assert_eq(ctca_store_get_cert(store, l.serials[0], &c), CTCA_OK);
+    uint8_t *a = NULL, *b = NULL;
+    size_t alen = 0, blen = 0;
+    cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(c.precert_der, c.precert_len), &a,
+                                               &alen),
+                 CTCA_OK);
+    cr_assert_eq(ctca_precert_tbs_from_final(ctca_view_make(c.final_der, c.final_len), &b, &blen),
+                 CTCA_OK);
+    cr_assert(alen == blen && memcmp(a, b, alen) == 0, "one TBS for the serial");
+    free(a);
+    free(b);
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/recovered.pem", dir);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, l.serials[0],
+                        cert),
+                 0, "%s", out);
+    free(out);
+    verify_final(cert);
+    for (int st = CTCA_STORE_JOURNALED; st <= CTCA_STORE_DEFERRED; st++) {
+        ctca_store_serial_list other;
+        cr_assert_eq(ctca_store_list_serials(store, (ctca_store_state)st, INT64_MAX, NULL, 10,
+                                             &other),
+                     CTCA_OK);
+        cr_assert_eq(other.count, st == CTCA_STORE_ISSUED ? 1u : 0u, "state %d", st);
+        ctca_store_serial_list_cleanup(&other);
+    }
+    ctca_store_cert_cleanup(&c);
+    ctca_store_serial_list_cleanup(&l);
+    cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
+    ctca_store_close(store);
+}
+
+static void setup_listed(void)
+{
+    init_ca();
+    start_logs("", "");
+    char value[400];
+    snprintf(value, sizeof value, "\"%s\"", log_list);
+    config_set("", "log_list", value);
+    config_set("queue", "recover_after_ms", "1");
+    config_set("queue", "lease_ms", "1000");
+}
+
+static void crash_issue_at(const char *step)
+{
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", ctca,
+             ca_dir, csr, dir);
+    kill_at(step, cmd);
+    check_recovered_once();
+}
+
+Test(queue, issue_killed_after_journaling_is_completed_by_the_queue, .init = setup_listed,
+     .fini = teardown, .timeout = 60)
+{
+    crash_issue_at("journaled");
+}
+
+Test(queue, issue_killed_after_the_precert_is_completed_by_the_queue, .init = setup_listed,
+     .fini = teardown, .timeout = 60)
+{
+    crash_issue_at("precert");
+}
+
+Test(queue, issue_killed_after_an_sct_is_completed_by_the_queue, .init = setup_listed,
+     .fini = teardown, .timeout = 60)
+{
+    crash_issue_at("sct");
+}
+
+Test(queue, issue_killed_before_storing_the_final_is_completed_by_the_queue,
+     .init = setup_listed, .fini = teardown, .timeout = 60)
+{
+    crash_issue_at("final");
+}
+
+/* A deferred issuance, then the worker killed at step and run again once its
+ * lease has expired. */
+static void crash_worker_at(const char *step)
+{
+    for (size_t i = 0; i < n_logs; i++)
+        th_testlog_stop(&logs[i]);
+    char *out = NULL;
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    free(out);
+    for (size_t i = 0; i < n_logs; i++)
+        log_restart(&logs[i], "");
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "'%s' queue run --ca '%s' --once", ctca, ca_dir);
+    kill_at(step, cmd);
+    usleep(1200 * 1000); /* queue.lease_ms is 1000 */
+    check_recovered_once();
+}
+
+Test(queue, worker_killed_after_leasing_leaves_items_to_be_leased_again,
+     .init = setup_listed, .fini = teardown, .timeout = 60)
+{
+    crash_worker_at("queue-leased");
+}
+
+Test(queue, worker_killed_after_storing_an_sct_loses_nothing, .init = setup_listed,
+     .fini = teardown, .timeout = 60)
+{
+    crash_worker_at("queue-sct");
+}
+
+Test(queue, worker_killed_before_finishing_the_issuance_is_finished_by_the_next,
+     .init = setup_listed, .fini = teardown, .timeout = 60)
+{
+    crash_worker_at("queue-done");
+}
