@@ -812,3 +812,35 @@ Test(queue, worker_killed_before_finishing_the_issuance_is_finished_by_the_next,
 {
     crash_worker_at("queue-done");
 }
+
+Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_sigterm,
+     .init = setup_logs_down, .fini = teardown, .timeout = 120)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "exec '%s' queue run --ca '%s' --daemon >'%s/daemon.out' 2>&1",
+             ctca, ca_dir, dir);
+    pid_t daemon = spawn(cmd);
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    serial_after(out, "deferred: serial ", serial);
+    free(out);
+    for (size_t i = 0; i < n_logs; i++)
+        log_restart(&logs[i], "");
+    int rc = 75;
+    for (int i = 0; i < 300 && rc == 75; i++) {
+        usleep(100000);
+        rc = th_run(NULL, "'%s' get --ca '%s' %s --out '%s/got.pem'", ctca, ca_dir, serial, dir);
+    }
+    cr_assert_eq(rc, 0, "the daemon completed the issuance");
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/got.pem", dir);
+    verify_final(cert);
+    kill(daemon, SIGTERM);
+    cr_assert_eq(wait_status(daemon), 0, "a clean stop on SIGTERM");
+    size_t len = 0;
+    snprintf(cert, sizeof cert, "%s/daemon.out", dir);
+    char *text = (char *)th_read_file(cert, &len);
+    cr_assert_not_null(memmem(text, len, "issued with 2 embedded SCTs", 27), "%.*s", (int)len,
+                       text);
+    free(text);
+}
