@@ -229,6 +229,53 @@ static void setup_logs_down(void)
     config_set("", "log_list", value);
 }
 
+/* OpenSSL's own CT validation: s_server serves cert (key: the CSR's) and
+ * s_client -ct checks its embedded SCTs against the logs' keys. */
+static void openssl_ct_check(const char *cert)
+{
+    char ctlogs[400], script[400];
+    snprintf(ctlogs, sizeof ctlogs, "%s/ct_log_list.cnf", dir);
+    FILE *f = fopen(ctlogs, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "enabled_logs = a1,b1\n");
+    for (size_t i = 0; i < n_logs; i++) {
+        char *b64 = NULL;
+        cr_assert_eq(th_run(&b64, "openssl pkey -pubin -in '%s' -outform DER | base64 -w0",
+                            logs[i].pub),
+                     0);
+        fprintf(f, "[%s]\ndescription = %s\nkey = %s\n", logs[i].name, logs[i].name, b64);
+        free(b64);
+    }
+    fclose(f);
+    /* OpenSSL judges SCT times in whole seconds against the session time. */
+    sleep(1);
+    snprintf(script, sizeof script, "%s/s_client.sh", dir);
+    f = fopen(script, "w");
+    cr_assert_not_null(f);
+    fprintf(f,
+            "for try in 1 2 3 4 5; do\n"
+            "  port=$(( $(od -An -N2 -tu2 /dev/urandom) %% 30000 + 20000 ))\n"
+            "  openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s' -key '%s/site.key'"
+            " -www >/dev/null 2>&1 & srv=$!\n"
+            "  for i in $(seq 1 50); do\n"
+            "    kill -0 $srv 2>/dev/null || break\n"
+            "    out=$(echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
+            " -ctlogfile '%s' -verify_return_error 2>&1); rc=$?\n"
+            "    case \"$out\" in *CONNECTED*) echo \"$out\"; kill $srv; exit $rc;; esac\n"
+            "    sleep 0.1\n"
+            "  done\n"
+            "  kill $srv 2>/dev/null; wait $srv 2>/dev/null\n"
+            "done\n"
+            "echo 'no s_server could be started'; exit 3\n",
+            cert, dir, roots, ctlogs);
+    fclose(f);
+    char *out = NULL;
+    cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);
+    cr_assert_not_null(strstr(out, "SCT validation status: valid"), "%s", out);
+    cr_assert_null(strstr(out, "SCT validation status: invalid"), "%s", out);
+    free(out);
+}
+
 static void verify_final(const char *cert)
 {
     char *out = NULL;
@@ -283,6 +330,7 @@ Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = set
                  "%s", out);
     free(out);
     verify_final(cert);
+    openssl_ct_check(cert);
     cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
     cr_assert_null(strstr(out, "pending"), "%s", out);
     cr_assert_not_null(strstr(out, "done"), "%s", out);
