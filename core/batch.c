@@ -380,8 +380,9 @@ static void run_step(batch *b, ctca_store *store, item *it)
     case W_OUTPUT:
         rc = write_output(b, it->name, it->res.cert, it->res.cert_len, &it->eb);
         if (rc != CTCA_OK) {
+            ctca_errbuf why = it->eb;
             ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
-                            it->eb.msg);
+                            why.msg);
             fail_item(it, rc);
             return;
         }
@@ -665,7 +666,8 @@ static void handle_returned(driver *d, item *it)
         /* As ctca issue does: the record is marked failed and keeps its
          * precertificate; a later run resumes it. */
         if (ctca_store_mark_failed(d->store, it->serial, it->eb.msg, ctca_now_ms()) != CTCA_OK) {
-            ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)", it->eb.msg,
+            ctca_errbuf why = it->eb;
+            ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)", why.msg,
                             ctca_store_errmsg(d->store));
             rc = CTCA_ERR_STORE;
         }
