@@ -13,6 +13,7 @@ static const char usage_text[] =
     "usage: ctca issue --ca DIR --csr FILE --out CERT.pem [--profile NAME]\n"
     "                  [--chain-out FILE] [--precert-out FILE] [--log-list FILE]\n"
     "                  [--fallback defer|fail|unembedded]\n"
+    "                  [--ct-version 1|2]\n"
     "\n"
     "Signs a precertificate for the CSR, collects SCTs from the CT logs in\n"
     "parallel, and writes the final certificate with the SCTs embedded.\n"
@@ -21,7 +22,7 @@ static const char usage_text[] =
     "  --out FILE          final certificate (PEM)\n"
     "  --profile NAME      profile from the config (default tls-server)\n"
     "  --chain-out FILE    certificate followed by every certificate of ca.pem (PEM)\n"
-    "  --precert-out FILE  the precertificate (PEM)\n"
+    "  --precert-out FILE  the precertificate (PEM; CT 2.0: a \"CMS\" block)\n"
     "  --log-list FILE     v3 log list to use instead of the configured one\n"
     "  --fallback MODE     when the logs do not give enough SCTs by the deadline\n"
     "                      (default: ct.fallback in the config, else defer):\n"
@@ -29,6 +30,7 @@ static const char usage_text[] =
     "                        'ctca get' fetches it; fail: give up (the precertificate\n"
     "                        stays on record); unembedded: issue now without SCTs and\n"
     "                        queue add-chain submissions of the certificate\n"
+    "  --ct-version 1|2    RFC 6962 (1) or RFC 9162 (2) instead of the profile's\n"
     "Exit status: 0 issued, 1 not issued (logs), 2 usage or input error,\n"
     "75 deferred (the queue will finish it).\n";
 
@@ -46,6 +48,20 @@ static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, cons
     if (rc == CTCA_OK)
         rc = ctca_file_write_atomic(path, all, strlen(all), 0644, eb);
     free(all);
+    return rc;
+}
+
+/* write_precert: a CT 1.0 precertificate as a PEM certificate; a CT 2.0 one
+ * as a PEM "CMS" block, which openssl cms -inform PEM reads. */
+static ctca_err write_precert(const char *path, const ctca_issue_result *res, ctca_errbuf *eb)
+{
+    if (res->ct_version != 2)
+        return write_pem(path, res->precert, res->precert_len, NULL, eb);
+    char *pem = NULL;
+    ctca_err rc = ctca_pem_encode(res->precert, res->precert_len, "CMS", &pem);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
     return rc;
 }
 
@@ -72,6 +88,7 @@ int cli_cmd_issue(int argc, char **argv)
         {"chain-out", required_argument, NULL, 'C'},   {"precert-out", required_argument, NULL, 'P'},
         {"log-list", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
         {"fallback", required_argument, NULL, 'f'},
+        {"ct-version", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0}};
     int ch;
     optind = 1;
@@ -89,6 +106,13 @@ int cli_cmd_issue(int argc, char **argv)
                 cli_error("issue: --fallback %s: expected defer, fail or unembedded", optarg);
                 return CLI_EXIT_USAGE;
             }
+            break;
+        case 'v':
+            if (strcmp(optarg, "1") != 0 && strcmp(optarg, "2") != 0) {
+                cli_error("issue: --ct-version %s: expected 1 or 2", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            req.ct_version = (unsigned)(optarg[0] - '0');
             break;
         case 'h': fputs(usage_text, stdout); return CLI_EXIT_OK;
         default: fputs(usage_text, stderr); return CLI_EXIT_USAGE;
@@ -113,7 +137,7 @@ int cli_cmd_issue(int argc, char **argv)
     rc = ctca_issue(ca, &req, &res, &eb);
     if (res.precert && precert_out) {
         ctca_errbuf peb = {{0}};
-        if (write_pem(precert_out, res.precert, res.precert_len, NULL, &peb) != CTCA_OK)
+        if (write_precert(precert_out, &res, &peb) != CTCA_OK)
             cli_error_code("writing the precertificate", CTCA_ERR_IO, &peb);
     }
     if (rc == CTCA_ERR_DEFERRED) {
@@ -152,8 +176,8 @@ int cli_cmd_issue(int argc, char **argv)
                "'ctca queue run' has them\n",
                res.serial, out, res.n_queued);
     else
-        printf("issued serial %s with %zu embedded SCTs: %s\n", res.serial, res.n_embedded,
-               out);
+        printf("issued serial %s with %zu embedded %s: %s\n", res.serial, res.n_embedded,
+               res.ct_version == 2 ? "RFC 9162 SCTs" : "SCTs", out);
 done:
     ctca_issue_result_cleanup(&res);
     ctca_ca_free(ca);

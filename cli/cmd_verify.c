@@ -14,6 +14,7 @@
 #include "ctca/ocsp.h"
 #include "ctca/policy.h"
 #include "ctca/sct.h"
+#include "ctca/transparency.h"
 #include "ctca/util.h"
 
 #define MAX_LOG_KEYS 64
@@ -247,12 +248,24 @@ static const char *delivery_name(ctca_sct_delivery d)
     return d == CTCA_SCT_EMBEDDED ? "embedded" : d == CTCA_SCT_TLS ? "tls" : "ocsp";
 }
 
+/* How an SCT names its log: the base64 key hash (RFC 6962), or the OID
+ * (RFC 9162). *out malloc'd. */
+static ctca_err log_name(const ctca_policy_sct_check *c, char **out)
+{
+    if (c->ct_version != 2)
+        return ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, out);
+    char oid[512];
+    CTCA_GUARD(ctca_log_id_v2_to_string(&c->sct_v2.log_id, oid, sizeof oid));
+    *out = strdup(oid);
+    return *out ? CTCA_OK : CTCA_ERR_NOMEM;
+}
+
 /* The status of one SCT in policy mode: verified SCTs from logs outside the
  * list (known only through --log-key) are valid but never count. */
 static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at_ms)
 {
     char *log_id = NULL, ts[40], why[160];
-    if (ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, &log_id) != CTCA_OK)
+    if (log_name(c, &log_id) != CTCA_OK)
         return;
     ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
     ctca_sct_check plain = {c->sct, NULL, c->status};
@@ -263,8 +276,8 @@ static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at
                  c->log->description ? c->log->description : "(no description)",
                  ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp),
                  ctca_log_state_name(c->log->state));
-    printf("SCT %zu (%s): log %s (%s) at %s: %s%s\n", i, delivery_name(c->delivery), log_id,
-           where, ts,
+    printf("SCT %zu (%s%s): log %s (%s) at %s: %s%s\n", i, delivery_name(c->delivery),
+           c->ct_version == 2 ? ", RFC 9162" : "", log_id, where, ts,
            c->status == CTCA_OK                   ? "valid"
            : c->status == CTCA_ERR_SCT_UNKNOWN_LOG ? "unknown log"
                                                    : "invalid: ",
@@ -307,11 +320,13 @@ static int print_policy_json(const char *path, const ctca_policy *policy,
         cJSON *o = cJSON_CreateObject();
         if (o == NULL || !cJSON_AddItemToArray(scts, o))
             goto out;
-        if (ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, &log_id) != CTCA_OK)
+        if (log_name(c, &log_id) != CTCA_OK)
             goto out;
         ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
         reason(&plain, at_ms, why, sizeof why);
-        if (cJSON_AddStringToObject(o, "log_id", log_id) == NULL ||
+        if (cJSON_AddStringToObject(o, c->ct_version == 2 ? "log_id_oid" : "log_id", log_id) ==
+                NULL ||
+            cJSON_AddNumberToObject(o, "ct_version", c->ct_version) == NULL ||
             cJSON_AddStringToObject(o, "delivery", delivery_name(c->delivery)) == NULL ||
             cJSON_AddNumberToObject(o, "timestamp", (double)c->sct.timestamp) == NULL ||
             cJSON_AddStringToObject(o, "time", ts) == NULL ||
@@ -499,6 +514,15 @@ int cli_cmd_verify(int argc, char **argv)
     if (err == CTCA_ERR_ISSUER_MISMATCH) {
         cli_error("verify: %s: %s (it was not issued by %s)", a.cert, ctca_err_str(err),
                   a.issuer);
+        goto out;
+    }
+    ctca_transitem_list v2 = {NULL, 0};
+    if (err == CTCA_ERR_NO_SCT_LIST &&
+        ctca_cert_get_transparency_info(ctca_view_make(cert, cert_len), &v2) == CTCA_OK) {
+        ctca_transitem_list_cleanup(&v2);
+        cli_error("verify: %s: its SCTs are RFC 9162 TransItems (1.3.101.75), whose logs are "
+                  "named by OID: verify them with --log-list",
+                  a.cert);
         goto out;
     }
     if (err != CTCA_OK) {

@@ -102,6 +102,11 @@ static void add_sha256_alg(ctca_builder *b)
     ctca_builder_close(b);
 }
 
+ctca_err ctca_cms_precert_check_ca(const ctca_ca *ca)
+{
+    return EVP_MD_get_type(ca->md) == NID_sha256 ? CTCA_OK : CTCA_ERR_KEY_UNSUPPORTED;
+}
+
 ctca_err ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out, size_t *out_len)
 {
     ctca_tbs_fields f;
@@ -109,8 +114,7 @@ ctca_err ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
     size_t attrs_len = 0, to_sign_len = 0, sig_len = 0;
     *out = NULL;
     *out_len = 0;
-    if (EVP_MD_get_type(ca->md) != NID_sha256)
-        return CTCA_ERR_KEY_UNSUPPORTED;
+    CTCA_GUARD(ctca_cms_precert_check_ca(ca));
     CTCA_GUARD(check_tbs(tbs, &f));
     if (!ctca_view_eq(f.signature, ctca_ca_get0_sig_alg(ca)))
         return CTCA_ERR_SIG_ALG_MISMATCH;

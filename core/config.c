@@ -304,7 +304,8 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
 {
     static const char *const keys[] = {
         "validity_days", "key_usage", "ext_key_usage", "allowed_san_types", "subject",
-        "ocsp_url",      "ca_issuers_url", "crl_url",   "policy_oids",       NULL};
+        "ocsp_url",      "ca_issuers_url", "crl_url",   "policy_oids",       "ct_version",
+        NULL};
     char p[PATH_MAX_LEN];
     if (!cJSON_IsObject(obj))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: expected an object", path);
@@ -313,6 +314,9 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
     CTCA_GUARD(get_uint(obj, "validity_days", path, true, 1, CTCA_PROFILE_MAX_VALIDITY_DAYS,
                         &days, eb));
     pr->validity_days = days;
+    uint32_t ct_version = 1;
+    CTCA_GUARD(get_uint(obj, "ct_version", path, false, 1, 2, &ct_version, eb));
+    pr->ct_version = ct_version;
     CTCA_GUARD(get_string_array(obj, "key_usage", path, true, false, 8, ku_item, pr, eb));
     CTCA_GUARD(get_string_array(obj, "ext_key_usage", path, true, false, CTCA_PROFILE_MAX_OIDS,
                                 eku_item, pr, eb));

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "core/x509_int.h"
+#include "ctca/cms.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
+#include "ctca/transparency.h"
 #include "ctca/util.h"
 
 #define SERIAL_ATTEMPTS 8
@@ -43,14 +45,18 @@ struct ctca_issuance {
     size_t needed; /* SCTs the policy's band asks for */
     char serial[41];
     const char *profile_name;    /* borrowed from the CA's config */
+    unsigned ct_version;         /* 1: RFC 6962; 2: RFC 9162 */
     uint8_t csr_sha256[32];      /* for the journal */
-    uint8_t *tbs; /* the journaled precertificate TBS */
+    /* The journaled TBS: for CT 1.0 the precertificate's (with the poison), for
+     * CT 2.0 the final TBS minus 1.3.101.75, which is the CMS eContent. */
+    uint8_t *tbs;
     size_t tbs_len;
-    uint8_t *precert;
+    uint8_t *precert; /* CT 1.0: a certificate; CT 2.0: a CMS precertificate */
     size_t precert_len;
-    uint8_t *entry_tbs; /* precert TBS minus poison: what the logs sign */
+    uint8_t *entry_tbs; /* CT 1.0: precert TBS minus poison: what the logs sign */
     size_t entry_tbs_len;
-    ctca_signed_entry entry;
+    ctca_signed_entry entry;   /* CT 1.0 */
+    ctca_entry_v2 entry_v2;    /* CT 2.0: is->tbs and the issuer key hash */
     ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
     size_t chain_len;
     int64_t not_before_ms, not_after_ms;
@@ -126,7 +132,8 @@ static ctca_err start_one(ctca_issuance *is, size_t i)
                               .timeout_ms = is->ct->log_timeout_ms,
                               .user = (void *)(uintptr_t)i};
     ctca_ctsubmission sub = {
-        .endpoint = CTCA_CT_ADD_PRE_CHAIN, .chain = is->chain, .chain_len = is->chain_len,
+        .endpoint = is->ct_version == 2 ? CTCA_CT_SUBMIT_ENTRY_PRECERT : CTCA_CT_ADD_PRE_CHAIN,
+        .chain = is->chain, .chain_len = is->chain_len,
         .logs = &req, .n_logs = 1, .deadline_ms = is->deadline_ms,
         .cb = on_log_result, .cb_arg = is,
     };
@@ -195,6 +202,32 @@ static void stop_all(ctca_issuance *is)
     }
 }
 
+/* A log's answer verified over the precertificate entry: an RFC 6962 SCT
+ * from a v1 log (its log ID is the key's), or a precert_sct_v2 TransItem whose
+ * log ID is the v2 log's OID. */
+static ctca_err verify_answer(const ctca_issuance *is, const ctca_log_info *log, ctca_view bytes,
+                              uint64_t *timestamp)
+{
+    uint64_t now = (uint64_t)clock_now(is);
+    if (is->ct_version == 2) {
+        ctca_transitem it;
+        CTCA_GUARD(ctca_transitem_parse_as(bytes, CTCA_TT_PRECERT_SCT_V2, CTCA_TT_PRECERT_SCT_V2,
+                                           &it));
+        ctca_log_v2 v2 = {.log_id = log->log_id_v2, .key = log->key};
+        ctca_err rc = ctca_sct_v2_verify(&it, &v2, &is->entry_v2, now);
+        *timestamp = it.timestamp;
+        ctca_transitem_cleanup(&it);
+        return rc;
+    }
+    ctca_sct sct = {0};
+    ctca_err rc = ctca_sct_parse(bytes, &sct);
+    if (rc == CTCA_OK)
+        rc = ctca_sct_verify(&sct, log->key, &is->entry, now);
+    *timestamp = sct.timestamp;
+    ctca_sct_cleanup(&sct);
+    return rc;
+}
+
 static bool on_log_result(const ctca_ctresult *r, void *arg)
 {
     ctca_issuance *is = arg;
@@ -208,20 +241,19 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
         top_up(is);
         return true;
     }
-    ctca_sct sct = {0};
-    ctca_err rc = ctca_sct_parse(r->sct, &sct);
-    if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, c->log->key, &is->entry, (uint64_t)clock_now(is));
+    uint64_t timestamp = 0;
+    ctca_err rc = verify_answer(is, c->log, r->sct, &timestamp);
     if (rc != CTCA_OK) {
         char why[160];
         snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
         set_outcome(o, rc, why);
-        ctca_sct_cleanup(&sct);
         top_up(is);
         return true;
     }
-    rc = ctca_store_add_sct(is->store, is->serial, sct.log_id, CTCA_ENTRY_PRECERT, 1,
-                            sct.timestamp, r->sct.data, r->sct.len, is->now_ms);
+    /* The store keys SCTs by the log's key hash for both versions: a log
+     * list gives every log one, and a key serves one log (RFC 9162 4.1). */
+    rc = ctca_store_add_sct(is->store, is->serial, c->log->log_id, CTCA_ENTRY_PRECERT,
+                            (int)is->ct_version, timestamp, r->sct.data, r->sct.len, is->now_ms);
     if (rc == CTCA_OK)
         ctca_test_pause("sct");
     if (rc != CTCA_OK) {
@@ -229,16 +261,14 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
         snprintf(is->store_msg, sizeof is->store_msg, "storing the SCT from %s: %s",
                  c->log->url, ctca_store_errmsg(is->store));
         set_outcome(o, rc, is->store_msg);
-        ctca_sct_cleanup(&sct);
         is->stopped = true;
         stop_all(is);
         return true;
     }
     ctca_policy_sct *p = &is->scts[is->n_scts++];
-    memcpy(p->log_id, sct.log_id, CTCA_LOG_ID_LEN);
-    p->timestamp_ms = sct.timestamp;
+    memcpy(p->log_id, c->log->log_id, CTCA_LOG_ID_LEN);
+    p->timestamp_ms = timestamp;
     p->delivery = CTCA_SCT_EMBEDDED;
-    ctca_sct_cleanup(&sct);
     c->state = CAND_OK;
     set_outcome(o, CTCA_OK, "");
     if (policy_met(is, NULL)) {
@@ -303,11 +333,12 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
 
     const ctca_log_info **logs = NULL;
     size_t n = 0;
-    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs, 1,
-                                       SIZE_MAX, &logs, &n);
+    ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs,
+                                       is->ct_version, SIZE_MAX, &logs, &n);
     if (rc == CTCA_ERR_NO_LOGS)
-        return ctca_errbuf_set(eb, rc, "%s: no usable or qualified log accepts a certificate "
-                               "with this notAfter", ll);
+        return ctca_errbuf_set(eb, rc, "%s: no usable or qualified %s log accepts a "
+                               "certificate with this notAfter",
+                               ll, is->ct_version == 2 ? "RFC 9162 (ct_version 2)" : "RFC 6962");
     CTCA_GUARD(rc);
     is->cands = calloc(n, sizeof *is->cands);
     is->tried = calloc(n, sizeof *is->tried);
@@ -330,13 +361,20 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
 /* The signed entry and the submitted chain, once the precertificate exists. */
 static ctca_err prepare_entry(ctca_issuance *is)
 {
-    CTCA_GUARD(ctca_precert_tbs_from_precert(ctca_view_make(is->precert, is->precert_len),
-                                             &is->entry_tbs, &is->entry_tbs_len));
-    is->entry.type = CTCA_ENTRY_PRECERT;
-    is->entry.tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len);
-    memcpy(is->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
-    /* RFC 6962 4.2: the precertificate, then the chain to a root the log
-     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
+    if (is->ct_version == 2) {
+        /* RFC 9162 3.2: the logs sign the CMS eContent, the journaled TBS. */
+        is->entry_v2.tbs = ctca_view_make(is->tbs, is->tbs_len);
+        memcpy(is->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_HASH_LEN);
+    } else {
+        CTCA_GUARD(ctca_precert_tbs_from_precert(ctca_view_make(is->precert, is->precert_len),
+                                                 &is->entry_tbs, &is->entry_tbs_len));
+        is->entry.type = CTCA_ENTRY_PRECERT;
+        is->entry.tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len);
+        memcpy(is->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
+    }
+    /* RFC 6962 4.2 and RFC 9162 5.1: the precertificate, then the chain to a
+     * root the log accepts: what ca.pem holds (ctca/ca.h,
+     * ctca_ca_get0_chain_cert). */
     is->chain_len = 1 + ctca_ca_chain_len(is->ca);
     is->chain[0] = ctca_view_make(is->precert, is->precert_len);
     for (size_t i = 1; i < is->chain_len; i++)
@@ -374,6 +412,15 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
     if (profile == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
     is->profile_name = profile->name;
+    is->ct_version = req->ct_version ? req->ct_version : profile->ct_version;
+    if (is->ct_version != 1 && is->ct_version != 2)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "CT version %u: expected 1 or 2",
+                               is->ct_version);
+    ctca_err ca_ok = is->ct_version == 2 ? ctca_cms_precert_check_ca(ca) : CTCA_OK;
+    if (ca_ok != CTCA_OK)
+        return ctca_errbuf_set(eb, ca_ok, "CT 2.0 needs a CA that signs with SHA-256 (RFC 9162 "
+                               "3.2 pairs the CMS SHA-256 digest with the TBS's signature "
+                               "algorithm); this CA's key does not");
     ctca_csr *csr = NULL;
     uint8_t serial[CTCA_SERIAL_LEN];
     ctca_err rc = ctca_csr_load(req->csr_path, &csr, eb);
@@ -391,8 +438,10 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
         ctca_errbuf_set(eb, rc, "allocating a serial: %s", ctca_store_errmsg(store));
         goto out;
     }
-    rc = ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s, &is->tbs,
-                                &is->tbs_len, eb);
+    rc = is->ct_version == 2 ? ctca_tbs_build_v2(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s,
+                                                 &is->tbs, &is->tbs_len, eb)
+                             : ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN,
+                                                      now_s, &is->tbs, &is->tbs_len, eb);
 out:
     ctca_csr_free(csr);
     return rc;
@@ -401,7 +450,7 @@ out:
 ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
 {
     ctca_store_journal_entry je = {
-        .serial = is->serial, .profile = is->profile_name, .ct_version = 1,
+        .serial = is->serial, .profile = is->profile_name, .ct_version = (int)is->ct_version,
         .csr_sha256 = is->csr_sha256, .tbs = is->tbs, .tbs_len = is->tbs_len,
         .not_before = is->not_before_ms / 1000, .not_after = is->not_after_ms / 1000,
         .now_ms = is->now_ms,
@@ -415,8 +464,10 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
 
 ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
 {
-    ctca_err rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(is->tbs, is->tbs_len), &is->precert,
-                                   &is->precert_len);
+    ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
+    ctca_err rc = is->ct_version == 2
+                      ? ctca_cms_precert_build(is->ca, tbs, &is->precert, &is->precert_len)
+                      : ctca_ca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
     return prepare_entry(is);
@@ -475,13 +526,13 @@ ctca_err ctca_issuance_prepare(const ctca_ca *ca, ctca_store *store,
     return new_issuance(ca, store, req, prepare_into, out, eb);
 }
 
-/* The stored precert_entry v1 SCTs of is's serial, as verified policy SCTs:
+/* The stored precert_entry SCTs of is's serial and CT version, as verified policy SCTs:
  * each was verified before it was stored. Logs with one are not tried again. */
 static ctca_err take_stored_scts(ctca_issuance *is, const ctca_store_sct_list *stored)
 {
     for (size_t i = 0; i < stored->count; i++) {
         const ctca_store_sct *s = &stored->items[i];
-        if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1)
+        if (s->entry_type != CTCA_ENTRY_PRECERT || (unsigned)s->ct_version != is->ct_version)
             continue;
         ctca_policy_sct *p = &is->scts[is->n_scts++];
         memcpy(p->log_id, s->log_id, CTCA_LOG_ID_LEN);
@@ -508,7 +559,7 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
                         is ? ctca_store_errmsg(store) : ctca_err_str(rc));
         goto out;
     }
-    if (rec.precert_der == NULL || rec.final_der != NULL || rec.ct_version != 1) {
+    if (rec.precert_der == NULL || rec.final_der != NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_STORE_CONFLICT,
                              "serial %s is %s: only a record with a precertificate and no "
                              "final certificate can be resumed",
@@ -521,6 +572,7 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
         goto out;
     }
     snprintf(is->serial, sizeof is->serial, "%s", rec.serial);
+    is->ct_version = (unsigned)rec.ct_version;
     is->not_before_ms = rec.not_before * 1000;
     is->not_after_ms = rec.not_after * 1000;
     is->tbs = rec.tbs;
@@ -571,22 +623,29 @@ const char *ctca_issuance_serial(const ctca_issuance *is)
 
 /* ---- the final certificate ---------------------------------------------------- */
 
-/* The SCTs to embed and the keys to check them with: every stored v1
- * precert_entry SCT from a log of the list (the store keeps the first SCT per
- * log, see ctca/store.h, so this is what was kept, not what just arrived). */
+/* The SCTs to embed and the logs to check them with: every stored
+ * precert_entry SCT of the issuance's CT version from a log of the list (the
+ * store keeps the first SCT per log, see ctca/store.h, so this is what was
+ * kept, not what just arrived). */
 typedef struct embed_set {
-    ctca_sct *scts;
-    size_t n;
+    ctca_sct *scts;         /* CT 1.0 */
     ctca_log_key **keys;
+    ctca_transitem *items;  /* CT 2.0 */
+    ctca_log_v2 *logs;
+    size_t n;
     ctca_policy_sct *pscts;
 } embed_set;
 
 static void embed_set_cleanup(embed_set *e)
 {
-    for (size_t i = 0; i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++) {
         ctca_sct_cleanup(&e->scts[i]);
+        ctca_transitem_cleanup(&e->items[i]);
+    }
     free(e->scts);
     free(e->keys);
+    free(e->items);
+    free(e->logs);
     free(e->pscts);
 }
 
@@ -598,17 +657,24 @@ static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *
         return rc;
     e->scts = calloc(stored.count + 1, sizeof *e->scts);
     e->keys = calloc(stored.count + 1, sizeof *e->keys);
+    e->items = calloc(stored.count + 1, sizeof *e->items);
+    e->logs = calloc(stored.count + 1, sizeof *e->logs);
     e->pscts = calloc(stored.count + 1, sizeof *e->pscts);
-    rc = e->scts && e->keys && e->pscts ? CTCA_OK : CTCA_ERR_NOMEM;
+    rc = e->scts && e->keys && e->items && e->logs && e->pscts ? CTCA_OK : CTCA_ERR_NOMEM;
     for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
         const ctca_store_sct *s = &stored.items[i];
         const ctca_log_info *log = ctca_log_list_find(is->list, s->log_id);
-        if (s->entry_type != CTCA_ENTRY_PRECERT || s->ct_version != 1 || log == NULL ||
-            log->key == NULL)
+        if (s->entry_type != CTCA_ENTRY_PRECERT || (unsigned)s->ct_version != is->ct_version ||
+            log == NULL || log->key == NULL || log->ct_version != is->ct_version)
             continue;
-        if ((rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &e->scts[e->n])) != CTCA_OK)
+        ctca_view bytes = ctca_view_make(s->sct, s->sct_len);
+        rc = is->ct_version == 2 ? ctca_transitem_parse(bytes, &e->items[e->n])
+                                 : ctca_sct_parse(bytes, &e->scts[e->n]);
+        if (rc != CTCA_OK)
             break;
         e->keys[e->n] = log->key; /* borrowed from the list */
+        e->logs[e->n].log_id = log->log_id_v2;
+        e->logs[e->n].key = log->key;
         memcpy(e->pscts[e->n].log_id, s->log_id, CTCA_LOG_ID_LEN);
         e->pscts[e->n].timestamp_ms = s->timestamp_ms;
         e->pscts[e->n].delivery = CTCA_SCT_EMBEDDED;
@@ -675,6 +741,7 @@ static void drop_cert(ctca_issue_result *res)
 static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
 {
     snprintf(res->serial, sizeof res->serial, "%s", is->serial);
+    res->ct_version = is->ct_version;
     if (is->precert != NULL && res->precert == NULL) {
         if ((res->precert = malloc(is->precert_len)) == NULL)
             return CTCA_ERR_NOMEM;
@@ -701,30 +768,51 @@ static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
 
 /* Builds, signs and release-checks the final certificate into res (not
  * stored: see ctca_issuance_store_final). */
+/* The final TBS: CT 1.0 replaces the poison by the SCT list (RFC 6962 3.3);
+ * CT 2.0 appends the Transparency Information (RFC 9162 7.1.2) to the CMS
+ * eContent. */
+static ctca_err final_tbs_of(const ctca_issuance *is, const embed_set *e, uint8_t **out,
+                             size_t *out_len)
+{
+    uint8_t *list = NULL;
+    size_t list_len = 0;
+    ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
+    ctca_err rc = is->ct_version == 2
+                      ? ctca_transitem_list_serialize(e->items, e->n, &list, &list_len)
+                      : ctca_sct_list_serialize(e->scts, e->n, &list, &list_len);
+    if (rc == CTCA_OK)
+        rc = is->ct_version == 2
+                 ? ctca_tbs_add_transparency_info(tbs, ctca_view_make(list, list_len), out,
+                                                  out_len)
+                 : ctca_tbs_precert_to_final(tbs, ctca_view_make(list, list_len), out, out_len);
+    free(list);
+    return rc;
+}
+
 static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_result *res,
                            ctca_errbuf *eb)
 {
-    uint8_t *list = NULL, *final_tbs = NULL;
-    size_t list_len = 0, final_tbs_len = 0;
+    uint8_t *final_tbs = NULL;
+    size_t final_tbs_len = 0;
     ctca_err rc;
-    if ((rc = ctca_sct_list_serialize(e->scts, e->n, &list, &list_len)) != CTCA_OK ||
-        (rc = ctca_tbs_precert_to_final(ctca_view_make(is->tbs, is->tbs_len),
-                                        ctca_view_make(list, list_len), &final_tbs,
-                                        &final_tbs_len)) != CTCA_OK ||
+    if ((rc = final_tbs_of(is, e, &final_tbs, &final_tbs_len)) != CTCA_OK ||
         (rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(final_tbs, final_tbs_len), &res->cert,
                                &res->cert_len)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "building the final certificate: %s", ctca_err_str(rc));
         goto out;
     }
-    rc = ctca_final_cert_check(ctca_view_make(res->cert, res->cert_len),
-                               ctca_view_make(is->precert, is->precert_len),
-                               ctca_ca_get0_issuer_key_hash(is->ca), e->keys, e->n,
-                               (uint64_t)clock_now(is), eb);
+    ctca_view cert = ctca_view_make(res->cert, res->cert_len);
+    ctca_view precert = ctca_view_make(is->precert, is->precert_len);
+    uint64_t now = (uint64_t)clock_now(is);
+    rc = is->ct_version == 2
+             ? ctca_final_cert_check_v2(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
+                                        e->logs, e->n, now, eb)
+             : ctca_final_cert_check(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
+                                     e->keys, e->n, now, eb);
     res->n_embedded = e->n;
 out:
     if (rc != CTCA_OK)
         drop_cert(res);
-    free(list);
     free(final_tbs);
     return rc;
 }

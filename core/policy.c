@@ -196,7 +196,7 @@ static size_t count_capped(const tally *t, unsigned cap)
 static bool any_rfc6962(const tally *t)
 {
     for (size_t i = 0; i < t->n; i++)
-        if (!t->logs[i].log->tiled)
+        if (!t->logs[i].log->tiled && t->logs[i].log->ct_version != 2)
             return true;
     return false;
 }

@@ -5,6 +5,7 @@
 
 #include "core/x509_int.h"
 #include "ctca/policy.h"
+#include "ctca/transparency.h"
 
 static ctca_err cert_validity(ctca_view cert, int64_t *nb_ms, int64_t *na_ms)
 {
@@ -74,6 +75,7 @@ static void add_x509_scts(ctca_cert_policy_report *r, ctca_sct_list *l, ctca_sct
         ctca_policy_sct_check *c = &r->items[r->n++];
         c->sct = l->scts[i]; /* moved: l no longer owns it */
         memset(&l->scts[i], 0, sizeof l->scts[i]);
+        c->ct_version = 1;
         c->delivery = d;
         const ctca_log_key *k = key_for(keys, n_keys, c->sct.log_id);
         c->status = k == NULL ? CTCA_ERR_SCT_UNKNOWN_LOG
@@ -106,6 +108,7 @@ ctca_err ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log
     const ctca_log_key **all = NULL;
     size_t n_owned = 0, n_all = 0;
     ctca_sct_checks emb = {NULL, 0, 0, 0, 0};
+    ctca_v2_checks emb2 = {NULL, 0, 0, 0, 0, 0};
     ctca_sct_list tls = {NULL, 0}, ocsp = {NULL, 0};
     ctca_policy_sct *valid = NULL;
     ctca_cert_policy_report r;
@@ -131,14 +134,22 @@ ctca_err ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log
         ctca_errbuf_set(eb, rc, "embedded SCTs: %s", ctca_err_str(rc));
         goto out;
     }
+    rc = ctca_cert_verify_embedded_v2(in->cert, in->issuer_cert, list, (uint64_t)at_ms, &emb2);
+    if (rc == CTCA_ERR_NO_TRANSPARENCY_INFO) {
+        rc = CTCA_OK;
+    } else if (rc != CTCA_OK) {
+        ctca_errbuf_set(eb, rc, "Transparency Information (RFC 9162 SCTs): %s",
+                        ctca_err_str(rc));
+        goto out;
+    }
     if (in->tls_sct_list.len > 0 && (rc = ctca_sct_list_parse(in->tls_sct_list, &tls)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "TLS SCT list: %s", ctca_err_str(rc));
         goto out;
     }
     if (in->ocsp_response.len > 0 && (rc = ocsp_scts(in, &r, &ocsp, eb)) != CTCA_OK)
         goto out;
-    r.items = calloc(emb.n + tls.n + ocsp.n + 1, sizeof *r.items);
-    valid = calloc(emb.n + tls.n + ocsp.n + 1, sizeof *valid);
+    r.items = calloc(emb.n + emb2.n + tls.n + ocsp.n + 1, sizeof *r.items);
+    valid = calloc(emb.n + emb2.n + tls.n + ocsp.n + 1, sizeof *valid);
     if (r.items == NULL || valid == NULL) {
         rc = CTCA_ERR_NOMEM;
         goto out;
@@ -148,14 +159,29 @@ ctca_err ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log
         ctca_policy_sct_check *c = &r.items[r.n++];
         c->sct = emb.items[i].sct; /* moved: emb no longer owns it */
         memset(&emb.items[i].sct, 0, sizeof emb.items[i].sct);
+        c->ct_version = 1;
         c->delivery = CTCA_SCT_EMBEDDED;
         c->status = emb.items[i].status;
+    }
+    for (size_t i = 0; i < emb2.n; i++) {
+        ctca_policy_sct_check *c = &r.items[r.n++];
+        c->ct_version = 2;
+        c->sct_v2 = emb2.items[i].sct; /* moved: emb2 no longer owns it */
+        memset(&emb2.items[i].sct, 0, sizeof emb2.items[i].sct);
+        /* The policy counts logs by their key hash, whichever the version. */
+        c->sct.timestamp = c->sct_v2.timestamp;
+        if (emb2.items[i].log != NULL)
+            memcpy(c->sct.log_id, emb2.items[i].log->log_id, CTCA_LOG_ID_LEN);
+        c->delivery = CTCA_SCT_EMBEDDED;
+        c->status = emb2.items[i].status;
     }
     add_x509_scts(&r, &tls, CTCA_SCT_TLS, in->cert, all, n_all, at_ms);
     add_x509_scts(&r, &ocsp, CTCA_SCT_OCSP, in->cert, all, n_all, at_ms);
     for (size_t i = 0; i < r.n; i++) {
         ctca_policy_sct_check *c = &r.items[i];
-        c->log = ctca_log_list_find(list, c->sct.log_id);
+        c->log = c->ct_version == 2 && c->status == CTCA_ERR_SCT_UNKNOWN_LOG
+                     ? NULL
+                     : ctca_log_list_find(list, c->sct.log_id);
         tally_status(&r, c->status);
         if (c->status != CTCA_OK)
             continue;
@@ -172,6 +198,7 @@ ctca_err ctca_cert_check_policy(const ctca_cert_policy_input *in, const ctca_log
 out:
     ctca_cert_policy_report_cleanup(&r);
     ctca_sct_checks_cleanup(&emb);
+    ctca_v2_checks_cleanup(&emb2);
     ctca_sct_list_cleanup(&tls);
     ctca_sct_list_cleanup(&ocsp);
     for (size_t i = 0; i < n_owned; i++)
@@ -184,8 +211,10 @@ out:
 
 void ctca_cert_policy_report_cleanup(ctca_cert_policy_report *report)
 {
-    for (size_t i = 0; i < report->n; i++)
+    for (size_t i = 0; i < report->n; i++) {
         ctca_sct_cleanup(&report->items[i].sct);
+        ctca_transitem_cleanup(&report->items[i].sct_v2);
+    }
     free(report->items);
     memset(report, 0, sizeof *report);
 }

@@ -368,6 +368,21 @@ static ctca_err last_ext_is_poison(ctca_view tbs, bool *yes)
     return CTCA_OK;
 }
 
+ctca_err ctca_tbs_build_v2(const ctca_ca *ca, const ctca_profile *profile, const ctca_csr *csr,
+                           const uint8_t *serial, size_t serial_len, int64_t now, uint8_t **out,
+                           size_t *out_len, ctca_errbuf *eb)
+{
+    uint8_t *pre = NULL;
+    size_t pre_len = 0;
+    CTCA_GUARD(ctca_tbs_build_precert(ca, profile, csr, serial, serial_len, now, &pre, &pre_len,
+                                      eb));
+    ctca_err rc = ctca_tbs_replace_ext(ctca_view_make(pre, pre_len), CTCA_OID_CT_POISON,
+                                       sizeof CTCA_OID_CT_POISON, ctca_view_make(NULL, 0),
+                                       CTCA_ERR_NOT_PRECERT, out, out_len);
+    free(pre);
+    return rc;
+}
+
 ctca_err ctca_tbs_precert_to_final(ctca_view precert_tbs, ctca_view sct_list, uint8_t **out,
                                    size_t *out_len)
 {

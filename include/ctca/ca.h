@@ -133,6 +133,7 @@ typedef struct ctca_profile {
     const char *crl_url;          /* CRL distribution point, or NULL */
     ctca_oid policies[CTCA_PROFILE_MAX_OIDS];
     size_t policy_count;          /* certificatePolicies omitted when 0 */
+    unsigned ct_version;          /* "ct_version": 1 (RFC 6962, default) or 2 (RFC 9162) */
 } ctca_profile;
 
 typedef struct ctca_config ctca_config;
@@ -316,6 +317,14 @@ const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca);
 CTCA_RESULT ctca_tbs_build_precert(const ctca_ca *ca, const ctca_profile *profile,
                                    const ctca_csr *csr, const uint8_t *serial, size_t serial_len,
                                    int64_t now, uint8_t **out, size_t *out_len, ctca_errbuf *eb);
+
+/* ctca_tbs_build_v2: the TBSCertificate of an RFC 9162 (CT 2.0) certificate
+ * before its Transparency Information: ctca_tbs_build_precert's without the CT
+ * poison, which is what the CMS precertificate wraps (ctca/cms.h) and what
+ * ctca_tbs_add_transparency_info (ctca/transparency.h) completes. */
+CTCA_RESULT ctca_tbs_build_v2(const ctca_ca *ca, const ctca_profile *profile, const ctca_csr *csr,
+                              const uint8_t *serial, size_t serial_len, int64_t now,
+                              uint8_t **out, size_t *out_len, ctca_errbuf *eb);
 
 /* ctca_tbs_precert_to_final: precert_tbs with its last extension, which must
  * be exactly the CT poison (CTCA_ERR_NOT_PRECERT otherwise), replaced in place

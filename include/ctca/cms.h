@@ -27,6 +27,11 @@
 #include "ctca/ca.h"
 #include "ctca/error.h"
 
+/* ctca_cms_precert_check_ca: CTCA_OK when ca can sign CMS precertificates
+ * (its signature algorithm uses SHA-256), CTCA_ERR_KEY_UNSUPPORTED otherwise:
+ * checked before anything is journaled. */
+CTCA_RESULT ctca_cms_precert_check_ca(const ctca_ca *ca);
+
 /* ctca_cms_precert_build: the CMS precertificate over tbs (a TBSCertificate
  * element signed with ca's algorithm, without 1.3.101.75 and without the CT
  * poison, else CTCA_ERR_CMS_MALFORMED; CTCA_ERR_SIG_ALG_MISMATCH when its

@@ -15,6 +15,14 @@
  * started whenever a log fails (error, bad SCT, per-log timeout) and the SCTs
  * verified or awaited fall short, or all answered without complying.
  *
+ * CT 2.0 (RFC 9162), chosen per request or per profile: the journaled TBS is
+ * the final TBS minus the Transparency Information extension, the
+ * precertificate a CMS SignedData over it (ctca/cms.h), submitted with
+ * submit-entry to the list's ct_version 2 logs; their SCT TransItems go into
+ * 1.3.101.75 (ctca/transparency.h) and the release check proves the final TBS
+ * minus that extension is the CMS eContent. The store keeps them with
+ * ct_version 2, apart from RFC 6962 SCTs.
+ *
  * ctca_issue does everything for one certificate. The step API below lets many
  * issuances share one ctca_ctclient loop (batch signing) and lets a queue
  * worker finish an issuance later (ctca_issuance_resume). */
@@ -36,6 +44,7 @@ typedef struct ctca_issue_request {
     const char *csr_path;      /* PEM or DER */
     const char *profile;       /* NULL: "tls-server" */
     const char *log_list_path; /* NULL: the CA's configured list */
+    unsigned ct_version;       /* 1 (RFC 6962) or 2 (RFC 9162); 0: the profile's */
     /* A list already loaded, used instead of reading log_list_path (borrowed:
      * unchanged until the issuance is freed; issuances on several threads may
      * share it). NULL: load the list. */
@@ -60,7 +69,9 @@ typedef struct ctca_issue_result {
     char serial[41];     /* lower-case hex */
     uint8_t *cert;       /* final certificate DER (NULL unless issued) */
     size_t cert_len;
-    uint8_t *precert;    /* precertificate DER (NULL if never signed) */
+    unsigned ct_version; /* 1 or 2, as issued */
+    uint8_t *precert;    /* precertificate DER (NULL if never signed): a certificate
+                            for CT 1.0, a CMS SignedData for CT 2.0 */
     size_t precert_len;
     size_t n_embedded;   /* SCTs embedded in cert */
     size_t n_queued;     /* logs queued by the fallback (defer: add-pre-chain,

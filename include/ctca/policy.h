@@ -158,6 +158,10 @@ const char *ctca_log_operator_at(const ctca_log_info *log, int64_t time_ms);
 /* One SCT presented with a certificate and its verification. */
 typedef struct ctca_policy_sct_check {
     ctca_sct sct;               /* owned by the enclosing report */
+    unsigned ct_version;        /* 1; or 2 for an RFC 9162 SCT from 1.3.101.75: then sct
+                                 * holds only its timestamp and, when its log (found by
+                                 * OID) is in the list, that log's key hash as log_id */
+    ctca_transitem sct_v2;      /* ct_version 2: the SCT TransItem, owned by the report */
     ctca_sct_delivery delivery;
     const ctca_log_info *log;   /* borrowed from the list; NULL when not in it */
     ctca_err status;            /* CTCA_OK, CTCA_ERR_SCT_UNKNOWN_LOG, or why it fails */
@@ -175,7 +179,8 @@ typedef struct ctca_cert_policy_input {
 } ctca_cert_policy_input;
 
 typedef struct ctca_cert_policy_report {
-    ctca_policy_sct_check *items; /* embedded first, then TLS, then OCSP, in list order */
+    ctca_policy_sct_check *items; /* embedded first (RFC 6962, then RFC 9162), then TLS,
+                                   * then OCSP, in list order */
     size_t n;
     size_t n_valid, n_invalid, n_unknown;
     int64_t not_before_ms, not_after_ms;
@@ -186,6 +191,8 @@ typedef struct ctca_cert_policy_report {
 
 /* ctca_cert_check_policy: verifies every SCT embedded in in->cert (a final
  * certificate issued by in->issuer_cert; none is fine) as a precert entry,
+ * RFC 9162 SCTs of its Transparency Information with the keys of list's
+ * ct_version 2 logs of their OIDs (ctca/transparency.h),
  * and every SCT of in->tls_sct_list and of in->ocsp_response's SCT extension
  * as an x509_entry of in->cert, against the keys of list's logs and
  * in->extra_keys, then judges the SCTs that verified under policy at at_ms.

@@ -213,7 +213,8 @@ void ctca_store_cert_cleanup(ctca_store_cert *c);
 /* ---- SCTs ----------------------------------------------------------------- */
 
 typedef struct ctca_store_sct {
-    uint8_t log_id[CTCA_STORE_LOG_ID_LEN];
+    uint8_t log_id[CTCA_STORE_LOG_ID_LEN]; /* the log's key hash, also for ct_version 2
+                                              (whose OID is inside the TransItem) */
     int entry_type;         /* 0 x509_entry, 1 precert_entry */
     int ct_version;         /* 1 or 2 */
     uint64_t timestamp_ms;

@@ -102,8 +102,8 @@ static inline char *tca_write_pem(const char *dir, const char *name, const uint8
     return path;
 }
 
-/* tca_v2_tbs: the TBS the engine builds for CT 2.0 (RFC 9162): a precert TBS
- * for a new P-256 CSR (dir/name.csr, DNS:example.com) without the poison.
+/* tca_v2_tbs: the TBS the engine builds for CT 2.0 (RFC 9162,
+ * ctca_tbs_build_v2) for a new P-256 CSR (dir/name.csr, DNS:example.com).
  * *tbs malloc'd. */
 static inline void tca_v2_tbs(ctca_ca *ca, const char *dir, const char *name, uint8_t **tbs,
                               size_t *tbs_len)
@@ -111,18 +111,11 @@ static inline void tca_v2_tbs(ctca_ca *ca, const char *dir, const char *name, ui
     char *path = tca_make_csr(dir, name, KEY_P256, "/", "DNS:example.com");
     ctca_csr *csr = tca_load_csr(path);
     const ctca_profile *p = ctca_config_get0_profile(ctca_ca_get0_config(ca), "tls-server");
-    uint8_t serial[CTCA_SERIAL_LEN], *pre = NULL;
-    size_t pre_len = 0;
+    uint8_t serial[CTCA_SERIAL_LEN];
     ctca_errbuf eb = {{0}};
     cr_assert_eq(ctca_serial_generate(NULL, NULL, serial), CTCA_OK);
-    cr_assert_eq(ctca_tbs_build_precert(ca, p, csr, serial, sizeof serial, TCA_NOW, &pre, &pre_len,
-                                        &eb),
+    cr_assert_eq(ctca_tbs_build_v2(ca, p, csr, serial, sizeof serial, TCA_NOW, tbs, tbs_len, &eb),
                  CTCA_OK, "%s", eb.msg);
-    cr_assert_eq(ctca_tbs_replace_ext(ctca_view_make(pre, pre_len), CTCA_OID_CT_POISON,
-                                      sizeof CTCA_OID_CT_POISON, ctca_view_make(NULL, 0),
-                                      CTCA_ERR_NOT_PRECERT, tbs, tbs_len),
-                 CTCA_OK);
-    free(pre);
     ctca_csr_free(csr);
     free(path);
 }
