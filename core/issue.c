@@ -964,14 +964,19 @@ ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_err
     uint8_t *pre_tbs = NULL;
     size_t pre_len = 0;
     ctca_cert_parts parts;
-    ctca_err rc = ctca_precert_tbs_from_precert(precert, &pre_tbs, &pre_len);
+    ctca_cms_precert cms;
+    /* A CT 2.0 precertificate wraps the very TBS the certificate must have. */
+    bool v2 = ctca_cms_precert_parse(precert, &cms) == CTCA_OK;
+    ctca_err rc = v2 ? CTCA_OK : ctca_precert_tbs_from_precert(precert, &pre_tbs, &pre_len);
+    ctca_view want = v2 ? cms.tbs : ctca_view_make(pre_tbs, pre_len);
     if (rc == CTCA_OK)
         rc = ctca_cert_split(final, &parts);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "reconstructing the TBS: %s", ctca_err_str(rc));
-    } else if (!ctca_view_eq(parts.tbs, ctca_view_make(pre_tbs, pre_len))) {
+    } else if (!ctca_view_eq(parts.tbs, want)) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_TBS_MISMATCH,
-                             "certificate TBS differs from precert TBS minus poison");
+                             v2 ? "certificate TBS differs from the CMS eContent"
+                                : "certificate TBS differs from precert TBS minus poison");
     }
     free(pre_tbs);
     return rc;
@@ -985,10 +990,12 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
     if (ids == NULL)
         return CTCA_ERR_NOMEM;
     size_t n = pick_logs(is, false, NULL, 0, logs_wanted(is, 0), ids);
-    /* The precertificate TBS minus the poison is the certificate's TBS: the
-     * final TBS of DESIGN.md step 4 with no SCT list to add. */
-    ctca_err rc = ctca_ca_sign_tbs(is->ca, ctca_view_make(is->entry_tbs, is->entry_tbs_len),
-                                   &res->cert, &res->cert_len);
+    /* The precertificate TBS minus the poison (CT 2.0: the journaled TBS, the
+     * CMS eContent) is the certificate's TBS: the final TBS of DESIGN.md step
+     * 4 with no SCTs to add. */
+    ctca_view tbs = is->ct_version == 2 ? ctca_view_make(is->tbs, is->tbs_len)
+                                        : ctca_view_make(is->entry_tbs, is->entry_tbs_len);
+    ctca_err rc = ctca_ca_sign_tbs(is->ca, tbs, &res->cert, &res->cert_len);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "signing the certificate: %s", ctca_err_str(rc));
         goto out;

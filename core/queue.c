@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/x509_int.h"
+#include "ctca/cms.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
 #include "ctca/loglist.h"
@@ -45,9 +47,12 @@ typedef struct job_item {
     ctca_log_key *key;
     uint8_t *der; /* the precertificate or certificate submitted */
     size_t der_len;
-    uint8_t *entry_tbs; /* precert items: precert TBS minus poison */
+    uint8_t *entry_tbs; /* precert items: precert TBS minus poison (CT 2.0: the CMS
+                           eContent); CT 2.0 x509 items: the certificate's TBS */
     size_t entry_tbs_len;
+    unsigned ct_version; /* the record's: 1 (RFC 6962) or 2 (RFC 9162) */
     ctca_signed_entry entry;
+    ctca_entry_v2 entry_v2;
     ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
     bool in_flight;
 } job_item;
@@ -147,6 +152,31 @@ static void classify(const ctca_ctresult *r, ctca_store_queue_failure *f, char *
 
 /* ---- submitting --------------------------------------------------------------------- */
 
+/* A log's answer verified over j's entry: an RFC 6962 SCT, or for a CT 2.0
+ * record the SCT TransItem of the entry's type, from the log's OID. */
+static ctca_err verify_sct(const job_item *j, ctca_view bytes, uint64_t *timestamp)
+{
+    uint64_t now = (uint64_t)ctca_now_ms();
+    if (j->ct_version == 2) {
+        ctca_trans_type want = j->entry.type == CTCA_ENTRY_PRECERT ? CTCA_TT_PRECERT_SCT_V2
+                                                                   : CTCA_TT_X509_SCT_V2;
+        ctca_transitem it;
+        CTCA_GUARD(ctca_transitem_parse_as(bytes, want, want, &it));
+        ctca_log_v2 log = {.log_id = j->log->log_id_v2, .key = j->key};
+        ctca_err rc = ctca_sct_v2_verify(&it, &log, &j->entry_v2, now);
+        *timestamp = it.timestamp;
+        ctca_transitem_cleanup(&it);
+        return rc;
+    }
+    ctca_sct sct = {0};
+    ctca_err rc = ctca_sct_parse(bytes, &sct);
+    if (rc == CTCA_OK)
+        rc = ctca_sct_verify(&sct, j->key, &j->entry, now);
+    *timestamp = sct.timestamp;
+    ctca_sct_cleanup(&sct);
+    return rc;
+}
+
 static bool on_result(const ctca_ctresult *r, void *arg)
 {
     job_item *j = arg;
@@ -161,21 +191,19 @@ static bool on_result(const ctca_ctresult *r, void *arg)
         item_failed(w, it, &f);
         return true;
     }
-    ctca_sct sct = {0};
-    ctca_err rc = ctca_sct_parse(r->sct, &sct);
-    if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, j->key, &j->entry, (uint64_t)ctca_now_ms());
+    uint64_t timestamp = 0;
+    ctca_err rc = verify_sct(j, r->sct, &timestamp);
     if (rc != CTCA_OK) {
         snprintf(why, sizeof why, "SCT rejected: %s", ctca_err_str(rc));
         f.error = why;
         f.log_fault = true;
-        ctca_sct_cleanup(&sct);
         item_failed(w, it, &f);
         return true;
     }
-    rc = ctca_store_add_sct(w->store, it->serial, sct.log_id, it->entry_type, 1, sct.timestamp,
-                            r->sct.data, r->sct.len, ctca_now_ms());
-    ctca_sct_cleanup(&sct);
+    /* Both versions are kept under the log's key hash (ctca/store.h). */
+    rc = ctca_store_add_sct(w->store, it->serial, j->log->log_id, it->entry_type,
+                            (int)j->ct_version, timestamp, r->sct.data, r->sct.len,
+                            ctca_now_ms());
     if (rc != CTCA_OK) {
         (void)store_failed(w, rc, "storing an SCT");
         return true;
@@ -220,6 +248,12 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         item_failed(w, it, &f);
         goto out;
     }
+    j->ct_version = c.ct_version == 2 ? 2 : 1;
+    if (j->log->ct_version != j->ct_version) {
+        f.error = "the log speaks another CT version than the record's";
+        item_failed(w, it, &f);
+        goto out;
+    }
     uint8_t **src = precert ? &c.precert_der : &c.final_der;
     size_t src_len = precert ? c.precert_len : c.final_len;
     if (*src == NULL) {
@@ -237,7 +271,30 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         goto out;
     }
     j->entry.type = precert ? CTCA_ENTRY_PRECERT : CTCA_ENTRY_X509;
-    if (precert) {
+    if (j->ct_version == 2) {
+        /* RFC 9162 8.1.3: the precertificate's entry is the journaled TBS (the
+         * CMS eContent), a certificate's its own TBS. */
+        ctca_cert_parts parts;
+        ctca_view tbs = ctca_view_make(c.tbs, c.tbs_len);
+        if (!precert) {
+            if ((rc = ctca_cert_split(ctca_view_make(j->der, j->der_len), &parts)) != CTCA_OK) {
+                f.error = "the stored certificate is unusable";
+                item_failed(w, it, &f);
+                goto out;
+            }
+            tbs = parts.tbs;
+        }
+        if ((j->entry_tbs = malloc(tbs.len)) == NULL) {
+            f.error = "out of memory";
+            f.permanent = false;
+            item_failed(w, it, &f);
+            goto out;
+        }
+        memcpy(j->entry_tbs, tbs.data, tbs.len);
+        j->entry_tbs_len = tbs.len;
+        j->entry_v2.tbs = ctca_view_make(j->entry_tbs, j->entry_tbs_len);
+        memcpy(j->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(w->ca), CTCA_HASH_LEN);
+    } else if (precert) {
         if ((rc = ctca_precert_tbs_from_precert(ctca_view_make(j->der, j->der_len),
                                                 &j->entry_tbs, &j->entry_tbs_len)) != CTCA_OK) {
             snprintf(why, sizeof why, "the stored precertificate is unusable: %s",
@@ -258,7 +315,9 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         j->chain[i] = ctca_ca_get0_chain_cert(w->ca, i - 1);
     ctca_ctlog_request req = {.base_url = j->log->url, .timeout_ms = w->ct->log_timeout_ms};
     ctca_ctsubmission sub = {
-        .endpoint = precert ? CTCA_CT_ADD_PRE_CHAIN : CTCA_CT_ADD_CHAIN,
+        .endpoint = j->ct_version == 2 ? (precert ? CTCA_CT_SUBMIT_ENTRY_PRECERT
+                                                  : CTCA_CT_SUBMIT_ENTRY_X509)
+                                       : (precert ? CTCA_CT_ADD_PRE_CHAIN : CTCA_CT_ADD_CHAIN),
         .chain = j->chain, .chain_len = chain_len, .logs = &req, .n_logs = 1,
         .deadline_ms = deadline_ms, .cb = on_result, .cb_arg = j,
     };
@@ -408,8 +467,11 @@ static ctca_err sign_journaled(worker *w, const char *serial)
     if (rc != CTCA_OK)
         return store_failed(w, rc, "reading an unfinished record");
     if (c.state == CTCA_STORE_JOURNALED) {
-        if ((rc = ctca_ca_sign_tbs(w->ca, ctca_view_make(c.tbs, c.tbs_len), &pre, &pre_len)) !=
-            CTCA_OK) {
+        /* A CT 2.0 TBS has no poison: signed as a certificate it would be a
+         * final certificate without SCTs. Its precertificate is the CMS. */
+        ctca_view tbs = ctca_view_make(c.tbs, c.tbs_len);
+        if ((rc = c.ct_version == 2 ? ctca_cms_precert_build(w->ca, tbs, &pre, &pre_len)
+                                    : ctca_ca_sign_tbs(w->ca, tbs, &pre, &pre_len)) != CTCA_OK) {
             progress(w, "serial %s: cannot sign its precertificate: %s", serial,
                      ctca_err_str(rc));
         } else {

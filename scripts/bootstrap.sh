@@ -22,7 +22,7 @@ pkgs=(build-essential cmake pkg-config openssl ca-certificates
       libssl-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
       libmicrohttpd-dev libcriterion-dev)
 if [ "$want_test" = 1 ]; then
-    pkgs+=(curl sqlite3 golang-cfssl)
+    pkgs+=(curl sqlite3 golang-cfssl python3-cryptography)
 fi
 
 missing=()

@@ -188,9 +188,10 @@ CTCA_RESULT ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char
                                 size_t *n_queued, ctca_errbuf *eb);
 
 /* ctca_issuance_finish_unembedded: the "unembedded" fallback: signs the
- * certificate whose TBS is the precertificate's minus the poison (no SCT
- * list), proves that byte for byte (ctca_unembedded_cert_check), and stores it
- * with x509_entry queue items (add-chain) for as many logs as the policy needs
+ * certificate whose TBS is the precertificate's minus the poison (CT 2.0: the
+ * journaled TBS; no SCTs), proves that byte for byte
+ * (ctca_unembedded_cert_check), and stores it with x509_entry queue items
+ * (add-chain; CT 2.0: submit-entry) for as many logs as the policy needs
  * plus one, in one transaction (ctca_store_put_final_queued). res as for
  * ctca_issuance_finish, with res->n_queued set. */
 CTCA_RESULT ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
@@ -213,7 +214,8 @@ CTCA_RESULT ctca_final_cert_check(ctca_view final, ctca_view precert,
 /* ctca_unembedded_cert_check: the release check of a certificate issued
  * without embedded SCTs: final's TBSCertificate equals precert's TBS minus the
  * poison byte for byte (CTCA_ERR_TBS_MISMATCH), so it carries neither the
- * poison nor an SCT list and corresponds to the logged precertificate. */
+ * poison nor an SCT list and corresponds to the logged precertificate. For a
+ * CT 2.0 precertificate (a CMS SignedData) it equals the CMS eContent. */
 CTCA_RESULT ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_errbuf *eb);
 
 #endif

@@ -102,6 +102,21 @@ static int verify(const char *cert, char **out)
                   ctca, cert, roots, log_list, policy);
 }
 
+/* tests/cli/rfc9162_verify.py: exit 0 when every embedded v2 SCT verifies. */
+static int independent(const char *cert, char **out)
+{
+    return th_run(out, "python3 '%s/tests/cli/rfc9162_verify.py' '%s' '%s' '%s'",
+                  CTCA_SOURCE_DIR, cert, roots, log_list);
+}
+
+static size_t count(const char *haystack, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
 static uint8_t *read_cert(const char *name, size_t *len)
 {
     char path[400];
@@ -173,6 +188,11 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_expect_not_null(strstr(out, "\"log_id_oid\":\"1.3.101.80."), "%s", out);
     cr_expect_not_null(strstr(out, "\"valid_count\":3"), "%s", out);
     free(out);
+    /* And with an independent implementation: pyca/cryptography for X.509 and
+     * ECDSA, the RFC 9162 structures decoded from the text. */
+    cr_assert_eq(independent(cert_path, &out), 0, "%s", out);
+    cr_expect_eq(count(out, ": valid"), 3, "%s", out);
+    free(out);
 
     /* One flipped byte of the TBS (the DNS name): the SCTs no longer verify. */
     uint8_t *bad = malloc(cert_len);
@@ -185,6 +205,9 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_expect_eq(verify(cert_path, &out), 1, "%s", out);
     cr_expect_not_null(strstr(out, "\"status\":\"invalid_signature\""), "%s", out);
     cr_expect_not_null(strstr(out, "\"valid_count\":0"), "%s", out);
+    free(out);
+    cr_expect_eq(independent(cert_path, &out), 1, "%s", out);
+    cr_expect_eq(count(out, ": invalid signature"), 3, "%s", out);
     free(out);
 
     /* One flipped byte of an SCT: the last byte of the extension is the last
@@ -205,6 +228,9 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_expect_eq(verify(cert_path, &out), 1, "%s", out);
     cr_expect_not_null(strstr(out, "\"valid_count\":2"), "%s", out);
     cr_expect_not_null(strstr(out, "\"invalid_count\":1"), "%s", out);
+    free(out);
+    cr_expect_eq(independent(cert_path, &out), 1, "%s", out);
+    cr_expect_eq(count(out, ": invalid signature"), 1, "%s", out);
     free(out);
     free(bad);
 
@@ -331,4 +357,104 @@ Test(issue_v2, p384_ca_is_refused_before_anything_is_journaled, .init = init_p38
     cr_assert_eq(th_run(&out, "sqlite3 '%s' 'SELECT count(*) FROM certs'", db), 0, "%s", out);
     cr_expect_eq(atoi(out), 0, "nothing journaled: %s", out);
     free(out);
+}
+
+/* ctca.json's "ct" values: a deadline far shorter than the logs' latency, so
+ * issuance falls back, and a log timeout that lets a queue run wait for them. */
+static void slow_logs_config(void)
+{
+    char cfg[400];
+    snprintf(cfg, sizeof cfg, "%s/ctca.json", ca_dir);
+    size_t len = 0;
+    char *json = (char *)th_read_file(cfg, &len);
+    char *at = strstr(json, "\"deadline_ms\":\t20000");
+    cr_assert_not_null(at, "%.*s", (int)len, json);
+    memcpy(at, "\"deadline_ms\":\t00300", strlen("\"deadline_ms\":\t00300"));
+    th_write_file(cfg, json, len);
+    free(json);
+}
+
+Test(issue_v2, deferred_v2_issuance_is_finished_by_the_queue, .init = init_ca, .fini = teardown,
+     .timeout = 120)
+{
+    const char *slow = "--ct-version 2 --latency-ms 1500";
+    start_logs(slow, slow, slow, false);
+    slow_logs_config();
+    char *out = NULL, serial[64] = "";
+    cr_assert_eq(issue("--ct-version 2", &out), 75, "deferred: %s", out);
+    cr_assert_not_null(strstr(out, "deferred: serial "), "%s", out);
+    cr_assert_eq(sscanf(strstr(out, "deferred: serial "), "deferred: serial %63s", serial), 1);
+    free(out);
+    /* The queue submits the CMS precertificate with submit-entry and finishes
+     * the certificate as ctca issue would have. */
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", ctca, ca_dir,
+                        log_list),
+                 0, "%s", out);
+    free(out);
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/got.pem", dir);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, serial, cert), 0,
+                 "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-list '%s' --policy '%s'",
+                        ctca, cert, roots, log_list, policy),
+                 0, "%s", out);
+    cr_expect_not_null(strstr(out, "RFC 9162"), "%s", out);
+    free(out);
+}
+
+Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = init_ca,
+     .fini = teardown, .timeout = 120)
+{
+    const char *slow = "--ct-version 2 --latency-ms 1500";
+    start_logs(slow, slow, slow, false);
+    slow_logs_config();
+    char *out = NULL, serial[64] = "";
+    cr_assert_eq(issue("--ct-version 2 --fallback unembedded", &out), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "without embedded SCTs"), "%s", out);
+    cr_assert_eq(sscanf(strstr(out, "issued serial "), "issued serial %63s", serial), 1, "%s",
+                 out);
+    free(out);
+    /* Its TBS is the CMS eContent: no poison, no Transparency Information. */
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/site.pem", dir);
+    cr_assert_eq(th_run(&out, "openssl x509 -in '%s' -noout -text", cert), 0);
+    cr_expect_null(strstr(out, "1.3.101.75"), "%s", out);
+    cr_expect_null(strstr(out, "Poison"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out,
+                        "openssl cms -verify -inform PEM -binary -noverify -certfile '%s' "
+                        "-in '%s/pre.pem' -out '%s/econtent.der' && openssl x509 -in '%s' "
+                        "-outform DER | openssl asn1parse -inform DER -strparse 4 -out "
+                        "'%s/tbs.der' >/dev/null && cmp '%s/econtent.der' '%s/tbs.der'",
+                        roots, dir, dir, cert, dir, dir, dir),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", ctca, ca_dir,
+                        log_list),
+                 0, "%s", out);
+    free(out);
+    /* x509_sct_v2 TransItems, kept with ct_version 2 for the certificate. */
+    char db[400];
+    snprintf(db, sizeof db, "%s/ctca.db", ca_dir);
+    ctca_store *st = NULL;
+    cr_assert_eq(ctca_store_open(db, &st, NULL), CTCA_OK);
+    ctca_store_sct_list scts = {0};
+    cr_assert_eq(ctca_store_list_scts(st, serial, &scts), CTCA_OK);
+    size_t x509 = 0;
+    for (size_t i = 0; i < scts.count; i++) {
+        if (scts.items[i].entry_type != 0)
+            continue;
+        x509++;
+        cr_expect_eq(scts.items[i].ct_version, 2);
+        ctca_transitem it;
+        cr_expect_eq(ctca_transitem_parse_as(
+                         ctca_view_make(scts.items[i].sct, scts.items[i].sct_len),
+                         CTCA_TT_X509_SCT_V2, CTCA_TT_X509_SCT_V2, &it),
+                     CTCA_OK);
+        ctca_transitem_cleanup(&it);
+    }
+    cr_expect_geq(x509, 2, "x509 SCTs stored: %zu", x509);
+    ctca_store_sct_list_cleanup(&scts);
+    ctca_store_close(st);
 }
