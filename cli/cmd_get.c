@@ -10,6 +10,7 @@
 #include "ctca/ca.h"
 #include "ctca/sct.h"
 #include "ctca/store.h"
+#include "ctca/transitem.h"
 #include "ctca/util.h"
 
 typedef struct get_args {
@@ -27,12 +28,14 @@ static void usage(FILE *f)
             "\n"
             "  --ca DIR          CA directory made by 'ctca init'\n"
             "  --out FILE        the final certificate (PEM)\n"
-            "  --precert         write the precertificate instead\n"
+            "  --precert         write the precertificate instead (CT 2.0: a PEM \"CMS\")\n"
             "  --chain-out FILE  the certificate followed by every certificate of ca.pem\n"
             "  --scts-out FILE   the SCTs logs gave for the final certificate itself\n"
             "                    (x509_entry: issued without embedded SCTs, or back-filled)\n"
             "                    as a TLS SignedCertificateTimestampList, for the TLS\n"
-            "                    extension or OCSP ('ctca verify --tls-scts' checks it)\n"
+            "                    extension or OCSP ('ctca verify --tls-scts' checks it);\n"
+            "                    for a CT 2.0 certificate an RFC 9162 TransItemList of\n"
+            "                    x509_sct_v2 items, for the transparency_info extension\n"
             "\n"
             "exit status: 0 written; 1 the certificate (or any SCT for --scts-out) is not\n"
             "there and will not be; 2 usage or input error (unknown serial); 75 the\n"
@@ -123,29 +126,49 @@ static ctca_err write_certs(const char *path, const uint8_t *der, size_t len, co
     return rc;
 }
 
-/* The x509_entry SCTs stored for serial as one TLS list; *n 0 when none. */
-static ctca_err x509_sct_list(ctca_store *store, const char *serial, uint8_t **out,
-                              size_t *out_len, size_t *n)
+/* A CT 2.0 precertificate: a PEM "CMS" block, as openssl cms -inform PEM reads. */
+static ctca_err write_cms(const char *path, const uint8_t *der, size_t len, ctca_errbuf *eb)
+{
+    char *pem = NULL;
+    ctca_err rc = ctca_pem_encode(der, len, "CMS", &pem);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
+    return rc;
+}
+
+/* The x509_entry SCTs stored for serial as one list: a TLS
+ * SignedCertificateTimestampList for CT 1.0, a TransItemList (RFC 9162 6.3)
+ * for CT 2.0; *n 0 when none. */
+static ctca_err x509_sct_list(ctca_store *store, const char *serial, int ct_version,
+                              uint8_t **out, size_t *out_len, size_t *n)
 {
     ctca_store_sct_list stored = {0};
     ctca_sct *scts = NULL;
+    ctca_transitem *items = NULL;
     *n = 0;
     ctca_err rc = ctca_store_list_scts(store, serial, &stored);
-    if (rc == CTCA_OK && (scts = calloc(stored.count + 1, sizeof *scts)) == NULL)
+    if (rc == CTCA_OK && ((scts = calloc(stored.count + 1, sizeof *scts)) == NULL ||
+                          (items = calloc(stored.count + 1, sizeof *items)) == NULL))
         rc = CTCA_ERR_NOMEM;
     for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
         const ctca_store_sct *s = &stored.items[i];
-        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != 1)
+        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != ct_version)
             continue;
-        rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &scts[*n]);
+        ctca_view v = ctca_view_make(s->sct, s->sct_len);
+        rc = ct_version == 2 ? ctca_transitem_parse(v, &items[*n]) : ctca_sct_parse(v, &scts[*n]);
         if (rc == CTCA_OK)
             (*n)++;
     }
     if (rc == CTCA_OK && *n > 0)
-        rc = ctca_sct_list_serialize(scts, *n, out, out_len);
-    for (size_t i = 0; scts != NULL && i < *n; i++)
+        rc = ct_version == 2 ? ctca_transitem_list_serialize(items, *n, out, out_len)
+                             : ctca_sct_list_serialize(scts, *n, out, out_len);
+    for (size_t i = 0; scts != NULL && items != NULL && i < *n; i++) {
         ctca_sct_cleanup(&scts[i]);
+        ctca_transitem_cleanup(&items[i]);
+    }
     free(scts);
+    free(items);
     ctca_store_sct_list_cleanup(&stored);
     return rc;
 }
@@ -213,7 +236,8 @@ int cli_cmd_get(int argc, char **argv)
         goto out;
     }
     if (a.scts_out != NULL) {
-        if ((rc = x509_sct_list(store, serial, &list, &list_len, &n_scts)) != CTCA_OK) {
+        if ((rc = x509_sct_list(store, serial, c.ct_version, &list, &list_len, &n_scts)) !=
+            CTCA_OK) {
             cli_error("get: reading the SCTs of %s: %s", serial, ctca_err_str(rc));
             status = CLI_EXIT_FAIL;
             goto out;
@@ -226,8 +250,15 @@ int cli_cmd_get(int argc, char **argv)
             goto out;
         }
     }
+    if (a.precert && c.ct_version == 2 && a.chain_out != NULL) {
+        cli_error("get: a CT 2.0 precertificate is a CMS SignedData: use --out, not --chain-out");
+        goto out;
+    }
     status = CLI_EXIT_FAIL;
-    if ((a.out != NULL && (rc = write_certs(a.out, der, der_len, NULL, &eb)) != CTCA_OK) ||
+    if ((a.out != NULL &&
+         (rc = a.precert && c.ct_version == 2 ? write_cms(a.out, der, der_len, &eb)
+                                              : write_certs(a.out, der, der_len, NULL, &eb)) !=
+             CTCA_OK) ||
         (a.chain_out != NULL &&
          (rc = write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
         (a.scts_out != NULL &&

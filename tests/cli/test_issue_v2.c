@@ -457,4 +457,25 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
     cr_expect_geq(x509, 2, "x509 SCTs stored: %zu", x509);
     ctca_store_sct_list_cleanup(&scts);
     ctca_store_close(st);
+
+    /* ctca get delivers them as a TransItemList, and the precertificate as CMS. */
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem' --scts-out '%s/list.bin'",
+                        ctca, ca_dir, serial, dir, dir),
+                 0, "%s", out);
+    free(out);
+    char path[400];
+    snprintf(path, sizeof path, "%s/list.bin", dir);
+    size_t len = 0;
+    uint8_t *bin = th_read_file(path, &len);
+    ctca_transitem_list list;
+    cr_assert_eq(ctca_transitem_list_parse(ctca_view_make(bin, len), &list), CTCA_OK);
+    cr_expect_eq(list.n, x509);
+    cr_expect_eq(list.items[0].type, CTCA_TT_X509_SCT_V2);
+    ctca_transitem_list_cleanup(&list);
+    free(bin);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --precert --out '%s/pre2.pem' && cmp "
+                              "'%s/pre.pem' '%s/pre2.pem'",
+                        ctca, ca_dir, serial, dir, dir, dir),
+                 0, "%s", out);
+    free(out);
 }
