@@ -17,7 +17,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ctca batch --ca DIR CSR_DIR --out OUT_DIR [--profile NAME] [--jobs N]\n"
-            "                  [--log-list FILE]\n"
+            "                  [--log-list FILE] [--fallback defer|fail|unembedded]\n"
             "\n"
             "Issues a certificate with embedded SCTs for every CSR file (PEM or DER) in\n"
             "CSR_DIR, writing OUT_DIR/<name>.pem for CSR <name>[.ext] and OUT_DIR/summary.json.\n"
@@ -29,6 +29,9 @@ static void usage(FILE *f)
             "  --profile NAME    profile from the config (default tls-server)\n"
             "  --jobs N          signing threads (default: the online CPUs)\n"
             "  --log-list FILE   v3 log list to use instead of the configured one\n"
+            "  --fallback MODE   when the logs do not give enough SCTs by the deadline\n"
+            "                    (default: ct.fallback in the config): defer to the queue,\n"
+            "                    fail (re-run later), or issue unembedded\n"
             "\n"
             "exit status: 0 every CSR issued (now or before); 1 some CSR failed;\n"
             "75 none failed but some are deferred (re-run later); 2 usage or input error\n");
@@ -48,7 +51,7 @@ static bool parse_jobs(const char *s, unsigned *out)
 /* Returns -1 when parsing succeeded, else the exit status. */
 static int parse_args(int argc, char **argv, const char **ca_dir, ctca_batch_options *o)
 {
-    const char *jobs = NULL;
+    const char *jobs = NULL, *fallback = NULL;
     for (int i = 1; i < argc; i++) {
         bool error = false;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -58,6 +61,7 @@ static int parse_args(int argc, char **argv, const char **ca_dir, ctca_batch_opt
                    cli_take_value("batch", argc, argv, &i, "--out", &o->out_dir, &error) ||
                    cli_take_value("batch", argc, argv, &i, "--profile", &o->profile, &error) ||
                    cli_take_value("batch", argc, argv, &i, "--jobs", &jobs, &error) ||
+                   cli_take_value("batch", argc, argv, &i, "--fallback", &fallback, &error) ||
                    cli_take_value("batch", argc, argv, &i, "--log-list", &o->log_list_path,
                                   &error)) {
             if (error)
@@ -79,6 +83,10 @@ static int parse_args(int argc, char **argv, const char **ca_dir, ctca_batch_opt
     }
     if (jobs != NULL && !parse_jobs(jobs, &o->jobs)) {
         cli_error("batch: --jobs %s: expected 1..%d", jobs, CTCA_BATCH_MAX_JOBS);
+        return CLI_EXIT_USAGE;
+    }
+    if (fallback != NULL && ctca_fallback_parse(fallback, &o->fallback) != CTCA_OK) {
+        cli_error("batch: --fallback %s: expected defer, fail or unembedded", fallback);
         return CLI_EXIT_USAGE;
     }
     return -1;
@@ -136,7 +144,9 @@ int cli_cmd_batch(int argc, char **argv)
     }
     for (size_t i = 0; i < sum.n_problems && i < LISTED_PROBLEMS; i++)
         cli_error("%s: %s%s", sum.problems[i].csr,
-                  sum.problems[i].err == CTCA_ERR_POLICY_UNMET ? "deferred: " : "",
+                  !sum.problems[i].deferred ? ""
+                  : sum.problems[i].queued  ? "deferred to the queue: "
+                                            : "deferred (marked failed; re-run later): ",
                   sum.problems[i].reason);
     if (sum.deferred + sum.failed > LISTED_PROBLEMS)
         cli_error("... and %zu more, all in %s/summary.json",

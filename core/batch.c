@@ -56,13 +56,13 @@ typedef enum stage {
     D_RESUMED,    /* to submit (its precertificate was stored by an earlier run) */
     D_SIGNED,     /* to store the precertificate */
     D_BUILT,      /* to store the final certificate */
-    D_UNMET,      /* to mark failed (deferred) */
+    D_UNMET,      /* to apply the fallback */
     D_DONE,       /* to count */
     /* written in the driver's open batch, waiting for its commit */
     C_JOURNALED,
     C_PRECERT,
     C_FINAL,
-    C_MARKED,
+    C_DEFERRED,
     COLLECTING    /* its SCTs are being collected on the client */
 } stage;
 
@@ -76,6 +76,8 @@ typedef struct item {
     ctca_issue_result res; /* from W_BUILD on */
     outcome outcome;
     ctca_err err;
+    bool queued;        /* deferred to the queue by this run */
+    bool was_deferred;  /* resumed from the queue's hands */
     char serial[41];
     ctca_errbuf eb;
 } item;
@@ -325,9 +327,11 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         it->outcome = OUT_ALREADY;
         it->stage = D_DONE;
     } else if (rc == CTCA_OK &&
-               (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED)) {
+               (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED ||
+                rec.state == CTCA_STORE_DEFERRED)) {
         rc = ctca_issuance_resume(b->ca, store, rec.serial, opt->log_list_path, now, &it->is,
                                   &it->eb);
+        it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
         it->stage = D_RESUMED;
     } else {
         /* Nothing on record, or a journaled TBS that was never signed: start
@@ -456,6 +460,8 @@ static void record(ctca_batch_summary *sum, item *it)
         return;
     }
     p->err = it->err;
+    p->deferred = it->outcome == OUT_DEFERRED;
+    p->queued = it->queued;
     snprintf(p->serial, sizeof p->serial, "%s", it->serial);
     sum->n_problems++;
 }
@@ -482,12 +488,12 @@ static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_su
         goto out;
     for (size_t i = 0; i < sum->n_problems; i++) {
         const ctca_batch_problem *p = &sum->problems[i];
-        bool deferred = p->err == CTCA_ERR_POLICY_UNMET;
         cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(deferred ? def : fail, o) ||
+        if (o == NULL || !cJSON_AddItemToArray(p->deferred ? def : fail, o) ||
             !cJSON_AddStringToObject(o, "csr", p->csr) ||
-            (deferred ? !cJSON_AddStringToObject(o, "serial", p->serial)
-                      : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
+            (p->deferred ? !cJSON_AddStringToObject(o, "serial", p->serial) ||
+                               !cJSON_AddBoolToObject(o, "queued", p->queued)
+                         : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
             !cJSON_AddStringToObject(o, "reason", p->reason))
             goto out;
     }
@@ -643,6 +649,39 @@ static void start_collecting(driver *d, item *it)
     d->collecting[d->n_collecting++] = it;
 }
 
+/* The policy was not met by the deadline: the fallback decides, as in
+ * ctca_issue (a fallback that cannot be taken marks the record failed). Its
+ * writes go in the open batch; *next is where the item goes after the commit. */
+static ctca_err fall_back(driver *d, item *it, stage *next)
+{
+    const ctca_batch_options *opt = d->b->opt;
+    ctca_fallback f = opt->fallback != CTCA_FALLBACK_CONFIG
+                          ? opt->fallback
+                          : ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca))->fallback;
+    ctca_errbuf reason = it->eb, inner = {{0}};
+    it->err = CTCA_ERR_POLICY_UNMET;
+    if (f == CTCA_FALLBACK_UNEMBEDDED &&
+        ctca_issuance_finish_unembedded(it->is, d->store, &it->res, &inner) == CTCA_OK) {
+        *next = C_FINAL;
+        return CTCA_OK;
+    }
+    if (f == CTCA_FALLBACK_DEFER &&
+        ctca_issuance_defer(it->is, d->store, reason.msg, NULL, &inner) == CTCA_OK) {
+        it->err = CTCA_ERR_DEFERRED;
+        it->queued = true;
+        *next = C_DEFERRED;
+        return CTCA_OK;
+    }
+    if (ctca_store_mark_failed(d->store, it->serial, reason.msg, ctca_now_ms()) != CTCA_OK)
+        return ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)",
+                               reason.msg, ctca_store_errmsg(d->store));
+    if (inner.msg[0] != '\0')
+        ctca_errbuf_set(&it->eb, CTCA_ERR_POLICY_UNMET, "%s (and the %s fallback: %s)",
+                        reason.msg, ctca_fallback_name(f), inner.msg);
+    *next = C_DEFERRED;
+    return CTCA_OK;
+}
+
 /* The driver's part of an item a worker handed back: its store write, in the
  * open batch. */
 static void handle_returned(driver *d, item *it)
@@ -660,18 +699,17 @@ static void handle_returned(driver *d, item *it)
         break;
     case D_BUILT:
         rc = ctca_issuance_store_final(it->is, d->store, &it->res, &it->eb);
+        /* The queue's items for a deferred issuance finished here are done. */
+        if (rc == CTCA_OK && it->was_deferred &&
+            ctca_store_queue_settle(d->store, it->serial, CTCA_ENTRY_PRECERT,
+                                    "not needed: the certificate was issued by ctca batch",
+                                    ctca_now_ms(), NULL) != CTCA_OK)
+            rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
+                                 ctca_store_errmsg(d->store));
         next = C_FINAL;
         break;
     case D_UNMET:
-        /* As ctca issue does: the record is marked failed and keeps its
-         * precertificate; a later run resumes it. */
-        if (ctca_store_mark_failed(d->store, it->serial, it->eb.msg, ctca_now_ms()) != CTCA_OK) {
-            ctca_errbuf why = it->eb;
-            ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)", why.msg,
-                            ctca_store_errmsg(d->store));
-            rc = CTCA_ERR_STORE;
-        }
-        next = C_MARKED;
+        rc = fall_back(d, it, &next);
         break;
     case D_RESUMED:
         start_collecting(d, it);
@@ -710,7 +748,7 @@ static void commit(driver *d)
         case C_JOURNALED: to_workers(d, it, W_SIGN); break;
         case C_PRECERT: start_collecting(d, it); break;
         case C_FINAL: to_workers(d, it, W_OUTPUT); break;
-        default: /* C_MARKED */
+        default: /* C_DEFERRED */
             it->outcome = OUT_DEFERRED;
             ctca_issuance_free(it->is);
             it->is = NULL;

@@ -13,23 +13,31 @@
  * Resumable, by CSR digest (ctca_store_get_cert_by_csr): a CSR whose latest
  * record is issued is not issued again (its output file is rewritten when
  * missing or different); one whose record holds a precertificate without a
- * final certificate (killed mid-way, or deferred) is resumed with the SCTs
- * already stored; anything else starts afresh. A CSR that cannot be issued is
- * reported and does not stop the others.
+ * final certificate (killed mid-way, failed, or deferred to the queue) is
+ * resumed with the SCTs already stored; anything else starts afresh. A CSR
+ * that cannot be issued is reported and does not stop the others.
+ *
+ * When the logs do not give SCTs meeting the CT policy by the deadline, the
+ * fallback decides as for ctca_issue: "defer" hands the issuance to the queue
+ * (ctca_issuance_defer), "fail" marks the record failed, "unembedded" issues
+ * the certificate without embedded SCTs and queues its add-chain.
  *
  * Outputs: OUT_DIR/<name>.pem for CSR file <name>[.ext] (the final certificate),
  * and OUT_DIR/summary.json:
  *   {"csr_dir", "out_dir", "total", "issued", "already_issued", "deferred",
  *    "failed", "elapsed_s", "rate_per_s",
- *    "deferred_csrs": [{"csr", "serial", "reason"}],
+ *    "deferred_csrs": [{"csr", "serial", "queued", "reason"}],
  *    "failed_csrs": [{"csr", "error", "reason"}]}
- * where "issued" counts certificates issued by this run, "deferred" CSRs whose
- * precertificate is on record but whose SCTs did not meet the CT policy by the
- * deadline (the record is marked failed; a re-run finishes them), and
- * rate_per_s is issued / elapsed_s. */
+ * where "issued" counts certificates issued by this run (with the unembedded
+ * fallback, some without embedded SCTs), "deferred" CSRs whose precertificate
+ * is on record but whose SCTs did not meet the CT policy by the deadline
+ * ("queued": handed to the queue by the defer fallback, else marked failed; a
+ * queue worker or a re-run finishes them), and rate_per_s is issued /
+ * elapsed_s. */
 #ifndef CTCA_BATCH_H
 #define CTCA_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +64,7 @@ typedef struct ctca_batch_options {
     const char *profile;       /* NULL: "tls-server" */
     const char *log_list_path; /* NULL: the CA's configured list */
     unsigned jobs;             /* signing threads, 1..MAX_JOBS; 0: the online CPUs */
+    ctca_fallback fallback;    /* CTCA_FALLBACK_CONFIG (0): the CA's ct.fallback */
     size_t window;             /* issuances in flight, 1..MAX_WINDOW; 0: DEFAULT_WINDOW */
     /* Called on the calling thread after every finished CSR; NULL for none. */
     void (*progress)(const ctca_batch_progress *p, void *arg);
@@ -66,6 +75,8 @@ typedef struct ctca_batch_options {
 typedef struct ctca_batch_problem {
     char *csr;       /* file name within csr_dir */
     char serial[41]; /* "" when nothing was journaled */
+    bool deferred;   /* deferred (queued or marked failed), not failed */
+    bool queued;     /* deferred to the queue */
     ctca_err err;
     char *reason;
 } ctca_batch_problem;

@@ -151,10 +151,10 @@ static void write_bad_csrs(void)
 
 /* ---- running and reading back --------------------------------------------------- */
 
-static int batch(char **output)
+static int batch(char **output, const char *extra)
 {
-    return th_run(output, "'%s' batch --ca '%s' '%s' --out '%s' --log-list '%s' --jobs 2",
-                  ctca, ca_dir, csrs, out, log_list);
+    return th_run(output, "'%s' batch --ca '%s' '%s' --out '%s' --log-list '%s' --jobs 2 %s",
+                  ctca, ca_dir, csrs, out, log_list, extra);
 }
 
 static cJSON *summary(void)
@@ -273,7 +273,7 @@ Test(batch, good_csrs_issued_with_valid_scts_bad_ones_listed, .init = setup, .fi
     write_good_csrs(N_GOOD, "host-");
     write_bad_csrs();
     char *o = NULL;
-    cr_assert_eq(batch(&o), 1, "some CSRs failed, so exit 1: %s", o);
+    cr_assert_eq(batch(&o, ""), 1, "some CSRs failed, so exit 1: %s", o);
     cJSON *j = summary();
     cr_assert_eq(num(j, "total"), N_GOOD + N_BAD);
     cr_assert_eq(num(j, "issued"), N_GOOD, "%s", o);
@@ -367,7 +367,7 @@ Test(batch, killed_halfway_then_rerun_completes_without_reissuing, .init = setup
     }
 
     char *o = NULL;
-    cr_assert_eq(batch(&o), 0, "%s", o);
+    cr_assert_eq(batch(&o, ""), 0, "%s", o);
     free(o);
     cJSON *j = summary();
     double issued = num(j, "issued"), already = num(j, "already_issued");
@@ -395,29 +395,45 @@ Test(batch, killed_halfway_then_rerun_completes_without_reissuing, .init = setup
     cr_assert_geq(journaled, N_RESUME);
 }
 
-Test(batch, deferred_when_logs_fail_then_finished_by_a_rerun, .init = setup, .fini = teardown,
-     .timeout = 120)
+/* The state of the store record of every deferred CSR in summary.json. */
+static void assert_deferred_state(const cJSON *j, bool queued, ctca_store_state want)
 {
-    start_logs("--fail-rate 1");
-    write_good_csrs(5, "host-");
-    char *o = NULL;
-    cr_assert_eq(batch(&o), 75, "deferred CSRs exit 75: %s", o);
-    free(o);
-    cJSON *j = summary();
-    cr_assert_eq(num(j, "deferred"), 5);
-    cr_assert_eq(num(j, "issued"), 0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    ctca_store *s = NULL;
+    cr_assert_eq(ctca_store_open(path, &s, NULL), CTCA_OK);
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "deferred_csrs"))
     {
         const char *serial = cJSON_GetStringValue(cJSON_GetObjectItem(e, "serial"));
         cr_assert(serial && strlen(serial) >= 16, "a deferred CSR names its serial");
+        cr_assert_eq(cJSON_IsTrue(cJSON_GetObjectItem(e, "queued")), queued, "%s", serial);
+        ctca_store_cert rec = {0};
+        cr_assert_eq(ctca_store_get_cert(s, serial, &rec), CTCA_OK);
+        cr_assert_eq(rec.state, want, "%s is %s", serial, ctca_store_state_name(rec.state));
+        ctca_store_cert_cleanup(&rec);
     }
+    ctca_store_close(s);
+}
+
+Test(batch, deferred_to_the_queue_when_logs_fail_then_finished_by_a_rerun, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    start_logs("--fail-rate 1");
+    write_good_csrs(5, "host-");
+    char *o = NULL;
+    cr_assert_eq(batch(&o, ""), 75, "deferred CSRs exit 75: %s", o);
+    free(o);
+    cJSON *j = summary();
+    cr_assert_eq(num(j, "deferred"), 5);
+    cr_assert_eq(num(j, "issued"), 0);
+    assert_deferred_state(j, true, CTCA_STORE_DEFERRED); /* ct.fallback "defer" */
     cJSON_Delete(j);
     cr_assert_eq(count_outputs(), 0);
 
     stop_logs();
     start_logs("");
-    cr_assert_eq(batch(&o), 0, "%s", o);
+    cr_assert_eq(batch(&o, ""), 0, "%s", o);
     free(o);
     j = summary();
     cr_assert_eq(num(j, "issued"), 5);
@@ -426,6 +442,34 @@ Test(batch, deferred_when_logs_fail_then_finished_by_a_rerun, .init = setup, .fi
     issued_events(&events, &journaled);
     cr_assert_eq(events, 5);
     cr_assert_eq(journaled, 5, "the deferred precertificates were resumed, not re-journaled");
+}
+
+Test(batch, fallback_fail_marks_failed_and_unembedded_issues_without_scts, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    start_logs("--fail-rate 1");
+    write_good_csrs(3, "host-");
+    char *o = NULL;
+    cr_assert_eq(batch(&o, "--fallback fail"), 75, "%s", o);
+    free(o);
+    cJSON *j = summary();
+    cr_assert_eq(num(j, "deferred"), 3);
+    assert_deferred_state(j, false, CTCA_STORE_FAILED);
+    cJSON_Delete(j);
+
+    cr_assert_eq(batch(&o, "--fallback unembedded"), 0, "%s", o);
+    free(o);
+    j = summary();
+    cr_assert_eq(num(j, "issued"), 3);
+    cJSON_Delete(j);
+    cr_assert_eq(count_outputs(), 3);
+    cr_assert_eq(th_run(&o, "openssl x509 -in '%s/host-00001.pem' -noout -text", out), 0);
+    cr_assert_null(strstr(o, "CT Precertificate SCTs"), "issued without SCTs: %s", o);
+    free(o);
+    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s' --fallback sometimes", ctca,
+                        ca_dir, csrs, out),
+                 2, "%s", o);
+    free(o);
 }
 
 Test(batch, usage_and_name_collisions, .init = setup, .fini = teardown, .timeout = 60)
@@ -437,7 +481,7 @@ Test(batch, usage_and_name_collisions, .init = setup, .fini = teardown, .timeout
     write_csr("twin.der", k, "DNS:twin2.batch.example", true);
     EVP_PKEY_free(k);
     char *o = NULL;
-    cr_assert_eq(batch(&o), 1, "%s", o);
+    cr_assert_eq(batch(&o, ""), 1, "%s", o);
     cr_assert_not_null(strstr(o, "twin.pem"), "the collision is named: %s", o);
     free(o);
     cJSON *j = summary();
