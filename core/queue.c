@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "core/x509_int.h"
-#include "ctca/cms.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
 #include "ctca/loglist.h"
@@ -456,38 +455,6 @@ static void sweep_deferred(worker *w)
 
 /* ---- taking over abandoned issuances ------------------------------------------------ */
 
-/* A journaled record whose process died before signing: the TBS is the
- * commitment, so its precertificate is signed now (never a different TBS). */
-static ctca_err sign_journaled(worker *w, const char *serial)
-{
-    ctca_store_cert c = {0};
-    uint8_t *pre = NULL;
-    size_t pre_len = 0;
-    ctca_err rc = ctca_store_get_cert(w->store, serial, &c);
-    if (rc != CTCA_OK)
-        return store_failed(w, rc, "reading an unfinished record");
-    if (c.state == CTCA_STORE_JOURNALED) {
-        /* A CT 2.0 TBS has no poison: signed as a certificate it would be a
-         * final certificate without SCTs. Its precertificate is the CMS. */
-        ctca_view tbs = ctca_view_make(c.tbs, c.tbs_len);
-        if ((rc = c.ct_version == 2 ? ctca_cms_precert_build(w->ca, tbs, &pre, &pre_len)
-                                    : ctca_ca_sign_tbs(w->ca, tbs, &pre, &pre_len)) != CTCA_OK) {
-            progress(w, "serial %s: cannot sign its precertificate: %s", serial,
-                     ctca_err_str(rc));
-        } else {
-            rc = ctca_store_put_precert(w->store, serial, pre, pre_len, ctca_now_ms());
-            /* Another worker signed it first: its bytes stand. */
-            if (rc == CTCA_ERR_STORE_CONFLICT)
-                rc = CTCA_OK;
-            else if (rc != CTCA_OK)
-                (void)store_failed(w, rc, "storing a recovered precertificate");
-        }
-    }
-    free(pre);
-    ctca_store_cert_cleanup(&c);
-    return rc;
-}
-
 /* Applies the configured fallback to an issuance whose process died. */
 static void take_over(worker *w, const char *serial)
 {
@@ -529,31 +496,30 @@ static void take_over(worker *w, const char *serial)
     ctca_issuance_free(is);
 }
 
+/* A precertificate is a binding commitment to issue (DESIGN.md step 2): one
+ * whose process died is completed. A record only journaled was never signed
+ * and commits nothing; it is left as it is (a re-run issues afresh, as ctca
+ * batch does), so the queue never signs for a request nobody waits for. */
 static void recover(worker *w)
 {
-    static const ctca_store_state states[] = {CTCA_STORE_JOURNALED, CTCA_STORE_PRECERT};
     int64_t cutoff = ctca_now_ms() - (int64_t)w->qs->recover_after_ms;
-    for (size_t s = 0; s < 2 && w->err == CTCA_OK; s++) {
-        char after[CTCA_STORE_SERIAL_MAX + 1] = "";
-        for (;;) {
-            ctca_store_serial_list l;
-            ctca_err rc = ctca_store_list_serials(w->store, states[s], cutoff,
-                                                  after[0] ? after : NULL, SWEEP_PAGE, &l);
-            if (rc != CTCA_OK) {
-                (void)store_failed(w, rc, "listing unfinished issuances");
-                return;
-            }
-            for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++)
-                if (states[s] == CTCA_STORE_PRECERT ||
-                    sign_journaled(w, l.serials[i]) == CTCA_OK)
-                    take_over(w, l.serials[i]);
-            size_t n = l.count;
-            if (n > 0)
-                memcpy(after, l.serials[n - 1], sizeof after);
-            ctca_store_serial_list_cleanup(&l);
-            if (n < SWEEP_PAGE || w->err != CTCA_OK)
-                break;
+    char after[CTCA_STORE_SERIAL_MAX + 1] = "";
+    for (;;) {
+        ctca_store_serial_list l;
+        ctca_err rc = ctca_store_list_serials(w->store, CTCA_STORE_PRECERT, cutoff,
+                                              after[0] ? after : NULL, SWEEP_PAGE, &l);
+        if (rc != CTCA_OK) {
+            (void)store_failed(w, rc, "listing unfinished issuances");
+            return;
         }
+        for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++)
+            take_over(w, l.serials[i]);
+        size_t n = l.count;
+        if (n > 0)
+            memcpy(after, l.serials[n - 1], sizeof after);
+        ctca_store_serial_list_cleanup(&l);
+        if (n < SWEEP_PAGE || w->err != CTCA_OK)
+            return;
     }
 }
 

@@ -9,8 +9,9 @@
  * synchronous issuance finishes (ctca_issuance_resume + ctca_issuance_finish:
  * final TBS, signature, release check, store); one whose items are all spent
  * gets spares (ctca_issuance_defer) and, when no log is left, is marked failed.
- * An issuance whose process died (a record left journaled or precert for
- * queue.recover_after_ms) is taken over with the configured fallback.
+ * An issuance whose process died after signing its precertificate (a record
+ * left precert for queue.recover_after_ms) is taken over with the configured
+ * fallback; one only journaled was never signed and is left alone.
  *
  * Several workers (threads or processes, each with its own store connection)
  * may run on one store: a lease is held by one worker, and a worker killed

@@ -801,10 +801,31 @@ static void crash_issue_at(const char *step)
     check_recovered_once();
 }
 
-Test(queue, issue_killed_after_journaling_is_completed_by_the_queue, .init = setup_listed,
-     .fini = teardown, .timeout = 60)
+/* Nothing was signed: the queue leaves the journaled record alone (no
+ * precertificate appears for it), and a new request issues normally. */
+Test(queue, issue_killed_after_journaling_leaves_an_unsigned_record_alone,
+     .init = setup_listed, .fini = teardown, .timeout = 60)
 {
-    crash_issue_at("journaled");
+    char cmd[1500], *out = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", ctca,
+             ca_dir, csr, dir);
+    kill_at("journaled", cmd);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    free(out);
+    ctca_store *store = open_store();
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_JOURNALED, INT64_MAX, NULL, 10, &l),
+                 CTCA_OK);
+    cr_assert_eq(l.count, 1);
+    ctca_store_cert c;
+    cr_assert_eq(ctca_store_get_cert(store, l.serials[0], &c), CTCA_OK);
+    cr_assert_null(c.precert_der, "the queue signs nothing that was only journaled");
+    ctca_store_cert_cleanup(&c);
+    ctca_store_serial_list_cleanup(&l);
+    cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
+    ctca_store_close(store);
+    cr_assert_eq(issue(&out, ""), 0, "%s", out);
+    free(out);
 }
 
 Test(queue, issue_killed_after_the_precert_is_completed_by_the_queue, .init = setup_listed,
