@@ -42,8 +42,51 @@ void th_testlog_start(th_testlog *t, const char *dir, const char *name, const ch
                       const char *roots, const char *extra_args);
 /* th_testlog_stop: SIGTERM and reap; safe on a stopped log. */
 void th_testlog_stop(th_testlog *t);
-/* th_log_list_write: writes a v3 log list of logs (grouped by operator) to path;
- * RFC 9162 logs in ctca's extended format (ct_version, log_id_oid). */
-void th_log_list_write(const char *path, th_testlog *logs, size_t n);
+/* th_log_list_write: writes a v3 log list of logs (grouped by operator) to path,
+ * its log_list_timestamp timestamp_ms (ms since the epoch); RFC 9162 logs in
+ * ctca's extended format (ct_version, log_id_oid). */
+void th_log_list_write(const char *path, th_testlog *logs, size_t n, int64_t timestamp_ms);
+
+/* The end-to-end setup: a CA made by `ctca init` in a fresh temporary
+ * directory, a CSR, real ctca-testlog logs and a log list naming them.
+ * Start from a zeroed th_ca; th_ca_cleanup undoes all of it. */
+#define TH_CA_MAX_LOGS 16
+typedef struct th_ca {
+    char *dir;          /* the temporary directory */
+    char *ctca;         /* the ctca binary */
+    char ca_dir[300];   /* dir/ca */
+    char roots[320];    /* what the logs accept: dir/ca/ca.pem unless the test points it
+                         * elsewhere before starting them */
+    char log_list[320]; /* dir/log_list.json */
+    char csr[320];      /* dir/site.csr, once th_ca_csr made it */
+    th_testlog logs[TH_CA_MAX_LOGS];
+    size_t n_logs;
+} th_ca;
+
+/* th_ca_init: the directory and paths, then `ctca init ca_dir init_args`;
+ * init_args NULL: no ctca init (the test makes or imports its CA itself). */
+void th_ca_init(th_ca *c, const char *init_args);
+/* th_ca_csr: c->csr for CN www.example.com and subjectAltName san
+ * ("DNS:www.example.com"), its P-256 key in dir/site.key. */
+void th_ca_csr(th_ca *c, const char *san);
+/* th_ca_start_logs: n more logs accepting c->roots, specs[i] "OPERATOR:NAME"
+ * with the flags extra[i] (extra NULL: none), then c->log_list rewritten
+ * over all of c's logs, dated now. */
+void th_ca_start_logs(th_ca *c, size_t n, const char *const *specs, const char *const *extra);
+/* th_ca_stop_logs: stops c's logs and forgets them. */
+void th_ca_stop_logs(th_ca *c);
+/* th_ca_config_set: sets section.key (section "": the top level) of the CA's
+ * ctca.json to the JSON text value; value NULL removes the key. */
+void th_ca_config_set(const th_ca *c, const char *section, const char *key, const char *value);
+/* th_ca_ctlog_cnf: writes path, an OpenSSL CT log list (CTLOG_STORE_load_file)
+ * enabling c's logs. */
+void th_ca_ctlog_cnf(const th_ca *c, const char *path);
+/* th_ca_openssl_ct_check: OpenSSL's own CT validation: s_server serves cert
+ * (PEM; its key dir/site.key) and s_client -ct must find its embedded SCTs
+ * valid against c's logs. */
+void th_ca_openssl_ct_check(const th_ca *c, const char *cert);
+/* th_ca_cleanup: stops the logs, removes the directory and frees; c is left
+ * zeroed. Safe on a zeroed or half-made th_ca. */
+void th_ca_cleanup(th_ca *c);
 
 #endif

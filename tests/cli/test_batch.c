@@ -37,7 +37,7 @@ static void start_logs(const char *extra)
     n_logs = 3;
     for (size_t i = 0; i < n_logs; i++)
         th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra);
-    th_log_list_write(log_list, logs, n_logs);
+    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
 }
 
 static void stop_logs(void)

@@ -14,54 +14,26 @@
 #include "ctca/util.h"
 #include "tests/helpers.h"
 
-static char *dir, *ctca, ca_dir[300], roots[320], log_list[320], csr[320];
-static th_testlog logs[3];
-static size_t n_logs;
+static th_ca fx;
 
-static void init_ca(void)
+/* The CA, a CSR and three logs: two run by operator A, one by B; extra[i]
+ * adds fault flags. */
+static void setup_with(const char *extra0, const char *extra1, const char *extra2)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(log_list, sizeof log_list, "%s/log_list.json", dir);
-    snprintf(csr, sizeof csr, "%s/site.csr", dir);
-    char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' init '%s'", ctca, ca_dir), 0, "ctca init: %s", out);
-    free(out);
-    cr_assert_eq(th_run(NULL,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout '%s/site.key' -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com,DNS:example.com -out '%s'",
-                        dir, csr),
-                 0);
-}
-
-/* Three logs: two run by operator A, one by B; extra[i] adds fault flags. */
-static void start_logs(const char *extra0, const char *extra1, const char *extra2)
-{
-    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
-    const char *extra[] = {extra0, extra1, extra2};
-    n_logs = 3;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra[i]);
-    th_log_list_write(log_list, logs, n_logs);
+    const char *specs[] = {"A:a1", "A:a2", "B:b1"}, *extra[] = {extra0, extra1, extra2};
+    th_ca_init(&fx, "");
+    th_ca_csr(&fx, "DNS:www.example.com,DNS:example.com");
+    th_ca_start_logs(&fx, 3, specs, extra);
 }
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
 static void setup_healthy(void)
 {
-    init_ca();
-    start_logs("", "", "");
+    setup_with("", "", "");
 }
 
 static int issue(char **output, const char *csr_path, const char *extra)
@@ -69,7 +41,7 @@ static int issue(char **output, const char *csr_path, const char *extra)
     return th_run(output,
                   "'%s' issue --ca '%s' --csr '%s' --log-list '%s' --out '%s/site.pem'"
                   " --precert-out '%s/site-precert.pem' --chain-out '%s/chain.pem' %s",
-                  ctca, ca_dir, csr_path, log_list, dir, dir, dir, extra);
+                  fx.ctca, fx.ca_dir, csr_path, fx.log_list, fx.dir, fx.dir, fx.dir, extra);
 }
 
 static void serial_of(const char *output, char serial[64])
@@ -83,72 +55,32 @@ Test(issue, certificate_has_scts_that_ctca_and_openssl_accept, .init = setup_hea
      .fini = teardown, .timeout = 60)
 {
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, ""), 0, "ctca issue: %s", out);
+    cr_assert_eq(issue(&out, fx.csr, ""), 0, "ctca issue: %s", out);
     free(out);
 
     cr_assert_eq(th_run(&out, "'%s' verify '%s/site.pem' --issuer '%s' --log-key '%s'"
                               " --log-key '%s' --log-key '%s'",
-                        ctca, dir, roots, logs[0].pub, logs[1].pub, logs[2].pub),
+                        fx.ctca, fx.dir, fx.roots, fx.logs[0].pub, fx.logs[1].pub,
+                        fx.logs[2].pub),
                  0, "ctca verify: %s", out);
     free(out);
 
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/site.pem'", roots, dir), 0,
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/site.pem'", fx.roots, fx.dir), 0,
                  "openssl verify: %s", out);
     free(out);
 
     /* OpenSSL's own CT code: serve the certificate and let s_client validate
      * its SCTs against a CT log store holding the test logs' keys. */
-    char ctlogs[400];
-    snprintf(ctlogs, sizeof ctlogs, "%s/ct_log_list.cnf", dir);
-    FILE *f = fopen(ctlogs, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "enabled_logs = a1,a2,b1\n");
-    for (size_t i = 0; i < n_logs; i++) {
-        char *b64 = NULL;
-        cr_assert_eq(th_run(&b64, "openssl pkey -pubin -in '%s' -outform DER | base64 -w0",
-                            logs[i].pub),
-                     0);
-        fprintf(f, "[%s]\ndescription = %s\nkey = %s\n", logs[i].name, logs[i].name, b64);
-        free(b64);
-    }
-    fclose(f);
-    /* Serve with s_server on a free port (retrying another when taken) and
-     * connect once it accepts. OpenSSL judges SCT timestamps against the TLS
-     * session time in whole seconds (ssl_validate_ct), so an SCT younger than
-     * a second counts as "future": let one second pass first. */
-    sleep(1);
-    char script[400];
-    snprintf(script, sizeof script, "%s/s_client.sh", dir);
-    f = fopen(script, "w");
-    cr_assert_not_null(f);
-    fprintf(f,
-            "for try in 1 2 3 4 5; do\n"
-            "  port=$(( $(od -An -N2 -tu2 /dev/urandom) %% 30000 + 20000 ))\n"
-            "  openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s/site.pem'"
-            " -key '%s/site.key' -www >/dev/null 2>&1 & srv=$!\n"
-            "  for i in $(seq 1 50); do\n"
-            "    kill -0 $srv 2>/dev/null || break\n"
-            "    out=$(echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
-            " -ctlogfile '%s' -verify_return_error 2>&1); rc=$?\n"
-            "    case \"$out\" in *CONNECTED*) echo \"$out\"; kill $srv; exit $rc;; esac\n"
-            "    sleep 0.1\n"
-            "  done\n"
-            "  kill $srv 2>/dev/null; wait $srv 2>/dev/null\n"
-            "done\n"
-            "echo 'no s_server could be started'; exit 3\n",
-            dir, dir, roots, ctlogs);
-    fclose(f);
-    cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);
-    cr_assert_not_null(strstr(out, "SCT validation status: valid"), "%s", out);
-    cr_assert_null(strstr(out, "SCT validation status: invalid"), "%s", out);
-    free(out);
+    char cert[400];
+    snprintf(cert, sizeof cert, "%s/site.pem", fx.dir);
+    th_ca_openssl_ct_check(&fx, cert);
 }
 
 Test(issue, final_tbs_equals_precert_tbs_minus_poison_and_store_holds_all,
      .init = setup_healthy, .fini = teardown, .timeout = 60)
 {
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, ""), 0, "ctca issue: %s", out);
+    cr_assert_eq(issue(&out, fx.csr, ""), 0, "ctca issue: %s", out);
     char serial[64];
     serial_of(out, serial);
     free(out);
@@ -156,9 +88,9 @@ Test(issue, final_tbs_equals_precert_tbs_minus_poison_and_store_holds_all,
     char path[400];
     uint8_t *pre = NULL, *fin = NULL, *pre_tbs = NULL, *fin_tbs = NULL;
     size_t pre_len, fin_len, pre_tbs_len, fin_tbs_len;
-    snprintf(path, sizeof path, "%s/site-precert.pem", dir);
+    snprintf(path, sizeof path, "%s/site-precert.pem", fx.dir);
     cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &pre, &pre_len, NULL), CTCA_OK);
-    snprintf(path, sizeof path, "%s/site.pem", dir);
+    snprintf(path, sizeof path, "%s/site.pem", fx.dir);
     cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &fin, &fin_len, NULL), CTCA_OK);
     cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(pre, pre_len), &pre_tbs, &pre_tbs_len),
                  CTCA_OK);
@@ -168,7 +100,7 @@ Test(issue, final_tbs_equals_precert_tbs_minus_poison_and_store_holds_all,
     cr_assert_arr_eq(pre_tbs, fin_tbs, pre_tbs_len);
 
     ctca_store *store = NULL;
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
     ctca_store_cert rec = {0};
     cr_assert_eq(ctca_store_get_cert(store, serial, &rec), CTCA_OK);
@@ -196,8 +128,7 @@ Test(issue, final_tbs_equals_precert_tbs_minus_poison_and_store_holds_all,
 
 static void setup_one_hanging(void)
 {
-    init_ca();
-    start_logs("", "--hang", "");
+    setup_with("", "--hang", "");
 }
 
 Test(issue, hung_log_does_not_delay_issuance, .init = setup_one_hanging, .fini = teardown,
@@ -206,7 +137,7 @@ Test(issue, hung_log_does_not_delay_issuance, .init = setup_one_hanging, .fini =
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, ""), 0, "ctca issue: %s", out);
+    cr_assert_eq(issue(&out, fx.csr, ""), 0, "ctca issue: %s", out);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     /* The configured per-log timeout is 10 s; two healthy loopback logs answer
@@ -219,23 +150,22 @@ Test(issue, hung_log_does_not_delay_issuance, .init = setup_one_hanging, .fini =
  * answer is processed before the requirement is met. */
 static void run_bad_log_case(const char *fault)
 {
-    init_ca();
-    start_logs("--latency-ms 400", fault, "--latency-ms 400");
+    setup_with("--latency-ms 400", fault, "--latency-ms 400");
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, ""), 0, "ctca issue with a %s log: %s", fault, out);
-    cr_assert_not_null(strstr(out, logs[1].url), "the bad log's outcome is reported: %s", out);
+    cr_assert_eq(issue(&out, fx.csr, ""), 0, "ctca issue with a %s log: %s", fault, out);
+    cr_assert_not_null(strstr(out, fx.logs[1].url), "the bad log's outcome is reported: %s", out);
     free(out);
     /* Only the honest logs' SCTs are embedded: with the bad log's key alone,
      * nothing verifies. */
     cr_assert_eq(th_run(&out, "'%s' verify '%s/site.pem' --issuer '%s' --log-key '%s' --json",
-                        ctca, dir, roots, logs[1].pub),
+                        fx.ctca, fx.dir, fx.roots, fx.logs[1].pub),
                  1, "%s", out);
     cr_assert_not_null(strstr(out, "\"valid_count\":0") ? out : strstr(out, "\"valid_count\": 0"),
                        "%s", out);
     free(out);
     cr_assert_eq(th_run(&out, "'%s' verify '%s/site.pem' --issuer '%s' --log-key '%s'"
                               " --log-key '%s'",
-                        ctca, dir, roots, logs[0].pub, logs[2].pub),
+                        fx.ctca, fx.dir, fx.roots, fx.logs[0].pub, fx.logs[2].pub),
                  0, "%s", out);
     free(out);
 }
@@ -257,15 +187,14 @@ Test(issue, wrong_log_id_never_embedded, .fini = teardown, .timeout = 60)
 
 static void setup_all_down(void)
 {
-    init_ca();
-    start_logs("--fail-rate 1", "--fail-rate 1", "--fail-rate 1");
+    setup_with("--fail-rate 1", "--fail-rate 1", "--fail-rate 1");
 }
 
 Test(issue, all_logs_down_fails_clearly_and_keeps_precert, .init = setup_all_down,
      .fini = teardown, .timeout = 60)
 {
     char *out = NULL;
-    cr_assert_eq(issue(&out, csr, "--fallback fail"), 1, "%s", out);
+    cr_assert_eq(issue(&out, fx.csr, "--fallback fail"), 1, "%s", out);
     cr_assert_not_null(strstr(out, "503"), "the logs' answers are reported: %s", out);
     cr_assert_not_null(strstr(out, "stays on record"), "%s", out);
     const char *p = strstr(out, "serial ");
@@ -276,7 +205,7 @@ Test(issue, all_logs_down_fails_clearly_and_keeps_precert, .init = setup_all_dow
 
     ctca_store *store = NULL;
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
     ctca_store_cert rec = {0};
     cr_assert_eq(ctca_store_get_cert(store, serial, &rec), CTCA_OK);
@@ -286,21 +215,15 @@ Test(issue, all_logs_down_fails_clearly_and_keeps_precert, .init = setup_all_dow
     cr_assert_not_null(rec.last_error);
     ctca_store_cert_cleanup(&rec);
     ctca_store_close(store);
-    snprintf(path, sizeof path, "%s/site.pem", dir);
+    snprintf(path, sizeof path, "%s/site.pem", fx.dir);
     cr_assert_neq(access(path, F_OK), 0, "no certificate written");
-}
-
-static void setup_ca_only(void)
-{
-    init_ca();
-    start_logs("", "", "");
 }
 
 /* Asserts a refused CSR signed nothing: the store journaled nothing. */
 static void assert_nothing_journaled(void)
 {
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     if (access(path, F_OK) != 0)
         return;
     ctca_store *store = NULL;
@@ -313,7 +236,7 @@ static void assert_nothing_journaled(void)
     ctca_store_close(store);
 }
 
-Test(issue, bad_csrs_refused_and_nothing_signed, .init = setup_ca_only, .fini = teardown,
+Test(issue, bad_csrs_refused_and_nothing_signed, .init = setup_healthy, .fini = teardown,
      .timeout = 120)
 {
     const struct {
@@ -341,8 +264,8 @@ Test(issue, bad_csrs_refused_and_nothing_signed, .init = setup_ca_only, .fini = 
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char bad[400], make[1200], *out = NULL;
-        snprintf(bad, sizeof bad, "%s/bad%zu.csr", dir, i);
-        snprintf(make, sizeof make, cases[i].make, csr);
+        snprintf(bad, sizeof bad, "%s/bad%zu.csr", fx.dir, i);
+        snprintf(make, sizeof make, cases[i].make, fx.csr);
         cr_assert_eq(th_run(NULL, "F='%s'; %s", bad, make), 0, "making %s", cases[i].name);
         int rc = issue(&out, bad, "");
         cr_assert_eq(rc, 2, "%s: exit %d: %s", cases[i].name, rc, out);

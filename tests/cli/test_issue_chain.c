@@ -8,9 +8,8 @@
 
 #include "tests/helpers.h"
 
-static char *dir, *ctca, ca_dir[300], root[320], inter[320], log_list[320], csr[320];
-static th_testlog logs[3];
-static size_t n_logs;
+static th_ca fx;
+static char inter[320];
 
 /* make_sub_ca: dir/name.pem and name.key, a P-256 CA:TRUE keyCertSign
  * certificate with subject /CN=subject signed by issuer.pem/issuer.key. */
@@ -24,7 +23,7 @@ static void make_sub_ca(const char *name, const char *subject, const char *issue
                         " -nodes -keyout %s.key -out %s.csr -subj '/CN=%s'"
                         " && openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key"
                         " -set_serial 2 -days 3000 -extfile %s.ext -out %s.pem",
-                        dir, name, name, name, subject, name, issuer, issuer, name, name),
+                        fx.dir, name, name, name, subject, name, issuer, issuer, name, name),
                  0, "making %s: %s", name, out);
     free(out);
 }
@@ -34,13 +33,10 @@ static void make_sub_ca(const char *name, const char *subject, const char *issue
  * inter names the intermediates' file for -untrusted. */
 static void setup_depth(int depth)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(root, sizeof root, "%s/root.pem", dir);
-    snprintf(inter, sizeof inter, "%s/int.pem", dir);
-    snprintf(log_list, sizeof log_list, "%s/log_list.json", dir);
-    snprintf(csr, sizeof csr, "%s/site.csr", dir);
+    th_ca_init(&fx, NULL);
+    /* The logs know the root only: the intermediate must come in the chain. */
+    snprintf(fx.roots, sizeof fx.roots, "%s/root.pem", fx.dir);
+    snprintf(inter, sizeof inter, "%s/int.pem", fx.dir);
     char *out = NULL;
     cr_assert_eq(th_run(&out,
                         "cd '%s' && openssl req -x509 -newkey ec -pkeyopt"
@@ -48,7 +44,7 @@ static void setup_depth(int depth)
                         " -days 3650 -subj '/CN=Chain Test Root'"
                         " -addext 'basicConstraints=critical,CA:TRUE'"
                         " -addext 'keyUsage=critical,keyCertSign,cRLSign'",
-                        dir),
+                        fx.dir),
                  0, "making the root: %s", out);
     free(out);
     make_sub_ca("int", "Chain Test Intermediate", "root");
@@ -56,29 +52,19 @@ static void setup_depth(int depth)
     if (depth == 2) {
         make_sub_ca("int2", "Chain Test Intermediate 2", "int");
         ca_name = "int2";
-        cr_assert_eq(th_run(NULL, "cd '%s' && cat int2.pem int.pem > ints.pem", dir), 0);
-        snprintf(inter, sizeof inter, "%s/ints.pem", dir);
+        cr_assert_eq(th_run(NULL, "cd '%s' && cat int2.pem int.pem > ints.pem", fx.dir), 0);
+        snprintf(inter, sizeof inter, "%s/ints.pem", fx.dir);
     }
-    cr_assert_eq(th_run(NULL, "cd '%s' && cat %s root.pem > bundle.pem", dir,
+    cr_assert_eq(th_run(NULL, "cd '%s' && cat %s root.pem > bundle.pem", fx.dir,
                         depth == 2 ? "int2.pem int.pem" : "int.pem"),
                  0);
     cr_assert_eq(th_run(&out, "'%s' init '%s' --ca-cert '%s/bundle.pem' --ca-key '%s/%s.key'",
-                        ctca, ca_dir, dir, dir, ca_name),
+                        fx.ctca, fx.ca_dir, fx.dir, fx.dir, ca_name),
                  0, "ctca init: %s", out);
     free(out);
-    cr_assert_eq(th_run(&out,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout '%s/site.key' -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com -out '%s'",
-                        dir, csr),
-                 0, "%s", out);
-    free(out);
-    /* The logs know the root only: the intermediate must come in the chain. */
-    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
-    n_logs = 3;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], root, "");
-    th_log_list_write(log_list, logs, n_logs);
+    th_ca_csr(&fx, "DNS:www.example.com");
+    const char *specs[] = {"A:a1", "A:a2", "B:b1"};
+    th_ca_start_logs(&fx, 3, specs, NULL);
 }
 
 static void setup_one_intermediate(void)
@@ -93,12 +79,7 @@ static void setup_two_intermediates(void)
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
 /* issue_and_check: ctca issue exits 0; OpenSSL verifies the certificate to
@@ -110,28 +91,30 @@ static void issue_and_check(int n_chain, const char *issuer)
     cr_assert_eq(th_run(&out,
                         "'%s' issue --ca '%s' --csr '%s' --log-list '%s' --out '%s/site.pem'"
                         " --chain-out '%s/chain.pem'",
-                        ctca, ca_dir, csr, log_list, dir, dir),
+                        fx.ctca, fx.ca_dir, fx.csr, fx.log_list, fx.dir, fx.dir),
                  0, "ctca issue: %s", out);
     free(out);
 
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' -untrusted '%s' '%s/site.pem'", root,
-                        inter, dir),
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' -untrusted '%s' '%s/site.pem'",
+                        fx.roots, inter, fx.dir),
                  0, "openssl verify: %s", out);
     free(out);
 
-    cr_assert_eq(th_run(&out, "grep -c -- '-----BEGIN CERTIFICATE-----' '%s/chain.pem'", dir), 0);
+    cr_assert_eq(th_run(&out, "grep -c -- '-----BEGIN CERTIFICATE-----' '%s/chain.pem'", fx.dir),
+                 0);
     cr_assert_eq(atoi(out), n_chain, "the certificate and all of ca.pem: %s", out);
     free(out);
     /* The chain-out file is in order: it verifies with the root alone. */
     cr_assert_eq(th_run(&out,
                         "openssl verify -CAfile '%s' -untrusted '%s/chain.pem' '%s/chain.pem'",
-                        root, dir, dir),
+                        fx.roots, fx.dir, fx.dir),
                  0, "chain.pem: %s", out);
     free(out);
 
     cr_assert_eq(th_run(&out, "'%s' verify '%s/site.pem' --issuer '%s' --log-key '%s'"
                               " --log-key '%s' --log-key '%s'",
-                        ctca, dir, issuer, logs[0].pub, logs[1].pub, logs[2].pub),
+                        fx.ctca, fx.dir, issuer, fx.logs[0].pub, fx.logs[1].pub,
+                        fx.logs[2].pub),
                  0, "ctca verify: %s", out);
     free(out);
 }
@@ -149,6 +132,6 @@ Test(issue_chain, two_intermediates_reach_a_root_only_log_through_the_whole_bund
      .init = setup_two_intermediates, .fini = teardown, .timeout = 60)
 {
     char int2[340];
-    snprintf(int2, sizeof int2, "%s/int2.pem", dir);
+    snprintf(int2, sizeof int2, "%s/int2.pem", fx.dir);
     issue_and_check(4, int2);
 }

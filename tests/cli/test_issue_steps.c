@@ -13,38 +13,22 @@
 #include "ctca/util.h"
 #include "tests/helpers.h"
 
-static char *dir, *ctca_bin, ca_dir[300], roots[320], log_list_path[320], csr[320];
-static th_testlog logs[3];
+static th_ca fx;
 static ctca_ca *ca;
 static ctca_store *store, *other;
 static ctca_log_list *list;
 
 static void setup(void)
 {
-    dir = th_tmpdir();
-    ctca_bin = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(log_list_path, sizeof log_list_path, "%s/log_list.json", dir);
-    snprintf(csr, sizeof csr, "%s/site.csr", dir);
-    char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' init '%s'", ctca_bin, ca_dir), 0, "ctca init: %s", out);
-    free(out);
-    cr_assert_eq(th_run(NULL,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout /dev/null -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com -out '%s'",
-                        csr),
-                 0);
-    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
-    for (size_t i = 0; i < 3; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
-    th_log_list_write(log_list_path, logs, 3);
+    th_ca_init(&fx, "");
+    th_ca_csr(&fx, "DNS:www.example.com");
+    const char *specs[] = {"A:a1", "A:a2", "B:b1"};
+    th_ca_start_logs(&fx, 3, specs, NULL);
     ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_ca_open(ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_ca_open(fx.ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
     cr_assert_eq(ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb), CTCA_OK, "%s", eb.msg);
     cr_assert_eq(ctca_store_open(ctca_ca_get0_store_path(ca), &other, &eb), CTCA_OK, "%s", eb.msg);
-    cr_assert_eq(ctca_log_list_load(log_list_path, &list, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_log_list_load(fx.log_list, &list, &eb), CTCA_OK, "%s", eb.msg);
 }
 
 static void teardown(void)
@@ -53,11 +37,7 @@ static void teardown(void)
     ctca_store_close(store);
     ctca_store_close(other);
     ctca_ca_free(ca);
-    for (size_t i = 0; i < 3; i++)
-        th_testlog_stop(&logs[i]);
-    th_rmdir(dir);
-    free(dir);
-    free(ctca_bin);
+    th_ca_cleanup(&fx);
 }
 
 TestSuite(issue_steps, .init = setup, .fini = teardown, .timeout = 60);
@@ -87,7 +67,7 @@ static void collect(ctca_issuance *is)
 Test(issue_steps, compute_steps_write_nothing_and_write_steps_move_the_record)
 {
     ctca_errbuf eb = {{0}};
-    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issue_request req = {.csr_path = fx.csr, .log_list = list, .now_ms = ctca_now_ms()};
     ctca_issuance *is = NULL;
     cr_assert_eq(ctca_issuance_prepare(ca, store, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
     const char *serial = ctca_issuance_serial(is);
@@ -118,7 +98,7 @@ Test(issue_steps, compute_steps_write_nothing_and_write_steps_move_the_record)
 Test(issue_steps, batched_writes_are_invisible_until_the_commit)
 {
     ctca_errbuf eb = {{0}};
-    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issue_request req = {.csr_path = fx.csr, .log_list = list, .now_ms = ctca_now_ms()};
     ctca_issuance *is = NULL;
     cr_assert_eq(ctca_issuance_prepare(ca, other, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
     const char *serial = ctca_issuance_serial(is);
@@ -143,7 +123,7 @@ Test(issue_steps, a_log_list_naming_an_unusable_key_is_refused_at_selection)
     ctca_log_key *kept = list->logs[0].key;
     list->logs[0].key = NULL;
     ctca_errbuf eb = {{0}};
-    ctca_issue_request req = {.csr_path = csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issue_request req = {.csr_path = fx.csr, .log_list = list, .now_ms = ctca_now_ms()};
     ctca_issuance *is = NULL;
     ctca_err rc = ctca_issuance_prepare(ca, store, &req, &is, &eb);
     list->logs[0].key = kept;

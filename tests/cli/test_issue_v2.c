@@ -75,7 +75,7 @@ static void start_logs(const char *a1, const char *a2, const char *b1, bool v1)
     n_logs = v1 ? 4 : 3;
     for (size_t i = 0; i < n_logs; i++)
         th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra[i]);
-    th_log_list_write(log_list, logs, n_logs);
+    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
 }
 
 static void teardown(void)

@@ -49,7 +49,7 @@ static void start_logs(const char *extra0, const char *extra1)
     n_logs = 2;
     for (size_t i = 0; i < n_logs; i++)
         th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra[i]);
-    th_log_list_write(log_list, logs, n_logs);
+    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
 }
 
 static void teardown(void)
@@ -520,7 +520,7 @@ static void setup_three_logs(void)
     n_logs = 3;
     for (size_t i = 0; i < n_logs; i++)
         th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
-    th_log_list_write(log_list, logs, 2); /* c1 is not listed yet */
+    th_log_list_write(log_list, logs, 2, ctca_now_ms()); /* c1 is not listed yet */
     char value[400];
     snprintf(value, sizeof value, "\"%s\"", log_list);
     config_set("", "log_list", value);
@@ -538,7 +538,7 @@ Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup
     cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", ctca, ca_dir), 2,
                  "c1 is not in the list yet: %s", out);
     free(out);
-    th_log_list_write(log_list, logs, 3);
+    th_log_list_write(log_list, logs, 3, ctca_now_ms());
     cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log a1", ctca, ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "queued 0 certificates"), "every one has a1's SCT: %s", out);
     free(out);
@@ -638,7 +638,7 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
                          FAULTS[i].flags);
         all[2 + i] = faulty[i];
     }
-    th_log_list_write(log_list, all, 2 + N_FAULTS);
+    th_log_list_write(log_list, all, 2 + N_FAULTS, ctca_now_ms());
     char value[400];
     snprintf(value, sizeof value, "\"%s\"", log_list);
     config_set("", "log_list", value);

@@ -15,39 +15,26 @@
 #define MIN_MS ((int64_t)60 * 1000)
 #define DAY_MS ((int64_t)86400 * 1000)
 
-static char *dir, *ctca, ca_dir[300], roots[320], orig_list[320], list_path[320], cert[320];
-static th_testlog logs[3];
+static th_ca fx;
+static char list_path[320], cert[320];
 static int64_t t_before, t_after;
 static char emb_ids[3][64]; /* base64 log IDs of the embedded SCTs, in order */
 static size_t n_emb;
 
 static void setup(void)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(orig_list, sizeof orig_list, "%s/orig_list.json", dir);
-    snprintf(list_path, sizeof list_path, "%s/list.json", dir);
-    snprintf(cert, sizeof cert, "%s/site.pem", dir);
+    th_ca_init(&fx, "");
+    th_ca_csr(&fx, "DNS:www.example.com");
+    snprintf(list_path, sizeof list_path, "%s/list.json", fx.dir);
+    snprintf(cert, sizeof cert, "%s/site.pem", fx.dir);
+    const char *specs[] = {"A:a1", "A:a2", "B:b1"};
+    th_ca_start_logs(&fx, 3, specs, NULL);
     char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' init '%s'", ctca, ca_dir), 0, "ctca init: %s", out);
-    free(out);
-    cr_assert_eq(th_run(NULL,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout '%s/site.key' -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com -out '%s/site.csr'",
-                        dir, dir),
-                 0);
-    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
-    for (size_t i = 0; i < 3; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
-    th_log_list_write(orig_list, logs, 3);
     t_before = ctca_now_ms() - 1000;
     cr_assert_eq(th_run(&out,
-                        "'%s' issue --ca '%s' --csr '%s/site.csr' --log-list '%s' --out '%s'"
+                        "'%s' issue --ca '%s' --csr '%s' --log-list '%s' --out '%s'"
                         " --chain-out '%s/chain.pem'",
-                        ctca, ca_dir, dir, orig_list, cert, dir),
+                        fx.ctca, fx.ca_dir, fx.csr, fx.log_list, cert, fx.dir),
                  0, "ctca issue: %s", out);
     free(out);
     t_after = ctca_now_ms() + 1000;
@@ -70,11 +57,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < 3; i++)
-        th_testlog_stop(&logs[i]);
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
 /* How the scenario presents the log of embedded SCT k. */
@@ -98,7 +81,7 @@ static void add_time(cJSON *obj, const char *name, int64_t ms)
 static void write_list(int64_t list_ms, log_spec s0, log_spec s1)
 {
     size_t len = 0;
-    uint8_t *text = th_read_file(orig_list, &len);
+    uint8_t *text = th_read_file(fx.log_list, &len);
     cJSON *root = cJSON_ParseWithLength((const char *)text, len);
     free(text);
     cr_assert_not_null(root);
@@ -159,7 +142,7 @@ static int verify(char **out, const char *policy, int64_t at_ms, const char *ext
     char at[40];
     ctca_time_format_rfc3339(at_ms, at, sizeof at);
     return th_run(out, "'%s' verify '%s' --issuer '%s' --log-list '%s' --policy '%s' --at %s %s",
-                  ctca, cert, roots, list_path, policy, at, extra);
+                  fx.ctca, cert, fx.roots, list_path, policy, at, extra);
 }
 
 TestSuite(verify_policy, .init = setup, .fini = teardown, .timeout = 90);
@@ -252,7 +235,7 @@ Test(verify_policy, tls_scts_that_fail_are_reported_and_do_not_count)
     cr_assert_eq(ctca_cert_get_sct_list(ctca_view_make(der, der_len), &scts), CTCA_OK);
     cr_assert_eq(ctca_sct_list_serialize(scts.scts, scts.n, &list, &list_len), CTCA_OK);
     char tls[400], extra[500];
-    snprintf(tls, sizeof tls, "%s/tls.bin", dir);
+    snprintf(tls, sizeof tls, "%s/tls.bin", fx.dir);
     th_write_file(tls, list, list_len);
     free(list);
     free(der);
@@ -274,7 +257,7 @@ Test(verify_policy, malformed_inputs_exit_2_with_the_field_named)
 {
     write_list(t_before - DAY_MS, USABLE("A"), USABLE("B"));
     char path[400], *out = NULL;
-    snprintf(path, sizeof path, "%s/policy.json", dir);
+    snprintf(path, sizeof path, "%s/policy.json", fx.dir);
     const char *bad = "{\"lifetime_bands\":[{\"max_days\":90,\"scts\":\"two\"}],"
                       "\"min_operators\":1,\"counted_states\":[\"usable\"]}";
     th_write_file(path, bad, strlen(bad));
@@ -302,7 +285,7 @@ Test(verify_policy, malformed_inputs_exit_2_with_the_field_named)
     free(out);
 
     cr_expect_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --policy chrome --log-key '%s'",
-                        ctca, cert, roots, logs[0].pub),
+                        fx.ctca, cert, fx.roots, fx.logs[0].pub),
                  2, "--policy without --log-list: %s", out);
     free(out);
 }
@@ -317,27 +300,27 @@ Test(verify_policy, ocsp_response_from_openssl_is_checked_and_reported)
                         " \"$serial\" > index.txt && openssl ocsp -issuer '%s' -cert site.pem"
                         " -no_nonce -reqout req.der && openssl ocsp -index index.txt -rsigner"
                         " '%s' -rkey '%s/ca.key' -CA '%s' -reqin req.der -respout resp.der",
-                        dir, roots, roots, ca_dir, roots),
+                        fx.dir, fx.roots, fx.roots, fx.ca_dir, fx.roots),
                  0);
     char extra[600], *out = NULL;
-    snprintf(extra, sizeof extra, "--json --ocsp-response '%s/resp.der'", dir);
+    snprintf(extra, sizeof extra, "--json --ocsp-response '%s/resp.der'", fx.dir);
     cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 0, "%s", out);
     cr_expect(strstr(out, "\"ocsp\":{\"cert_status\":\"good\"") != NULL, "%s", out);
     cr_expect(strstr(out, "\"signer\":\"issuer\"") != NULL, "%s", out);
     free(out);
-    snprintf(extra, sizeof extra, "--ocsp-response '%s/resp.der'", dir);
+    snprintf(extra, sizeof extra, "--ocsp-response '%s/resp.der'", fx.dir);
     cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 0, "%s", out);
     cr_expect(strstr(out, "OCSP response: certificate good") != NULL, "%s", out);
     free(out);
 
     /* The request is a DER SEQUENCE too, but not an OCSP response. */
-    snprintf(extra, sizeof extra, "--ocsp-response '%s/req.der'", dir);
+    snprintf(extra, sizeof extra, "--ocsp-response '%s/req.der'", fx.dir);
     cr_expect_eq(verify(&out, "chrome", t_after + MIN_MS, extra), 2, "%s", out);
     cr_expect(strstr(out, "OCSP response") != NULL, "%s", out);
     free(out);
     cr_expect_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --ocsp-response '%s/resp.der'"
                               " --log-key '%s'",
-                        ctca, cert, roots, dir, logs[0].pub),
+                        fx.ctca, cert, fx.roots, fx.dir, fx.logs[0].pub),
                  2, "--ocsp-response without --log-list: %s", out);
     free(out);
 }
