@@ -42,6 +42,11 @@ struct ctca_issuance {
     size_t n_tried;
     ctca_policy_sct *scts; /* verified SCTs, stored ones first (capacity n_cands + stored) */
     size_t n_scts;
+    /* CT 1.0 SCTs verified on arrival, with their keys (capacity n_cands):
+     * the release check need not verify them again (ctca_sct_memo). */
+    ctca_sct *arrived;
+    const ctca_log_key **arrived_keys;
+    size_t n_arrived;
     size_t needed; /* SCTs the policy's band asks for */
     char serial[41];
     const char *profile_name;    /* borrowed from the CA's config */
@@ -205,7 +210,7 @@ static void stop_all(ctca_issuance *is)
 /* A log's answer verified over the precertificate entry: an RFC 6962 SCT
  * from a v1 log (its log ID is the key's), or a precert_sct_v2 TransItem whose
  * log ID is the v2 log's OID. */
-static ctca_err verify_answer(const ctca_issuance *is, const ctca_log_info *log, ctca_view bytes,
+static ctca_err verify_answer(ctca_issuance *is, const ctca_log_info *log, ctca_view bytes,
                               uint64_t *timestamp)
 {
     uint64_t now = (uint64_t)clock_now(is);
@@ -224,6 +229,11 @@ static ctca_err verify_answer(const ctca_issuance *is, const ctca_log_info *log,
     if (rc == CTCA_OK)
         rc = ctca_sct_verify(&sct, log->key, &is->entry, now);
     *timestamp = sct.timestamp;
+    if (rc == CTCA_OK && is->n_arrived < is->n_cands) {
+        is->arrived_keys[is->n_arrived] = log->key;
+        is->arrived[is->n_arrived++] = sct; /* kept for the release check */
+        return CTCA_OK;
+    }
     ctca_sct_cleanup(&sct);
     return rc;
 }
@@ -343,7 +353,10 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
     is->cands = calloc(n, sizeof *is->cands);
     is->tried = calloc(n, sizeof *is->tried);
     is->scts = calloc(n + stored + 1, sizeof *is->scts);
-    if (is->cands == NULL || is->tried == NULL || is->scts == NULL) {
+    is->arrived = calloc(n + 1, sizeof *is->arrived);
+    is->arrived_keys = calloc(n + 1, sizeof *is->arrived_keys);
+    if (is->cands == NULL || is->tried == NULL || is->scts == NULL || is->arrived == NULL ||
+        is->arrived_keys == NULL) {
         free(logs);
         return CTCA_ERR_NOMEM;
     }
@@ -684,10 +697,38 @@ static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *
     return rc;
 }
 
+static bool bytes_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    return a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0);
+}
+
+static bool sct_eq(const ctca_sct *a, const ctca_sct *b)
+{
+    return a->version == b->version && memcmp(a->log_id, b->log_id, CTCA_LOG_ID_LEN) == 0 &&
+           a->timestamp == b->timestamp && a->hash_alg == b->hash_alg &&
+           a->sig_alg == b->sig_alg &&
+           bytes_eq(a->extensions, a->extensions_len, b->extensions, b->extensions_len) &&
+           bytes_eq(a->signature, a->signature_len, b->signature, b->signature_len);
+}
+
+/* sct, over entry, with key, is one memo holds as verified. */
+static bool memo_has(const ctca_sct_memo *memo, const ctca_signed_entry *entry,
+                     const ctca_sct *sct, const ctca_log_key *key)
+{
+    if (memo == NULL || memo->issuer_key_hash == NULL ||
+        memcmp(memo->issuer_key_hash, entry->issuer_key_hash, CTCA_LOG_ID_LEN) != 0 ||
+        !ctca_view_eq(memo->tbs, entry->tbs))
+        return false;
+    for (size_t i = 0; i < memo->n; i++)
+        if (memo->keys[i] == key && sct_eq(&memo->scts[i], sct))
+            return true;
+    return false;
+}
+
 ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert,
                                const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
-                               ctca_log_key *const *keys, size_t n_keys, uint64_t now_ms,
-                               ctca_errbuf *eb)
+                               ctca_log_key *const *keys, size_t n_keys,
+                               const ctca_sct_memo *memo, uint64_t now_ms, ctca_errbuf *eb)
 {
     uint8_t *pre_tbs = NULL, *fin_tbs = NULL;
     size_t pre_len = 0, fin_len = 0;
@@ -714,7 +755,10 @@ ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert,
         for (size_t k = 0; k < n_keys && key == NULL; k++)
             if (memcmp(ctca_log_key_get0_id(keys[k]), list.scts[i].log_id, CTCA_LOG_ID_LEN) == 0)
                 key = keys[k];
-        rc = key ? ctca_sct_verify(&list.scts[i], key, &entry, now_ms) : CTCA_ERR_SCT_UNKNOWN_LOG;
+        if (key == NULL)
+            rc = CTCA_ERR_SCT_UNKNOWN_LOG;
+        else if (!memo_has(memo, &entry, &list.scts[i], key))
+            rc = ctca_sct_verify(&list.scts[i], key, &entry, now_ms);
         if (rc != CTCA_OK) {
             ctca_errbuf_set(eb, rc, "embedded SCT %zu: %s", i, ctca_err_str(rc));
             goto out;
@@ -804,11 +848,16 @@ static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_res
     ctca_view cert = ctca_view_make(res->cert, res->cert_len);
     ctca_view precert = ctca_view_make(is->precert, is->precert_len);
     uint64_t now = (uint64_t)clock_now(is);
+    const ctca_sct_memo memo = {.tbs = is->entry.tbs,
+                                .issuer_key_hash = is->entry.issuer_key_hash,
+                                .scts = is->arrived,
+                                .keys = is->arrived_keys,
+                                .n = is->n_arrived};
     rc = is->ct_version == 2
              ? ctca_final_cert_check_v2(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
                                         e->logs, e->n, now, eb)
              : ctca_final_cert_check(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
-                                     e->keys, e->n, now, eb);
+                                     e->keys, e->n, &memo, now, eb);
     res->n_embedded = e->n;
 out:
     if (rc != CTCA_OK)
@@ -1031,6 +1080,10 @@ void ctca_issuance_free(ctca_issuance *is)
     free(is->cands);
     free(is->tried);
     free(is->scts);
+    for (size_t i = 0; i < is->n_arrived; i++)
+        ctca_sct_cleanup(&is->arrived[i]);
+    free(is->arrived);
+    free(is->arrived_keys);
     ctca_log_list_free(is->own_list);
     free(is->tbs);
     free(is->precert);

@@ -17,7 +17,7 @@ ctca_err st_audit_append(ctca_store *s, int64_t now_ms, const char *event, const
     ST_TRY(st_bind_text(s, st, 4, detail ? detail : ""));
     ST_TRY(st_step_done(s, st, "appending to the audit journal"));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -75,7 +75,7 @@ ctca_err ctca_store_audit_read(ctca_store *s, int64_t after_seq, size_t max,
         ST_TRY(read_entry(s, st, &out->items[out->count - 1]));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     if (err != CTCA_OK)
         ctca_store_audit_list_cleanup(out);
     return err;

@@ -106,7 +106,7 @@ ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
         ST_TRY(same_journal(s, st, e));
         goto out; /* an identical retry: nothing to write */
     }
-    sqlite3_finalize(st);
+    st_release(s, st);
     st = NULL;
 
     ST_TRY(st_prepare(s,
@@ -129,7 +129,7 @@ ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
              e->ct_version, e->tbs_len);
     ST_TRY(st_audit_append(s, e->now_ms, "cert.journaled", e->serial, detail));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return st_end(s, began, err);
 }
 
@@ -143,7 +143,7 @@ ctca_err ctca_store_serial_exists(ctca_store *s, const char *serial, bool *exist
     ST_TRY(st_bind_text(s, st, 1, serial));
     ST_TRY(st_step_row(s, st, "looking up the serial", exists));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -216,7 +216,7 @@ static ctca_err put_signed_in_tx(ctca_store *s, const signed_step *step, const c
                       ctca_store_state_name(state), step->refusal);
         goto out;
     }
-    sqlite3_finalize(st);
+    st_release(s, st);
     st = NULL;
     ST_TRY(st_prepare(s, step->update_sql, &st));
     ST_TRY(st_bind_blob(s, st, 1, der, len));
@@ -226,7 +226,7 @@ static ctca_err put_signed_in_tx(ctca_store *s, const signed_step *step, const c
     snprintf(detail, sizeof detail, "der_len=%zu", len);
     ST_TRY(st_audit_append(s, now_ms, step->event, serial, detail));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -313,7 +313,7 @@ static ctca_err move_with_reason(ctca_store *s, const reason_step *step, const c
         err = st_fail(s, CTCA_ERR_VALUE_RANGE, "deferring serial %s needs logs to queue", serial);
         goto out;
     }
-    sqlite3_finalize(st);
+    st_release(s, st);
     st = NULL;
     ST_TRY(st_prepare(s,
                       "UPDATE certs SET state = ?1, last_error = ?2, updated_ms = ?3"
@@ -329,7 +329,7 @@ static ctca_err move_with_reason(ctca_store *s, const reason_step *step, const c
         ST_TRY(st_queue_insert(s, serial, log_ids + i * CTCA_STORE_LOG_ID_LEN, 1, now_ms,
                                NULL));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return st_end(s, began, err);
 }
 
@@ -386,7 +386,7 @@ ctca_err ctca_store_list_serials(ctca_store *s, ctca_store_state state,
         memcpy(out->serials[out->count++], v, strlen((const char *)v) + 1);
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     if (err != CTCA_OK)
         ctca_store_serial_list_cleanup(out);
     return err;
@@ -448,7 +448,7 @@ static ctca_err get_one(ctca_store *s, const char *sql, const char *text_key,
     }
     ST_TRY(read_row(s, st, out));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     if (err != CTCA_OK)
         ctca_store_cert_cleanup(out);
     return err;

@@ -219,7 +219,7 @@ static ctca_err pragma_int(ctca_store *s, const char *sql, int64_t *out)
     }
     *out = sqlite3_column_int64(st, 0);
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -235,7 +235,7 @@ static ctca_err pragma_text_is(ctca_store *s, const char *sql, const char *want,
     const unsigned char *v = row ? sqlite3_column_text(st, 0) : NULL;
     *is = v != NULL && sqlite3_stricmp((const char *)v, want) == 0;
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -393,8 +393,9 @@ void ctca_store_close(ctca_store *s)
 {
     if (s == NULL)
         return;
-    /* Every statement is finalized before its function returns, so this
-     * closes for real (and checkpoints the WAL when we are the last user). */
+    /* With the kept statements finalized this closes for real (and
+     * checkpoints the WAL when we are the last user). */
+    st_cache_clear(s);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -414,7 +415,7 @@ ctca_err ctca_store_integrity_check(ctca_store *s)
     }
     ST_TRY(st_foreign_key_check(s));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -432,7 +433,7 @@ ctca_err st_foreign_key_check(ctca_store *s)
                       (long long)sqlite3_column_int64(st, 1));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 

@@ -187,7 +187,7 @@ ctca_err st_queue_insert(ctca_store *s, const char *serial, const uint8_t *log_i
         if (!revive)
             goto out; /* already queued, leased or done */
     }
-    sqlite3_finalize(st);
+    st_release(s, st);
     st = NULL;
     ST_TRY(st_prepare(s,
                       revive ? "UPDATE queue SET state = 'pending', attempts = 0,"
@@ -207,7 +207,7 @@ ctca_err st_queue_insert(ctca_store *s, const char *serial, const uint8_t *log_i
     if (added != NULL)
         *added = true;
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -268,7 +268,7 @@ ctca_err ctca_store_queue_backfill(ctca_store *s, const uint8_t *log_id, int64_t
     item_detail(detail, sizeof detail, log_id, 0, extra);
     ST_TRY(st_audit_append(s, now_ms, "queue.backfill", NULL, detail));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     err = st_end(s, true, err);
     if (err != CTCA_OK)
         *added = 0;
@@ -309,7 +309,7 @@ static ctca_err breaker_read(ctca_store *s, const uint8_t *log_id, breaker_row *
     out->probe_expiry_ms = sqlite3_column_int64(st, 4);
     out->b.updated_ms = sqlite3_column_int64(st, 5);
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -348,7 +348,7 @@ static ctca_err breaker_write(ctca_store *s, const breaker_row *r, ctca_store_br
                                detail));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -480,7 +480,7 @@ static ctca_err pick(ctca_store *s, int64_t now_ms, int64_t due_ms, size_t max,
         ST_TRY(append_item(s, st, out, &cap));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -531,7 +531,7 @@ ctca_err ctca_store_queue_lease(ctca_store *s, const char *owner, int64_t now_ms
         ST_TRY(breaker_write(s, &r, was, now_ms));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     free(gates);
     err = st_end(s, true, err);
     if (err != CTCA_OK)
@@ -567,7 +567,7 @@ static ctca_err load_leased(ctca_store *s, int64_t id, const char *owner,
                       (long long)id, ctca_store_queue_state_name(it->state),
                       it->lease_owner[0] ? " by " : "", it->lease_owner, owner);
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -593,7 +593,7 @@ static ctca_err set_item(ctca_store *s, int64_t id, ctca_store_queue_state state
     ST_TRY(st_bind_i64(s, st, 7, id));
     ST_TRY(st_step_done(s, st, "updating the queue item"));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -720,7 +720,7 @@ ctca_err ctca_store_queue_settle(ctca_store *s, const char *serial, int entry_ty
         ST_TRY(st_audit_append(s, now_ms, "queue.done", serial, detail));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     err = st_end(s, true, err);
     if (err == CTCA_OK && settled != NULL)
         *settled = n;
@@ -756,7 +756,7 @@ ctca_err ctca_store_queue_list(ctca_store *s, const char *serial, int64_t after_
         ST_TRY(append_item(s, st, out, &cap));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     if (err != CTCA_OK)
         ctca_store_queue_items_cleanup(out);
     return err;
@@ -789,6 +789,6 @@ ctca_err ctca_store_queue_count(ctca_store *s, const char *serial, int entry_typ
         counts[state] = (size_t)sqlite3_column_int64(st, 1);
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }

@@ -44,7 +44,7 @@ ctca_err st_check_entry_signed(ctca_store *s, const char *serial, int entry_type
                       entry_type == 1 ? "precertificate" : "final certificate",
                       entry_type == 1 ? "precert_entry" : "x509_entry");
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -72,7 +72,7 @@ static ctca_err find_existing(ctca_store *s, const char *serial, const uint8_t *
                 vn >= 0 && (size_t)vn == len && memcmp(v, sct, len) == 0;
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -86,7 +86,7 @@ static ctca_err count_scts(ctca_store *s, const char *serial, int64_t *n)
     ST_TRY(st_step_row(s, st, "counting SCTs", &row));
     *n = row ? sqlite3_column_int64(st, 0) : 0;
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return err;
 }
 
@@ -138,7 +138,7 @@ ctca_err ctca_store_add_sct(ctca_store *s, const char *serial, const uint8_t *lo
     ST_TRY(st_step_done(s, st, "storing the SCT"));
     ST_TRY(st_audit_append(s, now_ms, "sct.stored", serial, detail));
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     return st_end(s, began, err);
 }
 
@@ -205,7 +205,7 @@ ctca_err ctca_store_list_scts(ctca_store *s, const char *serial, ctca_store_sct_
         ST_TRY(append_row(s, st, out, &cap));
     }
 out:
-    sqlite3_finalize(st);
+    st_release(s, st);
     /* A read transaction has nothing to commit; ending it either way is fine. */
     err = st_end(s, began, err);
     if (err != CTCA_OK)

@@ -22,15 +22,54 @@ ctca_err st_fail(ctca_store *s, ctca_err code, const char *fmt, ...)
     return code;
 }
 
+static st_cached *cached_for_sql(ctca_store *s, const char *sql)
+{
+    for (size_t i = 0; i < s->n_cached; i++)
+        if (s->cache[i].sql == sql || strcmp(s->cache[i].sql, sql) == 0)
+            return &s->cache[i];
+    return NULL;
+}
+
 ctca_err st_prepare(ctca_store *s, const char *sql, sqlite3_stmt **st)
 {
     *st = NULL;
+    st_cached *c = cached_for_sql(s, sql);
+    if (c != NULL && !c->busy) {
+        c->busy = true;
+        *st = c->st;
+        return CTCA_OK;
+    }
     if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
         char what[64];
         snprintf(what, sizeof what, "preparing '%.40s'", sql);
         return st_sqlite_err(s, what);
     }
+    if (c == NULL && s->n_cached < ST_CACHE_MAX)
+        s->cache[s->n_cached++] = (st_cached){.sql = sql, .st = *st, .busy = true};
     return CTCA_OK;
+}
+
+void st_release(ctca_store *s, sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return;
+    for (size_t i = 0; i < s->n_cached; i++) {
+        if (s->cache[i].st == st) {
+            /* reset's result repeats the last step's error, already reported */
+            (void)sqlite3_reset(st);
+            (void)sqlite3_clear_bindings(st);
+            s->cache[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+void st_cache_clear(ctca_store *s)
+{
+    for (size_t i = 0; i < s->n_cached; i++)
+        sqlite3_finalize(s->cache[i].st);
+    s->n_cached = 0;
 }
 
 ctca_err st_step_row(ctca_store *s, sqlite3_stmt *st, const char *what, bool *row)
@@ -63,29 +102,41 @@ ctca_err st_exec(ctca_store *s, const char *sql)
     return err;
 }
 
+/* Runs one parameterless statement through the statement cache: a batch
+ * opens and releases a savepoint per write. */
+static ctca_err st_run(ctca_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    ctca_err err = st_prepare(s, sql, &st);
+    if (err == CTCA_OK)
+        err = st_step_done(s, st, sql);
+    st_release(s, st);
+    return err;
+}
+
 ctca_err st_begin(ctca_store *s)
 {
     if (!s->batch)
-        return st_exec(s, "BEGIN IMMEDIATE");
+        return st_run(s, "BEGIN IMMEDIATE");
     if (s->batch_lost)
         return st_fail(s, CTCA_ERR_STORE, "the batch was rolled back: %s", s->lost.msg);
     if (!s->batch_open) {
-        CTCA_GUARD(st_exec(s, "BEGIN IMMEDIATE"));
+        CTCA_GUARD(st_run(s, "BEGIN IMMEDIATE"));
         s->batch_open = true;
     }
-    return st_exec(s, "SAVEPOINT ctca_write");
+    return st_run(s, "SAVEPOINT ctca_write");
 }
 
 ctca_err st_begin_read(ctca_store *s)
 {
-    return s->batch ? st_begin(s) : st_exec(s, "BEGIN");
+    return s->batch ? st_begin(s) : st_run(s, "BEGIN");
 }
 
 /* Ends one write of a batch: its savepoint is released, or rolled back alone. */
 static ctca_err end_savepoint(ctca_store *s, ctca_err err)
 {
     if (err == CTCA_OK)
-        err = st_exec(s, "RELEASE ctca_write");
+        err = st_run(s, "RELEASE ctca_write");
     if (err == CTCA_OK)
         return CTCA_OK;
     ctca_errbuf keep = s->eb;
@@ -93,8 +144,8 @@ static ctca_err end_savepoint(ctca_store *s, ctca_err err)
      * transaction, and every earlier write of the batch with it; a savepoint
      * that cannot be rolled back would let the failed write's half commit.
      * Either way the batch must not commit. */
-    if (sqlite3_get_autocommit(s->db) || st_exec(s, "ROLLBACK TO ctca_write") != CTCA_OK ||
-        st_exec(s, "RELEASE ctca_write") != CTCA_OK) {
+    if (sqlite3_get_autocommit(s->db) || st_run(s, "ROLLBACK TO ctca_write") != CTCA_OK ||
+        st_run(s, "RELEASE ctca_write") != CTCA_OK) {
         s->batch_lost = true;
         s->lost = keep;
     }
@@ -109,11 +160,11 @@ ctca_err st_end(ctca_store *s, bool began, ctca_err err)
     if (s->batch)
         return end_savepoint(s, err);
     if (err == CTCA_OK)
-        err = st_exec(s, "COMMIT");
+        err = st_run(s, "COMMIT");
     if (err != CTCA_OK && !sqlite3_get_autocommit(s->db)) {
         /* Keep the first failure's text: the rollback's is never the cause. */
         ctca_errbuf keep = s->eb;
-        ctca_err rb = st_exec(s, "ROLLBACK");
+        ctca_err rb = st_run(s, "ROLLBACK");
         (void)rb; /* a failed ROLLBACK leaves nothing committed either */
         s->eb = keep;
     }

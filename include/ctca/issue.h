@@ -201,15 +201,28 @@ CTCA_RESULT ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store
  * submissions: collected, or the client freed) and frees is. Accepts NULL. */
 void ctca_issuance_free(ctca_issuance *is);
 
+/* SCTs this process has verified, each with the key that verified it, over
+ * the precert entry of tbs and issuer_key_hash (views and pointers borrowed). */
+typedef struct ctca_sct_memo {
+    ctca_view tbs;
+    const uint8_t *issuer_key_hash;
+    const ctca_sct *scts;
+    const ctca_log_key *const *keys;
+    size_t n;
+} ctca_sct_memo;
+
 /* ctca_final_cert_check: the release check of DESIGN.md: final's TBS minus the
  * SCT list equals precert's TBS minus the poison byte for byte
  * (CTCA_ERR_TBS_MISMATCH), and every SCT embedded in final verifies with one
  * of keys over the precert entry for issuer_key_hash at now_ms (the first
- * failing SCT's error). */
+ * failing SCT's error). An embedded SCT equal field for field to one in memo
+ * (may be NULL), found under the same key, is not verified a second time when
+ * memo's TBS and issuer key hash equal final's byte for byte: the signature
+ * check is a function of exactly those bytes, already computed. */
 CTCA_RESULT ctca_final_cert_check(ctca_view final, ctca_view precert,
                                   const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
-                                  ctca_log_key *const *keys, size_t n_keys, uint64_t now_ms,
-                                  ctca_errbuf *eb);
+                                  ctca_log_key *const *keys, size_t n_keys,
+                                  const ctca_sct_memo *memo, uint64_t now_ms, ctca_errbuf *eb);
 
 /* ctca_unembedded_cert_check: the release check of a certificate issued
  * without embedded SCTs: final's TBSCertificate equals precert's TBS minus the
