@@ -1,10 +1,17 @@
 /* PKCS#10 requests (RFC 2986): a strict structural walk with ctca's DER cursor
- * (which also yields the SPKI bytes and the requested SANs), then OpenSSL for
- * the key and the self-signature. */
+ * (which also yields the SPKI, the subject, the signed bytes and the requested
+ * SANs), then OpenSSL for the key, the self-signature and the subject's
+ * commonName.
+ *
+ * The key of an allowed SPKI encoding is imported with EVP_PKEY_fromdata,
+ * which validates it (the EC point is on the curve); OpenSSL 3.0 decodes a
+ * whole X509_REQ through its decoder framework, which cost more CPU than the
+ * signature check itself. Any other SPKI is refused, decoded only to name it. */
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +38,35 @@ static const uint8_t alg_p384[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xc
                                    0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 
 #define ALLOWED_KEYS "allowed: RSA 2048..8192 bits, ECDSA P-256 or P-384"
+
+/* The self-signature algorithms accepted (what the key proves possession
+ * with): PKCS#1 v1.5 or ECDSA, each with SHA-256, SHA-384 or SHA-512. SHA-1
+ * and MD5 prove nothing today. */
+typedef struct csr_sig_alg {
+    uint8_t oid[9];
+    size_t oid_len;
+    bool rsa;
+    const char *md;
+} csr_sig_alg;
+
+static const csr_sig_alg sig_algs[] = {
+    /* 1.2.840.113549.1.1.11/12/13 sha{256,384,512}WithRSAEncryption */
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, true, "SHA256"},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, true, "SHA384"},
+    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, true, "SHA512"},
+    /* 1.2.840.10045.4.3.2/3/4 ecdsa-with-SHA{256,384,512} */
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, false, "SHA256"},
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, false, "SHA384"},
+    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, false, "SHA512"},
+};
+
+/* What walk yields besides what struct ctca_csr keeps; views borrow csr->der. */
+typedef struct csr_parts {
+    ctca_view info;    /* CertificationRequestInfo, the signed bytes (whole element) */
+    ctca_view subject; /* Name (whole element) */
+    ctca_view sig_alg; /* AlgorithmIdentifier contents */
+    ctca_view sig;     /* BIT STRING bytes */
+} csr_parts;
 
 void ctca_csr_free(ctca_csr *csr)
 {
@@ -149,22 +185,25 @@ static ctca_err walk_extension_request(ctca_csr *csr, ctca_view values,
 
 /* walk: CertificationRequest ::= SEQUENCE { CertificationRequestInfo,
  * AlgorithmIdentifier, BIT STRING }, strictly, keeping the SPKI and SANs. */
-static ctca_err walk(ctca_csr *csr, const char **unsupported, ctca_errbuf *eb)
+static ctca_err walk(ctca_csr *csr, csr_parts *parts, const char **unsupported, ctca_errbuf *eb)
 {
-    ctca_view all = ctca_view_make(csr->der, csr->der_len), req, info, alg, sig, attrs;
+    ctca_view all = ctca_view_make(csr->der, csr->der_len), req, info, attrs;
     uint64_t version = 1;
     bool have_attrs = false;
     if (ctca_der_get(&all, CTCA_DER_SEQUENCE, &req) != CTCA_OK)
         return malformed(eb, "not a DER SEQUENCE");
     if (ctca_view_expect_empty(all) != CTCA_OK)
         return malformed(eb, "trailing bytes after the CSR");
-    if (ctca_der_get(&req, CTCA_DER_SEQUENCE, &info) != CTCA_OK ||
-        ctca_der_get(&req, CTCA_DER_SEQUENCE, &alg) != CTCA_OK ||
-        ctca_der_get_bit_string(&req, &sig) != CTCA_OK || ctca_view_expect_empty(req) != CTCA_OK)
+    if (ctca_der_get_element(&req, CTCA_DER_SEQUENCE, &parts->info) != CTCA_OK ||
+        ctca_der_get(&req, CTCA_DER_SEQUENCE, &parts->sig_alg) != CTCA_OK ||
+        ctca_der_get_bit_string(&req, &parts->sig) != CTCA_OK ||
+        ctca_view_expect_empty(req) != CTCA_OK)
         return malformed(eb, "not a CertificationRequest");
-    ctca_view subject;
+    ctca_view info_elem = parts->info;
+    if (ctca_der_get(&info_elem, CTCA_DER_SEQUENCE, &info) != CTCA_OK)
+        return malformed(eb, "not a CertificationRequest");
     if (ctca_der_get_u64(&info, &version) != CTCA_OK || version != 0 ||
-        ctca_der_get(&info, CTCA_DER_SEQUENCE, &subject) != CTCA_OK ||
+        ctca_der_get_element(&info, CTCA_DER_SEQUENCE, &parts->subject) != CTCA_OK ||
         ctca_der_get_element(&info, CTCA_DER_SEQUENCE, &csr->spki) != CTCA_OK ||
         ctca_der_get_optional(&info, CTCA_DER_CTX_C(0), &attrs, &have_attrs) != CTCA_OK ||
         ctca_view_expect_empty(info) != CTCA_OK)
@@ -239,37 +278,142 @@ static ctca_err check_key(ctca_csr *csr, EVP_PKEY *pkey, ctca_errbuf *eb)
                            name != NULL ? name : "unknown");
 }
 
+/* import_key: the SPKI's key when its AlgorithmIdentifier is one ctca allows
+ * (*out NULL otherwise), imported and validated by the default provider. */
+static ctca_err import_key(ctca_view spki, EVP_PKEY **out)
+{
+    ctca_view body, alg, bits;
+    *out = NULL;
+    if (ctca_der_get(&spki, CTCA_DER_SEQUENCE, &body) != CTCA_OK ||
+        ctca_der_get_element(&body, CTCA_DER_SEQUENCE, &alg) != CTCA_OK ||
+        ctca_der_get_bit_string(&body, &bits) != CTCA_OK)
+        return CTCA_OK; /* check_key names what it is */
+    const char *group = NULL;
+    if (ctca_view_eq(alg, ctca_view_make(alg_p256, sizeof alg_p256)))
+        group = "prime256v1";
+    else if (ctca_view_eq(alg, ctca_view_make(alg_p384, sizeof alg_p384)))
+        group = "secp384r1";
+    else if (!ctca_view_eq(alg, ctca_view_make(alg_rsa, sizeof alg_rsa)))
+        return CTCA_OK;
+    ctca_err rc = CTCA_ERR_NOMEM;
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    BIGNUM *n = NULL, *e = NULL;
+    if (bld == NULL)
+        goto out;
+    if (group != NULL) {
+        if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, bits.data, bits.len) != 1)
+            goto out;
+    } else {
+        /* RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus, publicExponent } */
+        ctca_view rsa, nv, ev;
+        rc = CTCA_OK; /* malformed: no key, and check_key says why */
+        if (ctca_der_get(&bits, CTCA_DER_SEQUENCE, &rsa) != CTCA_OK ||
+            ctca_der_get_integer(&rsa, &nv) != CTCA_OK ||
+            ctca_der_get_integer(&rsa, &ev) != CTCA_OK || ctca_view_expect_empty(rsa) != CTCA_OK ||
+            ctca_view_expect_empty(bits) != CTCA_OK || (nv.data[0] & 0x80) || (ev.data[0] & 0x80))
+            goto out;
+        rc = CTCA_ERR_NOMEM;
+        if ((n = BN_bin2bn(nv.data, (int)nv.len, NULL)) == NULL ||
+            (e = BN_bin2bn(ev.data, (int)ev.len, NULL)) == NULL ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
+            OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1)
+            goto out;
+    }
+    if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(NULL, group != NULL ? "EC" : "RSA", NULL)) == NULL)
+        goto out;
+    /* A point off the curve or a malformed modulus is no key: check_key says so. */
+    if (EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        *out = NULL;
+    rc = CTCA_OK;
+out:
+    BN_free(n);
+    BN_free(e);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    return rc;
+}
+
+/* verify_signature: the self-signature over the CertificationRequestInfo, by
+ * an accepted algorithm matching the key. */
+static ctca_err verify_signature(const ctca_csr *csr, const csr_parts *parts, EVP_PKEY *pkey,
+                                 ctca_errbuf *eb)
+{
+    ctca_view alg = parts->sig_alg, oid;
+    if (ctca_der_get_oid(&alg, &oid) != CTCA_OK)
+        return malformed(eb, "malformed signatureAlgorithm");
+    const csr_sig_alg *a = NULL;
+    for (size_t i = 0; i < sizeof sig_algs / sizeof sig_algs[0] && a == NULL; i++)
+        if (ctca_oid_eq(oid, sig_algs[i].oid, sig_algs[i].oid_len))
+            a = &sig_algs[i];
+    /* RFC 4055 5: RSA's parameters are NULL, and absent must be accepted;
+     * RFC 5758 3.2: ECDSA's are absent. */
+    if (a != NULL && a->rsa && alg.len > 0 &&
+        (ctca_der_get_null(&alg) != CTCA_OK || ctca_view_expect_empty(alg) != CTCA_OK))
+        return malformed(eb, "the signatureAlgorithm's parameters must be NULL or absent");
+    if (a != NULL && !a->rsa && alg.len > 0)
+        return malformed(eb, "the ECDSA signatureAlgorithm must have no parameters");
+    if (a == NULL || a->rsa != csr->key_is_rsa)
+        return ctca_errbuf_set(eb, CTCA_ERR_CSR_SIGNATURE,
+                               "the CSR's signature algorithm is not %s with SHA-256, SHA-384 "
+                               "or SHA-512",
+                               csr->key_is_rsa ? "RSA PKCS#1 v1.5" : "ECDSA");
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx == NULL)
+        return CTCA_ERR_NOMEM;
+    int ok = EVP_DigestVerifyInit_ex(ctx, NULL, a->md, NULL, NULL, pkey, NULL) == 1 &&
+             EVP_DigestVerify(ctx, parts->sig.data, parts->sig.len, parts->info.data,
+                              parts->info.len) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok)
+        return ctca_errbuf_set(eb, CTCA_ERR_CSR_SIGNATURE,
+                               "the CSR's self-signature does not verify with its own key");
+    return CTCA_OK;
+}
+
 /* take_cn: the subject's commonName as UTF-8 (OpenSSL converts whatever string
  * type the CSR used); cn_multiple when there are several. */
-static ctca_err take_cn(ctca_csr *csr, X509_REQ *req, ctca_errbuf *eb)
+static ctca_err take_cn(ctca_csr *csr, ctca_view subject, ctca_errbuf *eb)
 {
-    const X509_NAME *name = X509_REQ_get_subject_name(req);
+    const unsigned char *p = subject.data;
+    X509_NAME *name = d2i_X509_NAME(NULL, &p, (long)subject.len);
+    if (name == NULL || p != subject.data + subject.len) {
+        X509_NAME_free(name);
+        return malformed(eb, "OpenSSL cannot parse the subject");
+    }
+    ctca_err rc = CTCA_OK;
     int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
     if (idx < 0)
-        return CTCA_OK;
+        goto out;
     csr->cn_multiple = X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0;
     const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
     unsigned char *utf8 = NULL;
     int n = ASN1_STRING_to_UTF8(&utf8, s);
-    if (n < 0)
-        return malformed(eb, "the subject's commonName is not a valid string");
-    if ((size_t)n != strlen((const char *)utf8)) {
-        OPENSSL_free(utf8);
-        return malformed(eb, "the subject's commonName holds a NUL character");
+    if (n < 0) {
+        rc = malformed(eb, "the subject's commonName is not a valid string");
+        goto out;
     }
-    csr->cn = strdup((const char *)utf8);
+    if ((size_t)n != strlen((const char *)utf8))
+        rc = malformed(eb, "the subject's commonName holds a NUL character");
+    else if ((csr->cn = strdup((const char *)utf8)) == NULL)
+        rc = CTCA_ERR_NOMEM;
     OPENSSL_free(utf8);
-    if (csr->cn == NULL)
-        return CTCA_ERR_NOMEM;
-    (void)eb;
-    return CTCA_OK;
+out:
+    X509_NAME_free(name);
+    return rc;
 }
 
 ctca_err ctca_csr_parse(ctca_view der, ctca_csr **out, ctca_errbuf *eb)
 {
     ctca_err rc = CTCA_OK;
-    X509_REQ *req = NULL;
+    EVP_PKEY *pkey = NULL;
     const char *unsupported = NULL;
+    csr_parts parts;
     *out = NULL;
     if (der.len == 0 || der.len > CTCA_FILE_MAX)
         return malformed(eb, der.len == 0 ? "empty input" : "larger than the file cap");
@@ -283,38 +427,28 @@ ctca_err ctca_csr_parse(ctca_view der, ctca_csr **out, ctca_errbuf *eb)
     }
     memcpy(csr->der, der.data, der.len);
     csr->der_len = der.len;
-    rc = walk(csr, &unsupported, eb);
-    if (rc != CTCA_OK)
+    if ((rc = walk(csr, &parts, &unsupported, eb)) != CTCA_OK ||
+        (rc = import_key(csr->spki, &pkey)) != CTCA_OK)
         goto out;
-    const unsigned char *p = csr->der;
-    req = d2i_X509_REQ(NULL, &p, (long)csr->der_len);
-    if (req == NULL || p != csr->der + csr->der_len) {
-        rc = malformed(eb, req == NULL ? "OpenSSL cannot parse the request"
-                                       : "trailing bytes after the CSR");
-        goto out;
+    if (pkey == NULL) { /* not an allowed key: decoded only to say what it is */
+        const unsigned char *p = csr->spki.data;
+        pkey = d2i_PUBKEY(NULL, &p, (long)csr->spki.len);
     }
-    EVP_PKEY *pkey = X509_REQ_get0_pubkey(req);
     if (pkey == NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_CSR_KEY, "the CSR's public key cannot be decoded; "
                                                    ALLOWED_KEYS);
         goto out;
     }
-    rc = check_key(csr, pkey, eb);
-    if (rc != CTCA_OK)
+    if ((rc = check_key(csr, pkey, eb)) != CTCA_OK ||
+        (rc = verify_signature(csr, &parts, pkey, eb)) != CTCA_OK)
         goto out;
-    if (X509_REQ_verify(req, pkey) != 1) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_CSR_SIGNATURE,
-                             "the CSR's self-signature does not verify with its own key");
-        goto out;
-    }
     if (unsupported != NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_PROFILE,
                              "SAN of type %s: not supported (allowed types: dns, ip, email, uri)",
                              unsupported);
         goto out;
     }
-    rc = take_cn(csr, req, eb);
-    if (rc != CTCA_OK)
+    if ((rc = take_cn(csr, parts.subject, eb)) != CTCA_OK)
         goto out;
     if (EVP_Digest(csr->der, csr->der_len, csr->digest, NULL, EVP_sha256(), NULL) != 1) {
         rc = CTCA_ERR_CRYPTO;
@@ -323,7 +457,7 @@ ctca_err ctca_csr_parse(ctca_view der, ctca_csr **out, ctca_errbuf *eb)
     *out = csr;
     csr = NULL;
 out:
-    X509_REQ_free(req);
+    EVP_PKEY_free(pkey);
     ctca_csr_free(csr);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* CSRs: accepted keys, refused inputs with their exact codes, and the SAN rules
  * of the tls-server and tls-client profiles. CSRs come from `openssl req`. */
+#define _GNU_SOURCE /* memmem */
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -213,6 +214,49 @@ Test(csr, flipped_rsa_signature_byte_fails_the_signature_check)
     der[len - 7] ^= 0x80;
     ctca_csr *csr = NULL;
     cr_assert_eq(ctca_csr_parse(ctca_view_make(der, len), &csr, NULL), CTCA_ERR_CSR_SIGNATURE);
+    free(der);
+    free(path);
+}
+
+Test(csr, sha384_and_sha512_signatures_are_accepted)
+{
+    accepts(KEY_P256 " -sha384", false);
+    accepts(KEY_RSA2048 " -sha512", true);
+}
+
+Test(csr, sha1_signatures_are_refused_naming_the_accepted_ones)
+{
+    char *path = tca_make_csr(dir, "s1", KEY_RSA2048 " -sha1", "/CN=x", "DNS:example.com");
+    expect_load_error(path, CTCA_ERR_CSR_SIGNATURE,
+                      "not RSA PKCS#1 v1.5 with SHA-256, SHA-384 or SHA-512");
+    free(path);
+    path = tca_make_csr(dir, "s2", KEY_P256 " -sha1", "/CN=x", "DNS:example.com");
+    expect_load_error(path, CTCA_ERR_CSR_SIGNATURE, "not ECDSA with SHA-256");
+    free(path);
+}
+
+Test(csr, rsa_pss_signatures_are_refused)
+{
+    char *path = tca_make_csr(dir, "pss", KEY_RSA2048 " -sigopt rsa_padding_mode:pss", "/CN=x",
+                              "DNS:example.com");
+    expect_load_error(path, CTCA_ERR_CSR_SIGNATURE, "not RSA PKCS#1 v1.5");
+    free(path);
+}
+
+Test(csr, an_ec_point_off_the_curve_is_no_key)
+{
+    char *path = tca_make_csr(dir, "off", KEY_P256, "/CN=x", "DNS:example.com");
+    size_t len = 0;
+    uint8_t *der = th_read_pem_der(path, &len);
+    /* The uncompressed point follows the P-256 AlgorithmIdentifier and the
+     * BIT STRING header (03 42 00 04); its last byte is y's. */
+    static const uint8_t hdr[] = {0x03, 0x42, 0x00, 0x04};
+    uint8_t *at = memmem(der, len, hdr, sizeof hdr);
+    cr_assert_not_null(at);
+    at[sizeof hdr + 63] ^= 0x01;
+    char *bpath = tca_write_pem(dir, "off.bad", der, len, "CERTIFICATE REQUEST");
+    expect_load_error(bpath, CTCA_ERR_CSR_KEY, "cannot be decoded");
+    free(bpath);
     free(der);
     free(path);
 }
