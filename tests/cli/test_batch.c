@@ -27,47 +27,27 @@
 #define N_RESUME 600
 #define N_BAD 10
 
-static char *dir, *ctca, ca_dir[300], roots[320], log_list[320], csrs[320], out[320];
-static th_testlog logs[3];
-static size_t n_logs;
+static th_ca fx;
+static char csrs[320], out[320];
 
+/* Three logs, two of operator A and one of B, each with the flags extra. */
 static void start_logs(const char *extra)
 {
-    const char *names[] = {"a1", "a2", "b1"}, *ops[] = {"A", "A", "B"};
-    n_logs = 3;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra);
-    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
-}
-
-static void stop_logs(void)
-{
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
+    const char *specs[] = {"A:a1", "A:a2", "B:b1"}, *flags[] = {extra, extra, extra};
+    th_ca_start_logs(&fx, 3, specs, flags);
 }
 
 static void setup(void)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(log_list, sizeof log_list, "%s/log_list.json", dir);
-    snprintf(csrs, sizeof csrs, "%s/csrs", dir);
-    snprintf(out, sizeof out, "%s/out", dir);
-    char *o = NULL;
-    cr_assert_eq(th_run(&o, "'%s' init '%s'", ctca, ca_dir), 0, "ctca init: %s", o);
-    free(o);
+    th_ca_init(&fx, "");
+    snprintf(csrs, sizeof csrs, "%s/csrs", fx.dir);
+    snprintf(out, sizeof out, "%s/out", fx.dir);
     cr_assert_eq(mkdir(csrs, 0755), 0);
 }
 
 static void teardown(void)
 {
-    stop_logs();
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
 /* ---- CSRs ------------------------------------------------------------------ */
@@ -144,7 +124,7 @@ static void write_bad_csrs(void)
                         " && head -c 200 %s00000.csr > '%s'"
                         " && perl -0777 -pe 'substr($_,-5,1)=chr(ord(substr($_,-5,1))^1)'"
                         " signature.der > '%s' && rm signature.der && cp '%s' '%s'",
-                        csrs, bad_names[0], "host-", bad_names[1], bad_names[2], roots,
+                        csrs, bad_names[0], "host-", bad_names[1], bad_names[2], fx.roots,
                         bad_names[7]),
                  0);
 }
@@ -154,7 +134,7 @@ static void write_bad_csrs(void)
 static int batch(char **output, const char *extra)
 {
     return th_run(output, "'%s' batch --ca '%s' '%s' --out '%s' --log-list '%s' --jobs 2 %s",
-                  ctca, ca_dir, csrs, out, log_list, extra);
+                  fx.ctca, fx.ca_dir, csrs, out, fx.log_list, extra);
 }
 
 static cJSON *summary(void)
@@ -219,19 +199,8 @@ static void openssl_ct_validate(const char *cert_path, CTLOG_STORE *logstore, X5
 static CTLOG_STORE *test_log_store(void)
 {
     char cnf[400];
-    snprintf(cnf, sizeof cnf, "%s/ct_log_list.cnf", dir);
-    FILE *f = fopen(cnf, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "enabled_logs = a1,a2,b1\n");
-    for (size_t i = 0; i < n_logs; i++) {
-        char *b64 = NULL;
-        cr_assert_eq(th_run(&b64, "openssl pkey -pubin -in '%s' -outform DER | base64 -w0",
-                            logs[i].pub),
-                     0);
-        fprintf(f, "[%s]\ndescription = %s\nkey = %s\n", logs[i].name, logs[i].name, b64);
-        free(b64);
-    }
-    fclose(f);
+    snprintf(cnf, sizeof cnf, "%s/ct_log_list.cnf", fx.dir);
+    th_ca_ctlog_cnf(&fx, cnf);
     CTLOG_STORE *s = CTLOG_STORE_new();
     cr_assert_eq(CTLOG_STORE_load_file(s, cnf), 1);
     return s;
@@ -241,7 +210,7 @@ static CTLOG_STORE *test_log_store(void)
 static void issued_events(size_t *events, size_t *journaled)
 {
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     ctca_store *s = NULL;
     cr_assert_eq(ctca_store_open(path, &s, NULL), CTCA_OK);
     *events = *journaled = 0;
@@ -304,7 +273,7 @@ Test(batch, good_csrs_issued_with_valid_scts_bad_ones_listed, .init = setup, .fi
 
     /* OpenSSL's CT code on every certificate, ctca verify on a sample. */
     CTLOG_STORE *ls = test_log_store();
-    FILE *f = fopen(roots, "r");
+    FILE *f = fopen(fx.roots, "r");
     X509 *issuer = PEM_read_X509(f, NULL, NULL, NULL);
     fclose(f);
     for (size_t i = 0; i < N_GOOD; i++) {
@@ -312,9 +281,11 @@ Test(batch, good_csrs_issued_with_valid_scts_bad_ones_listed, .init = setup, .fi
         snprintf(path, sizeof path, "%s/host-%05zu.pem", out, i);
         openssl_ct_validate(path, ls, issuer);
         if (i % 60 == 0)
-            cr_assert_eq(th_run(&o, "'%s' verify '%s' --issuer '%s' --log-key '%s' --log-key '%s'"
-                                    " --log-key '%s'",
-                                ctca, path, roots, logs[0].pub, logs[1].pub, logs[2].pub),
+            cr_assert_eq(th_run(&o,
+                                "'%s' verify '%s' --issuer '%s' --log-key '%s' --log-key '%s'"
+                                " --log-key '%s'",
+                                fx.ctca, path, fx.roots, fx.logs[0].pub, fx.logs[1].pub,
+                                fx.logs[2].pub),
                          0, "ctca verify %s: %s", path, o);
         if (i % 60 == 0)
             free(o);
@@ -348,8 +319,8 @@ Test(batch, killed_halfway_then_rerun_completes_without_reissuing, .init = setup
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        execl(ctca, "ctca", "batch", "--ca", ca_dir, csrs, "--out", out, "--log-list", log_list,
-              "--jobs", "2", (char *)NULL);
+        execl(fx.ctca, "ctca", "batch", "--ca", fx.ca_dir, csrs, "--out", out, "--log-list",
+              fx.log_list, "--jobs", "2", (char *)NULL);
         _exit(127);
     }
     kill_midway(pid, N_RESUME / 4);
@@ -399,7 +370,7 @@ Test(batch, killed_halfway_then_rerun_completes_without_reissuing, .init = setup
 static void assert_deferred_state(const cJSON *j, bool queued, ctca_store_state want)
 {
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     ctca_store *s = NULL;
     cr_assert_eq(ctca_store_open(path, &s, NULL), CTCA_OK);
     const cJSON *e;
@@ -431,7 +402,7 @@ Test(batch, deferred_to_the_queue_when_logs_fail_then_finished_by_a_rerun, .init
     cJSON_Delete(j);
     cr_assert_eq(count_outputs(), 0);
 
-    stop_logs();
+    th_ca_stop_logs(&fx);
     start_logs("");
     cr_assert_eq(batch(&o, ""), 0, "%s", o);
     free(o);
@@ -466,8 +437,8 @@ Test(batch, fallback_fail_marks_failed_and_unembedded_issues_without_scts, .init
     cr_assert_eq(th_run(&o, "openssl x509 -in '%s/host-00001.pem' -noout -text", out), 0);
     cr_assert_null(strstr(o, "CT Precertificate SCTs"), "issued without SCTs: %s", o);
     free(o);
-    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s' --fallback sometimes", ctca,
-                        ca_dir, csrs, out),
+    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s' --fallback sometimes", fx.ctca,
+                        fx.ca_dir, csrs, out),
                  2, "%s", o);
     free(o);
 }
@@ -489,17 +460,17 @@ Test(batch, usage_and_name_collisions, .init = setup, .fini = teardown, .timeout
     cr_assert_eq(num(j, "failed"), 2);
     cJSON_Delete(j);
 
-    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s'", ctca, ca_dir, csrs, csrs), 2,
-                 "output = input directory: %s", o);
+    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s'", fx.ctca, fx.ca_dir, csrs, csrs),
+                 2, "output = input directory: %s", o);
     free(o);
-    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s'", ctca, ca_dir, csrs), 2, "%s", o);
+    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s'", fx.ctca, fx.ca_dir, csrs), 2, "%s", o);
     free(o);
-    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s' --jobs 0", ctca, ca_dir, csrs,
-                        out),
-                 2, "%s", o);
+    cr_assert_eq(
+        th_run(&o, "'%s' batch --ca '%s' '%s' --out '%s' --jobs 0", fx.ctca, fx.ca_dir, csrs, out),
+        2, "%s", o);
     free(o);
-    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s/nope' --out '%s' --log-list '%s'", ctca,
-                        ca_dir, dir, out, log_list),
+    cr_assert_eq(th_run(&o, "'%s' batch --ca '%s' '%s/nope' --out '%s' --log-list '%s'", fx.ctca,
+                        fx.ca_dir, fx.dir, out, fx.log_list),
                  2, "%s", o);
     free(o);
 }

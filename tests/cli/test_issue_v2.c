@@ -16,32 +16,17 @@
 #include "ctca/util.h"
 #include "tests/helpers.h"
 
-static char *dir, *ctca, ca_dir[300], roots[320], log_list[320], csr[320], policy[320];
-static th_testlog logs[4];
-static size_t n_logs;
+static th_ca fx;
+static char policy[320];
 
 static void init_ca_with(const char *init_args)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(log_list, sizeof log_list, "%s/log_list.json", dir);
-    snprintf(csr, sizeof csr, "%s/site.csr", dir);
-    snprintf(policy, sizeof policy, "%s/policy.json", dir);
-    char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' init '%s' %s", ctca, ca_dir, init_args), 0, "ctca init: %s",
-                 out);
-    free(out);
-    cr_assert_eq(th_run(NULL,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout '%s/site.key' -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com -out '%s'",
-                        dir, csr),
-                 0);
+    th_ca_init(&fx, init_args);
+    th_ca_csr(&fx, "DNS:www.example.com");
     /* Three SCTs from two operators, for issuing and for verifying, so that
      * every log's SCT is embedded and each one counts; no RFC 6962 log is
      * required (these are RFC 9162 logs). */
+    snprintf(policy, sizeof policy, "%s/policy.json", fx.dir);
     const char *p = "{\"lifetime_bands\":[{\"max_days\":398,\"scts\":3}],\"min_operators\":2,"
                     "\"counted_states\":[\"usable\"]}";
     th_write_file(policy, p, strlen(p));
@@ -52,40 +37,17 @@ static void init_ca(void)
     init_ca_with("");
 }
 
-/* ct.min_scts 3 in ctca.json (init writes 2). */
-static void want_three_scts(void)
-{
-    char cfg[400];
-    snprintf(cfg, sizeof cfg, "%s/ctca.json", ca_dir);
-    size_t len = 0;
-    char *json = (char *)th_read_file(cfg, &len);
-    char *at = strstr(json, "\"min_scts\":\t2");
-    cr_assert_not_null(at);
-    at[strlen("\"min_scts\":\t")] = '3';
-    th_write_file(cfg, json, len);
-    free(json);
-}
-
 /* Logs "a1", "a2" (operator A) and "b1" (B) with extra flags each; v1 adds a
  * fourth, RFC 6962 log "v1" of operator C. */
 static void start_logs(const char *a1, const char *a2, const char *b1, bool v1)
 {
-    const char *names[] = {"a1", "a2", "b1", "v1"}, *ops[] = {"A", "A", "B", "C"};
-    const char *extra[] = {a1, a2, b1, ""};
-    n_logs = v1 ? 4 : 3;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra[i]);
-    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
+    const char *specs[] = {"A:a1", "A:a2", "B:b1", "C:v1"}, *extra[] = {a1, a2, b1, ""};
+    th_ca_start_logs(&fx, v1 ? 4 : 3, specs, extra);
 }
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
 static int issue(const char *extra, char **out)
@@ -93,20 +55,20 @@ static int issue(const char *extra, char **out)
     return th_run(out,
                   "'%s' issue --ca '%s' --csr '%s' --log-list '%s' --out '%s/site.pem' "
                   "--precert-out '%s/pre.pem' %s",
-                  ctca, ca_dir, csr, log_list, dir, dir, extra);
+                  fx.ctca, fx.ca_dir, fx.csr, fx.log_list, fx.dir, fx.dir, extra);
 }
 
 static int verify(const char *cert, char **out)
 {
     return th_run(out, "'%s' verify '%s' --issuer '%s' --log-list '%s' --policy '%s' --json",
-                  ctca, cert, roots, log_list, policy);
+                  fx.ctca, cert, fx.roots, fx.log_list, policy);
 }
 
 /* tests/cli/rfc9162_verify.py: exit 0 when every embedded v2 SCT verifies. */
 static int independent(const char *cert, char **out)
 {
-    return th_run(out, "python3 '%s/tests/cli/rfc9162_verify.py' '%s' '%s' '%s'",
-                  CTCA_SOURCE_DIR, cert, roots, log_list);
+    return th_run(out, "python3 '%s/tests/cli/rfc9162_verify.py' '%s' '%s' '%s'", CTCA_SOURCE_DIR,
+                  cert, fx.roots, fx.log_list);
 }
 
 static size_t count(const char *haystack, const char *needle)
@@ -120,14 +82,14 @@ static size_t count(const char *haystack, const char *needle)
 static uint8_t *read_cert(const char *name, size_t *len)
 {
     char path[400];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", fx.dir, name);
     return th_read_pem_der(path, len);
 }
 
 static void write_cert(const char *name, const uint8_t *der, size_t len)
 {
     char path[400], *pem = NULL;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", fx.dir, name);
     cr_assert_eq(ctca_pem_encode(der, len, "CERTIFICATE", &pem), CTCA_OK);
     th_write_file(path, pem, strlen(pem));
     free(pem);
@@ -138,7 +100,7 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
 {
     const char *v2 = "--ct-version 2";
     start_logs(v2, v2, v2, false);
-    want_three_scts();
+    th_ca_config_set(&fx, "ct", "min_scts", "3"); /* init writes 2 */
     char *out = NULL;
     cr_assert_eq(issue("--ct-version 2", &out), 0, "ctca issue: %s", out);
     cr_expect_not_null(strstr(out, "embedded RFC 9162 SCTs"), "%s", out);
@@ -149,8 +111,9 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
 
     /* The chain verifies, and the extension is there, non-critical. */
     char cert_path[400];
-    snprintf(cert_path, sizeof cert_path, "%s/site.pem", dir);
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s'", roots, cert_path), 0, "%s", out);
+    snprintf(cert_path, sizeof cert_path, "%s/site.pem", fx.dir);
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s'", fx.roots, cert_path), 0, "%s",
+                 out);
     free(out);
     cr_assert_eq(th_run(&out, "openssl x509 -in '%s' -noout -text", cert_path), 0);
     cr_expect_not_null(strstr(out, "1.3.101.75:"), "%s", out);
@@ -163,20 +126,21 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_assert_eq(th_run(&out,
                         "openssl cms -verify -inform PEM -binary -noverify -certfile '%s' "
                         "-in '%s/pre.pem' -out '%s/econtent.der'",
-                        roots, dir, dir),
+                        fx.roots, fx.dir, fx.dir),
                  0, "%s", out);
     free(out);
     size_t cert_len = 0, ec_len = 0, tbs_len = 0;
     uint8_t *cert = read_cert("site.pem", &cert_len), *tbs = NULL;
     char ec_path[400];
-    snprintf(ec_path, sizeof ec_path, "%s/econtent.der", dir);
+    snprintf(ec_path, sizeof ec_path, "%s/econtent.der", fx.dir);
     uint8_t *ec = th_read_file(ec_path, &ec_len);
     cr_assert_eq(ctca_v2_tbs_from_final(ctca_view_make(cert, cert_len), &tbs, &tbs_len), CTCA_OK);
     cr_expect(ec_len == tbs_len && memcmp(ec, tbs, tbs_len) == 0,
               "CMS eContent == final TBS minus 1.3.101.75");
     free(ec);
     free(tbs);
-    cr_assert_eq(th_run(&out, "openssl cms -cmsout -print -inform PEM -in '%s/pre.pem'", dir), 0);
+    cr_assert_eq(th_run(&out, "openssl cms -cmsout -print -inform PEM -in '%s/pre.pem'", fx.dir),
+                 0);
     cr_expect_not_null(strstr(out, "eContentType: undefined (1.3.101.78)"), "%s", out);
     cr_expect_not_null(strstr(out, "d.subjectKeyIdentifier"), "%s", out);
     free(out);
@@ -201,7 +165,7 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_assert_not_null(name);
     name[0] ^= 0x01;
     write_cert("tbs-flipped.pem", bad, cert_len);
-    snprintf(cert_path, sizeof cert_path, "%s/tbs-flipped.pem", dir);
+    snprintf(cert_path, sizeof cert_path, "%s/tbs-flipped.pem", fx.dir);
     cr_expect_eq(verify(cert_path, &out), 1, "%s", out);
     cr_expect_not_null(strstr(out, "\"status\":\"invalid_signature\""), "%s", out);
     cr_expect_not_null(strstr(out, "\"valid_count\":0"), "%s", out);
@@ -224,7 +188,7 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     cr_assert(found);
     bad[ext.value.data + ext.value.len - 1 - bad] ^= 0x01;
     write_cert("sct-flipped.pem", bad, cert_len);
-    snprintf(cert_path, sizeof cert_path, "%s/sct-flipped.pem", dir);
+    snprintf(cert_path, sizeof cert_path, "%s/sct-flipped.pem", fx.dir);
     cr_expect_eq(verify(cert_path, &out), 1, "%s", out);
     cr_expect_not_null(strstr(out, "\"valid_count\":2"), "%s", out);
     cr_expect_not_null(strstr(out, "\"invalid_count\":1"), "%s", out);
@@ -237,7 +201,7 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     /* The store: a CT 2.0 record whose precertificate is the CMS, and its SCTs
      * kept as TransItems with ct_version 2. */
     char db[400];
-    snprintf(db, sizeof db, "%s/ctca.db", ca_dir);
+    snprintf(db, sizeof db, "%s/ctca.db", fx.ca_dir);
     ctca_store *st = NULL;
     cr_assert_eq(ctca_store_open(db, &st, NULL), CTCA_OK);
     ctca_store_cert rec = {0};
@@ -247,7 +211,7 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     size_t pre_len = 0;
     uint8_t *pre = NULL;
     char pre_path[400];
-    snprintf(pre_path, sizeof pre_path, "%s/pre.pem", dir);
+    snprintf(pre_path, sizeof pre_path, "%s/pre.pem", fx.dir);
     size_t pem_len = 0;
     uint8_t *pem = th_read_file(pre_path, &pem_len);
     cr_assert_eq(ctca_pem_decode(pem, pem_len, "CMS", &pre, &pre_len), CTCA_OK);
@@ -272,9 +236,9 @@ Test(issue_v2, issued_certificate_verifies_and_a_flipped_byte_fails, .init = ini
     free(cert);
 
     /* Without a log list, log keys alone cannot name RFC 9162 logs. */
-    snprintf(cert_path, sizeof cert_path, "%s/site.pem", dir);
-    cr_expect_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-key '%s'", ctca, cert_path,
-                        roots, logs[0].pub),
+    snprintf(cert_path, sizeof cert_path, "%s/site.pem", fx.dir);
+    cr_expect_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-key '%s'", fx.ctca, cert_path,
+                        fx.roots, fx.logs[0].pub),
                  2, "%s", out);
     cr_expect_not_null(strstr(out, "--log-list"), "%s", out);
     free(out);
@@ -288,18 +252,18 @@ Test(issue_v2, each_version_uses_only_its_own_logs, .init = init_ca, .fini = tea
     start_logs(v2, "", v2, true); /* a2 and v1 are RFC 6962 logs (operators A and C) */
     char *out = NULL;
     cr_assert_eq(issue("--ct-version 2", &out), 0, "%s", out);
-    cr_expect_not_null(strstr(out, logs[0].url), "%s", out);
-    cr_expect_not_null(strstr(out, logs[2].url), "%s", out);
-    cr_expect_null(strstr(out, logs[1].url), "no v1 log for a v2 issuance: %s", out);
-    cr_expect_null(strstr(out, logs[3].url), "no v1 log for a v2 issuance: %s", out);
+    cr_expect_not_null(strstr(out, fx.logs[0].url), "%s", out);
+    cr_expect_not_null(strstr(out, fx.logs[2].url), "%s", out);
+    cr_expect_null(strstr(out, fx.logs[1].url), "no v1 log for a v2 issuance: %s", out);
+    cr_expect_null(strstr(out, fx.logs[3].url), "no v1 log for a v2 issuance: %s", out);
     free(out);
     cr_assert_eq(issue("", &out), 0, "%s", out);
     cr_expect_not_null(strstr(out, "embedded SCTs"), "%s", out);
-    cr_expect_null(strstr(out, logs[0].url), "no v2 log for a v1 issuance: %s", out);
-    cr_expect_null(strstr(out, logs[2].url), "no v2 log for a v1 issuance: %s", out);
+    cr_expect_null(strstr(out, fx.logs[0].url), "no v2 log for a v1 issuance: %s", out);
+    cr_expect_null(strstr(out, fx.logs[2].url), "no v2 log for a v1 issuance: %s", out);
     free(out);
     char cert_path[400];
-    snprintf(cert_path, sizeof cert_path, "%s/site.pem", dir);
+    snprintf(cert_path, sizeof cert_path, "%s/site.pem", fx.dir);
     cr_assert_eq(th_run(&out, "openssl x509 -in '%s' -noout -text", cert_path), 0);
     cr_expect_not_null(strstr(out, "CT Precertificate SCTs"), "%s", out);
     cr_expect_null(strstr(out, "1.3.101.75"), "%s", out);
@@ -312,7 +276,7 @@ Test(issue_v2, profile_ct_version_selects_rfc9162, .init = init_ca, .fini = tear
     const char *v2 = "--ct-version 2";
     start_logs(v2, v2, v2, false);
     char cfg[400];
-    snprintf(cfg, sizeof cfg, "%s/ctca.json", ca_dir);
+    snprintf(cfg, sizeof cfg, "%s/ctca.json", fx.ca_dir);
     size_t len = 0;
     char *json = (char *)th_read_file(cfg, &len);
     char *at = strstr(json, "\"validity_days\"");
@@ -353,7 +317,7 @@ Test(issue_v2, p384_ca_is_refused_before_anything_is_journaled, .init = init_p38
     cr_expect_not_null(strstr(out, "SHA-256"), "%s", out);
     free(out);
     char db[400];
-    snprintf(db, sizeof db, "%s/ctca.db", ca_dir);
+    snprintf(db, sizeof db, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(th_run(&out, "sqlite3 '%s' 'SELECT count(*) FROM certs'", db), 0, "%s", out);
     cr_expect_eq(atoi(out), 0, "nothing journaled: %s", out);
     free(out);
@@ -363,15 +327,7 @@ Test(issue_v2, p384_ca_is_refused_before_anything_is_journaled, .init = init_p38
  * issuance falls back, and a log timeout that lets a queue run wait for them. */
 static void slow_logs_config(void)
 {
-    char cfg[400];
-    snprintf(cfg, sizeof cfg, "%s/ctca.json", ca_dir);
-    size_t len = 0;
-    char *json = (char *)th_read_file(cfg, &len);
-    char *at = strstr(json, "\"deadline_ms\":\t20000");
-    cr_assert_not_null(at, "%.*s", (int)len, json);
-    memcpy(at, "\"deadline_ms\":\t00300", strlen("\"deadline_ms\":\t00300"));
-    th_write_file(cfg, json, len);
-    free(json);
+    th_ca_config_set(&fx, "ct", "deadline_ms", "300");
 }
 
 Test(issue_v2, deferred_v2_issuance_is_finished_by_the_queue, .init = init_ca, .fini = teardown,
@@ -387,17 +343,17 @@ Test(issue_v2, deferred_v2_issuance_is_finished_by_the_queue, .init = init_ca, .
     free(out);
     /* The queue submits the CMS precertificate with submit-entry and finishes
      * the certificate as ctca issue would have. */
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", ctca, ca_dir,
-                        log_list),
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", fx.ctca, fx.ca_dir,
+                        fx.log_list),
                  0, "%s", out);
     free(out);
     char cert[400];
-    snprintf(cert, sizeof cert, "%s/got.pem", dir);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, serial, cert), 0,
-                 "%s", out);
+    snprintf(cert, sizeof cert, "%s/got.pem", fx.dir);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", fx.ctca, fx.ca_dir, serial, cert),
+                 0, "%s", out);
     free(out);
     cr_assert_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-list '%s' --policy '%s'",
-                        ctca, cert, roots, log_list, policy),
+                        fx.ctca, cert, fx.roots, fx.log_list, policy),
                  0, "%s", out);
     cr_expect_not_null(strstr(out, "RFC 9162"), "%s", out);
     free(out);
@@ -417,7 +373,7 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
     free(out);
     /* Its TBS is the CMS eContent: no poison, no Transparency Information. */
     char cert[400];
-    snprintf(cert, sizeof cert, "%s/site.pem", dir);
+    snprintf(cert, sizeof cert, "%s/site.pem", fx.dir);
     cr_assert_eq(th_run(&out, "openssl x509 -in '%s' -noout -text", cert), 0);
     cr_expect_null(strstr(out, "1.3.101.75"), "%s", out);
     cr_expect_null(strstr(out, "Poison"), "%s", out);
@@ -427,16 +383,16 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
                         "-in '%s/pre.pem' -out '%s/econtent.der' && openssl x509 -in '%s' "
                         "-outform DER | openssl asn1parse -inform DER -strparse 4 -out "
                         "'%s/tbs.der' >/dev/null && cmp '%s/econtent.der' '%s/tbs.der'",
-                        roots, dir, dir, cert, dir, dir, dir),
+                        fx.roots, fx.dir, fx.dir, cert, fx.dir, fx.dir, fx.dir),
                  0, "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", ctca, ca_dir,
-                        log_list),
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --log-list '%s' --once", fx.ctca, fx.ca_dir,
+                        fx.log_list),
                  0, "%s", out);
     free(out);
     /* x509_sct_v2 TransItems, kept with ct_version 2 for the certificate. */
     char db[400];
-    snprintf(db, sizeof db, "%s/ctca.db", ca_dir);
+    snprintf(db, sizeof db, "%s/ctca.db", fx.ca_dir);
     ctca_store *st = NULL;
     cr_assert_eq(ctca_store_open(db, &st, NULL), CTCA_OK);
     ctca_store_sct_list scts = {0};
@@ -460,11 +416,11 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
 
     /* ctca get delivers them as a TransItemList, and the precertificate as CMS. */
     cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem' --scts-out '%s/list.bin'",
-                        ctca, ca_dir, serial, dir, dir),
+                        fx.ctca, fx.ca_dir, serial, fx.dir, fx.dir),
                  0, "%s", out);
     free(out);
     char path[400];
-    snprintf(path, sizeof path, "%s/list.bin", dir);
+    snprintf(path, sizeof path, "%s/list.bin", fx.dir);
     size_t len = 0;
     uint8_t *bin = th_read_file(path, &len);
     ctca_transitem_list list;
@@ -473,9 +429,10 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
     cr_expect_eq(list.items[0].type, CTCA_TT_X509_SCT_V2);
     ctca_transitem_list_cleanup(&list);
     free(bin);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --precert --out '%s/pre2.pem' && cmp "
-                              "'%s/pre.pem' '%s/pre2.pem'",
-                        ctca, ca_dir, serial, dir, dir, dir),
+    cr_assert_eq(th_run(&out,
+                        "'%s' get --ca '%s' %s --precert --out '%s/pre2.pem' && cmp "
+                        "'%s/pre.pem' '%s/pre2.pem'",
+                        fx.ctca, fx.ca_dir, serial, fx.dir, fx.dir, fx.dir),
                  0, "%s", out);
     free(out);
 }

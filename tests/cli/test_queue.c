@@ -19,76 +19,32 @@
 #include "ctca/util.h"
 #include "tests/helpers.h"
 
-static char *dir, *ctca, ca_dir[300], roots[320], log_list[320], csr[320];
-static th_testlog logs[4];
-static size_t n_logs;
+static th_ca fx;
 
 static void init_ca(void)
 {
-    dir = th_tmpdir();
-    ctca = th_bin("ctca");
-    snprintf(ca_dir, sizeof ca_dir, "%s/ca", dir);
-    snprintf(roots, sizeof roots, "%s/ca.pem", ca_dir);
-    snprintf(log_list, sizeof log_list, "%s/log_list.json", dir);
-    snprintf(csr, sizeof csr, "%s/site.csr", dir);
-    char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' init '%s'", ctca, ca_dir), 0, "ctca init: %s", out);
-    free(out);
-    cr_assert_eq(th_run(NULL,
-                        "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
-                        " -keyout '%s/site.key' -subj /CN=www.example.com"
-                        " -addext subjectAltName=DNS:www.example.com -out '%s'",
-                        dir, csr),
-                 0);
+    th_ca_init(&fx, "");
+    th_ca_csr(&fx, "DNS:www.example.com");
 }
 
 /* Two logs of two operators (what the default policy needs), with extra flags. */
 static void start_logs(const char *extra0, const char *extra1)
 {
-    const char *names[] = {"a1", "b1"}, *ops[] = {"A", "B"}, *extra[] = {extra0, extra1};
-    n_logs = 2;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, extra[i]);
-    th_log_list_write(log_list, logs, n_logs, ctca_now_ms());
+    const char *specs[] = {"A:a1", "B:b1"}, *extra[] = {extra0, extra1};
+    th_ca_start_logs(&fx, 2, specs, extra);
 }
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
-    th_rmdir(dir);
-    free(dir);
-    free(ctca);
+    th_ca_cleanup(&fx);
 }
 
-/* Sets ctca.json's section.key (section "" for the top level) to the JSON
- * value text. */
-static void config_set(const char *section, const char *key, const char *value)
+/* ctca.json names the log list, for the commands that take none. */
+static void config_log_list(void)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/ctca.json", ca_dir);
-    size_t len = 0;
-    uint8_t *text = th_read_file(path, &len);
-    cJSON *root = cJSON_ParseWithLength((const char *)text, len);
-    free(text);
-    cr_assert_not_null(root);
-    cJSON *obj = root;
-    if (section[0] != '\0') {
-        obj = cJSON_GetObjectItemCaseSensitive(root, section);
-        if (obj == NULL)
-            obj = cJSON_AddObjectToObject(root, section);
-    }
-    cJSON *v = cJSON_Parse(value);
-    cr_assert_not_null(v, "bad JSON value %s", value);
-    if (cJSON_GetObjectItemCaseSensitive(obj, key) != NULL)
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-    else
-        cJSON_AddItemToObject(obj, key, v);
-    char *out = cJSON_Print(root);
-    th_write_file(path, out, strlen(out));
-    cJSON_free(out);
-    cJSON_Delete(root);
+    char value[400];
+    snprintf(value, sizeof value, "\"%s\"", fx.log_list);
+    th_ca_config_set(&fx, "", "log_list", value);
 }
 
 /* Starts t again on its port with its key (it was stopped), with extra flags. */
@@ -97,11 +53,11 @@ static void log_restart(th_testlog *t, const char *extra)
     int port = 0;
     cr_assert_eq(sscanf(t->url, "http://127.0.0.1:%d/", &port), 1);
     char out[600], cmd[4096];
-    snprintf(out, sizeof out, "%s/%s.restart.out", dir, t->name);
+    snprintf(out, sizeof out, "%s/%s.restart.out", fx.dir, t->name);
     char *bin = th_bin("ctca-testlog");
     snprintf(cmd, sizeof cmd,
              "exec '%s' --listen 127.0.0.1:%d --key '%s' --roots '%s' %s >'%s' 2>&1", bin, port,
-             t->key, roots, extra, out);
+             t->key, fx.roots, extra, out);
     free(bin);
     for (int attempt = 0; attempt < 50; attempt++) {
         unlink(out);
@@ -146,7 +102,7 @@ static void log_stats(const th_testlog *t, long *submissions, long *new_entries,
 static int issue(char **output, const char *extra)
 {
     return th_run(output, "'%s' issue --ca '%s' --csr '%s' --log-list '%s' --out '%s/site.pem' %s",
-                  ctca, ca_dir, csr, log_list, dir, extra);
+                  fx.ctca, fx.ca_dir, fx.csr, fx.log_list, fx.dir, extra);
 }
 
 /* The serial after `prefix` in output. */
@@ -172,15 +128,15 @@ Test(queue, get_writes_the_stored_certificate_precert_and_chain, .init = setup_h
     free(out);
 
     cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem' --chain-out '%s/chain.pem'",
-                        ctca, ca_dir, serial, dir, dir),
+                        fx.ctca, fx.ca_dir, serial, fx.dir, fx.dir),
                  0, "%s", out);
     free(out);
-    cr_assert_eq(th_run(NULL, "cmp '%s/site.pem' '%s/got.pem'", dir, dir), 0,
+    cr_assert_eq(th_run(NULL, "cmp '%s/site.pem' '%s/got.pem'", fx.dir, fx.dir), 0,
                  "get writes what issue wrote");
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/got.pem'", roots, dir), 0, "%s",
-                 out);
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/got.pem'", fx.roots, fx.dir), 0,
+                 "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "grep -c 'BEGIN CERTIFICATE' '%s/chain.pem'", dir), 0);
+    cr_assert_eq(th_run(&out, "grep -c 'BEGIN CERTIFICATE' '%s/chain.pem'", fx.dir), 0);
     cr_assert_eq(atoi(out), 2, "certificate and CA: %s", out);
     free(out);
 
@@ -189,29 +145,32 @@ Test(queue, get_writes_the_stored_certificate_precert_and_chain, .init = setup_h
     char upper[64];
     for (size_t i = 0; i <= strlen(serial); i++)
         upper[i] = (char)(serial[i] >= 'a' && serial[i] <= 'f' ? serial[i] - 32 : serial[i]);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' 0x%s --precert --out '%s/pre.pem'", ctca,
-                        ca_dir, upper, dir),
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' 0x%s --precert --out '%s/pre.pem'", fx.ctca,
+                        fx.ca_dir, upper, fx.dir),
                  0, "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "openssl x509 -in '%s/pre.pem' -noout -text", dir), 0);
+    cr_assert_eq(th_run(&out, "openssl x509 -in '%s/pre.pem' -noout -text", fx.dir), 0);
     cr_assert_not_null(strstr(out, "CT Precertificate Poison"), "%s", out);
     free(out);
 
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --scts-out '%s/scts.bin'", ctca, ca_dir,
-                        serial, dir),
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --scts-out '%s/scts.bin'", fx.ctca, fx.ca_dir,
+                        serial, fx.dir),
                  1, "embedded SCTs only: nothing for TLS delivery: %s", out);
     cr_assert_not_null(strstr(out, "no x509_entry SCTs"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' 7fffffff --out '%s/x.pem'", ctca, ca_dir, dir),
-                 2, "%s", out);
+    cr_assert_eq(
+        th_run(&out, "'%s' get --ca '%s' 7fffffff --out '%s/x.pem'", fx.ctca, fx.ca_dir, fx.dir), 2,
+        "%s", out);
     cr_assert_not_null(strstr(out, "no certificate with serial 7fffffff"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' zz --out '%s/x.pem'", ctca, ca_dir, dir), 2);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' zz --out '%s/x.pem'", fx.ctca, fx.ca_dir, fx.dir),
+                 2);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "the queue is empty"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
     cr_assert_not_null(strstr(out, "{\"items\":[],\"breakers\":[]}"), "%s", out);
     free(out);
 }
@@ -222,68 +181,19 @@ static void setup_logs_down(void)
 {
     init_ca();
     start_logs("", "");
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    char value[400];
-    snprintf(value, sizeof value, "\"%s\"", log_list);
-    config_set("", "log_list", value);
-}
-
-/* OpenSSL's own CT validation: s_server serves cert (key: the CSR's) and
- * s_client -ct checks its embedded SCTs against the logs' keys. */
-static void openssl_ct_check(const char *cert)
-{
-    char ctlogs[400], script[400];
-    snprintf(ctlogs, sizeof ctlogs, "%s/ct_log_list.cnf", dir);
-    FILE *f = fopen(ctlogs, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "enabled_logs = a1,b1\n");
-    for (size_t i = 0; i < n_logs; i++) {
-        char *b64 = NULL;
-        cr_assert_eq(th_run(&b64, "openssl pkey -pubin -in '%s' -outform DER | base64 -w0",
-                            logs[i].pub),
-                     0);
-        fprintf(f, "[%s]\ndescription = %s\nkey = %s\n", logs[i].name, logs[i].name, b64);
-        free(b64);
-    }
-    fclose(f);
-    /* OpenSSL judges SCT times in whole seconds against the session time. */
-    sleep(1);
-    snprintf(script, sizeof script, "%s/s_client.sh", dir);
-    f = fopen(script, "w");
-    cr_assert_not_null(f);
-    fprintf(f,
-            "for try in 1 2 3 4 5; do\n"
-            "  port=$(( $(od -An -N2 -tu2 /dev/urandom) %% 30000 + 20000 ))\n"
-            "  openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s' -key '%s/site.key'"
-            " -www >/dev/null 2>&1 & srv=$!\n"
-            "  for i in $(seq 1 50); do\n"
-            "    kill -0 $srv 2>/dev/null || break\n"
-            "    out=$(echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
-            " -ctlogfile '%s' -verify_return_error 2>&1); rc=$?\n"
-            "    case \"$out\" in *CONNECTED*) echo \"$out\"; kill $srv; exit $rc;; esac\n"
-            "    sleep 0.1\n"
-            "  done\n"
-            "  kill $srv 2>/dev/null; wait $srv 2>/dev/null\n"
-            "done\n"
-            "echo 'no s_server could be started'; exit 3\n",
-            cert, dir, roots, ctlogs);
-    fclose(f);
-    char *out = NULL;
-    cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);
-    cr_assert_not_null(strstr(out, "SCT validation status: valid"), "%s", out);
-    cr_assert_null(strstr(out, "SCT validation status: invalid"), "%s", out);
-    free(out);
+    for (size_t i = 0; i < fx.n_logs; i++)
+        th_testlog_stop(&fx.logs[i]);
+    config_log_list();
 }
 
 static void verify_final(const char *cert)
 {
     char *out = NULL;
     cr_assert_eq(th_run(&out, "'%s' verify '%s' --issuer '%s' --log-key '%s' --log-key '%s'",
-                        ctca, cert, roots, logs[0].pub, logs[1].pub),
+                        fx.ctca, cert, fx.roots, fx.logs[0].pub, fx.logs[1].pub),
                  0, "ctca verify: %s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s'", roots, cert), 0,
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s'", fx.roots, cert), 0,
                  "openssl verify: %s", out);
     free(out);
 }
@@ -297,41 +207,43 @@ Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = set
     cr_assert_not_null(strstr(out, "ctca get --ca"), "says how to fetch it: %s", out);
     free(out);
 
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem'", ctca, ca_dir, serial,
-                        dir),
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/got.pem'", fx.ctca, fx.ca_dir,
+                        serial, fx.dir),
                  75, "not issued yet: %s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_eq(strstr(strstr(out, serial) + 1, serial) != NULL, true,
                  "an item per log: %s", out);
     cr_assert_not_null(strstr(out, "precert pending"), "%s", out);
     free(out);
 
     /* Still down: the run fails the attempts and keeps the items. */
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 75, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 75, "%s",
+                 out);
     cr_assert_not_null(strstr(out, "will retry"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
     cr_assert_not_null(strstr(out, "\"attempts\":1"), "%s", out);
     cr_assert_not_null(strstr(out, "Couldn't connect") ? out : strstr(out, "onnect"), "%s", out);
     free(out);
 
-    for (size_t i = 0; i < n_logs; i++)
-        log_restart(&logs[i], "");
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
     /* Due again only after the backoff (1 s base, with jitter). */
     sleep(2);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "issued with 2 embedded SCTs"), "%s", out);
     free(out);
 
     char cert[400];
-    snprintf(cert, sizeof cert, "%s/got.pem", dir);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, serial, cert), 0,
-                 "%s", out);
+    snprintf(cert, sizeof cert, "%s/got.pem", fx.dir);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", fx.ctca, fx.ca_dir, serial, cert),
+                 0, "%s", out);
     free(out);
     verify_final(cert);
-    openssl_ct_check(cert);
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    th_ca_openssl_ct_check(&fx, cert);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_null(strstr(out, "pending"), "%s", out);
     cr_assert_not_null(strstr(out, "done"), "%s", out);
     free(out);
@@ -359,41 +271,43 @@ static int wait_status(pid_t pid)
 Test(queue, two_workers_over_200_items_submit_each_item_once, .init = setup_logs_down,
      .fini = teardown, .timeout = 300)
 {
-    config_set("queue", "batch", "16");
+    th_ca_config_set(&fx, "queue", "batch", "16");
     char *out = NULL;
     for (int i = 0; i < 100; i++) {
         int rc = issue(&out, "");
         cr_assert_eq(rc, 75, "issue %d: %s", i, out);
         free(out);
     }
-    for (size_t i = 0; i < n_logs; i++)
-        log_restart(&logs[i], "");
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
     char cmd[2][1200];
     pid_t pid[2];
     for (int k = 0; k < 2; k++) {
-        snprintf(cmd[k], sizeof cmd[k], "exec '%s' queue run --ca '%s' --once --quiet"
-                 " --owner worker-%d >'%s/worker%d.out' 2>&1", ctca, ca_dir, k, dir, k);
+        snprintf(cmd[k], sizeof cmd[k],
+                 "exec '%s' queue run --ca '%s' --once --quiet"
+                 " --owner worker-%d >'%s/worker%d.out' 2>&1",
+                 fx.ctca, fx.ca_dir, k, fx.dir, k);
         pid[k] = spawn(cmd[k]);
     }
     for (int k = 0; k < 2; k++) {
         int st = wait_status(pid[k]);
         char path[400];
-        snprintf(path, sizeof path, "%s/worker%d.out", dir, k);
+        snprintf(path, sizeof path, "%s/worker%d.out", fx.dir, k);
         size_t len = 0;
         char *text = (char *)th_read_file(path, &len);
         cr_assert_eq(st, 0, "worker %d: %.*s", k, (int)len, text);
         free(text);
     }
-    for (size_t i = 0; i < n_logs; i++) {
+    for (size_t i = 0; i < fx.n_logs; i++) {
         long subs = 0, fresh = 0, dups = 0;
-        log_stats(&logs[i], &subs, &fresh, &dups);
-        cr_assert_eq(subs, 100, "log %s got %ld submissions", logs[i].name, subs);
+        log_stats(&fx.logs[i], &subs, &fresh, &dups);
+        cr_assert_eq(subs, 100, "log %s got %ld submissions", fx.logs[i].name, subs);
         cr_assert_eq(fresh, 100);
-        cr_assert_eq(dups, 0, "log %s saw %ld resubmissions", logs[i].name, dups);
+        cr_assert_eq(dups, 0, "log %s saw %ld resubmissions", fx.logs[i].name, dups);
     }
     ctca_store *store = NULL;
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
     size_t counts[4];
     cr_assert_eq(ctca_store_queue_count(store, NULL, -1, counts), CTCA_OK);
@@ -445,7 +359,7 @@ static ctca_store *open_store(void)
 {
     ctca_store *store = NULL;
     char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", ca_dir);
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
     return store;
 }
@@ -461,23 +375,23 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
     /* A plain certificate: no poison, no SCT list, valid chain, same TBS as
      * the precertificate minus the poison (the engine checked it; so does
      * this). */
-    cr_assert_eq(th_run(&out, "openssl x509 -in '%s/site.pem' -noout -text", dir), 0);
+    cr_assert_eq(th_run(&out, "openssl x509 -in '%s/site.pem' -noout -text", fx.dir), 0);
     cr_assert_null(strstr(out, "Poison"), "%s", out);
     cr_assert_null(strstr(out, "CT Precertificate SCTs"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/site.pem'", roots, dir), 0, "%s",
-                 out);
+    cr_assert_eq(th_run(&out, "openssl verify -CAfile '%s' '%s/site.pem'", fx.roots, fx.dir), 0,
+                 "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --precert --out '%s/pre.pem'", ctca, ca_dir,
-                        serial, dir),
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --precert --out '%s/pre.pem'", fx.ctca,
+                        fx.ca_dir, serial, fx.dir),
                  0, "%s", out);
     free(out);
     uint8_t *pre = NULL, *fin = NULL, *pre_tbs = NULL;
     size_t pre_len, fin_len, pre_tbs_len;
     char path[400];
-    snprintf(path, sizeof path, "%s/pre.pem", dir);
+    snprintf(path, sizeof path, "%s/pre.pem", fx.dir);
     cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &pre, &pre_len, NULL), CTCA_OK);
-    snprintf(path, sizeof path, "%s/site.pem", dir);
+    snprintf(path, sizeof path, "%s/site.pem", fx.dir);
     cr_assert_eq(ctca_der_or_pem_load(path, "CERTIFICATE", &fin, &fin_len, NULL), CTCA_OK);
     cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(pre, pre_len), &pre_tbs,
                                                &pre_tbs_len),
@@ -488,26 +402,27 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
     free(fin);
     free(pre_tbs);
 
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "x509    pending"), "%s", out);
     free(out);
-    for (size_t i = 0; i < n_logs; i++)
-        log_restart(&logs[i], "");
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
     ctca_store *store = open_store();
-    cr_assert_eq(verified_x509_scts(store, serial, logs[0].pub), 1);
-    cr_assert_eq(verified_x509_scts(store, serial, logs[1].pub), 1);
+    cr_assert_eq(verified_x509_scts(store, serial, fx.logs[0].pub), 1);
+    cr_assert_eq(verified_x509_scts(store, serial, fx.logs[1].pub), 1);
     ctca_store_close(store);
 
     cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/c.pem' --scts-out '%s/scts.bin'",
-                        ctca, ca_dir, serial, dir, dir),
+                        fx.ctca, fx.ca_dir, serial, fx.dir, fx.dir),
                  0, "%s", out);
     cr_assert_not_null(strstr(out, "and 2 SCTs"), "%s", out);
     free(out);
-    th_run(&out, "'%s' verify '%s/c.pem' --issuer '%s' --log-list '%s' --tls-scts '%s/scts.bin'"
-                 " --json",
-           ctca, dir, roots, log_list, dir);
+    th_run(&out,
+           "'%s' verify '%s/c.pem' --issuer '%s' --log-list '%s' --tls-scts '%s/scts.bin'"
+           " --json",
+           fx.ctca, fx.dir, fx.roots, fx.log_list, fx.dir);
     cr_assert_not_null(strstr(out, "\"valid_count\":2"), "both TLS SCTs verify: %s", out);
     cr_assert_eq(strstr(out, "\"delivery\":\"tls\"") != NULL, true, "%s", out);
     free(out);
@@ -516,14 +431,10 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
 static void setup_three_logs(void)
 {
     init_ca();
-    const char *names[] = {"a1", "b1", "c1"}, *ops[] = {"A", "B", "C"};
-    n_logs = 3;
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_start(&logs[i], dir, names[i], ops[i], roots, "");
-    th_log_list_write(log_list, logs, 2, ctca_now_ms()); /* c1 is not listed yet */
-    char value[400];
-    snprintf(value, sizeof value, "\"%s\"", log_list);
-    config_set("", "log_list", value);
+    const char *specs[] = {"A:a1", "B:b1", "C:c1"};
+    th_ca_start_logs(&fx, 3, specs, NULL);
+    th_log_list_write(fx.log_list, fx.logs, 2, ctca_now_ms()); /* c1 is not listed yet */
+    config_log_list();
 }
 
 Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup_three_logs,
@@ -535,31 +446,33 @@ Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup
         serial_after(out, "issued serial ", serials[i]);
         free(out);
     }
-    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", ctca, ca_dir), 2,
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", fx.ctca, fx.ca_dir), 2,
                  "c1 is not in the list yet: %s", out);
     free(out);
-    th_log_list_write(log_list, logs, 3, ctca_now_ms());
-    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log a1", ctca, ca_dir), 0, "%s", out);
+    th_log_list_write(fx.log_list, fx.logs, 3, ctca_now_ms());
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log a1", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
     cr_assert_not_null(strstr(out, "queued 0 certificates"), "every one has a1's SCT: %s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1 --since 2000-01-01", ctca,
-                        ca_dir),
-                 0, "%s", out);
+    cr_assert_eq(
+        th_run(&out, "'%s' backfill --ca '%s' --log c1 --since 2000-01-01", fx.ctca, fx.ca_dir), 0,
+        "%s", out);
     cr_assert_not_null(strstr(out, "queued 100 certificates"), "%s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log c1", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
     cr_assert_not_null(strstr(out, "queued 0 certificates"), "already queued: %s", out);
     free(out);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once --quiet", ctca, ca_dir), 0, "%s",
-                 out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once --quiet", fx.ctca, fx.ca_dir), 0,
+                 "%s", out);
     free(out);
     long subs = 0, fresh = 0, dups = 0;
-    log_stats(&logs[2], &subs, &fresh, &dups);
+    log_stats(&fx.logs[2], &subs, &fresh, &dups);
     cr_assert_eq(fresh, 100);
     cr_assert_eq(dups, 0);
     ctca_store *store = open_store();
     for (int i = 0; i < 100; i++)
-        cr_assert_eq(verified_x509_scts(store, serials[i], logs[2].pub), 1, "serial %s",
+        cr_assert_eq(verified_x509_scts(store, serials[i], fx.logs[2].pub), 1, "serial %s",
                      serials[i]);
     cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
     ctca_store_close(store);
@@ -583,15 +496,6 @@ static const fault_case FAULTS[] = {
 };
 #define N_FAULTS (sizeof FAULTS / sizeof FAULTS[0])
 
-static th_testlog faulty[N_FAULTS];
-
-static void teardown_faults(void)
-{
-    for (size_t i = 0; i < N_FAULTS; i++)
-        th_testlog_stop(&faulty[i]);
-    teardown();
-}
-
 /* The item of serial for the log described name in `queue list --json`. */
 static cJSON *item_for(cJSON *root, const char *name)
 {
@@ -608,7 +512,8 @@ static cJSON *item_for(cJSON *root, const char *name)
 static cJSON *queue_json(void)
 {
     char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s' --json", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
     cJSON *root = cJSON_Parse(out);
     cr_assert_not_null(root, "%s", out);
     free(out);
@@ -622,35 +527,34 @@ static const char *str_of(cJSON *o, const char *key)
 }
 
 Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setup_healthy,
-     .fini = teardown_faults, .timeout = 180)
+     .fini = teardown, .timeout = 180)
 {
-    config_set("ct", "log_timeout_ms", "2000");
-    config_set("queue", "max_attempts", "2");
+    th_ca_config_set(&fx, "ct", "log_timeout_ms", "2000");
+    th_ca_config_set(&fx, "queue", "max_attempts", "2");
     char *out = NULL, serial[64];
     cr_assert_eq(issue(&out, ""), 0, "%s", out);
     serial_after(out, "issued serial ", serial);
     free(out);
-    th_testlog all[2 + N_FAULTS];
-    all[0] = logs[0];
-    all[1] = logs[1];
+    /* Each faulty log its own operator, listed after the two healthy ones. */
+    char spec[N_FAULTS][40];
+    const char *specs[N_FAULTS], *flags[N_FAULTS];
     for (size_t i = 0; i < N_FAULTS; i++) {
-        th_testlog_start(&faulty[i], dir, FAULTS[i].name, FAULTS[i].name, roots,
-                         FAULTS[i].flags);
-        all[2 + i] = faulty[i];
+        snprintf(spec[i], sizeof spec[i], "%s:%s", FAULTS[i].name, FAULTS[i].name);
+        specs[i] = spec[i];
+        flags[i] = FAULTS[i].flags;
     }
-    th_log_list_write(log_list, all, 2 + N_FAULTS, ctca_now_ms());
-    char value[400];
-    snprintf(value, sizeof value, "\"%s\"", log_list);
-    config_set("", "log_list", value);
+    th_ca_start_logs(&fx, N_FAULTS, specs, flags);
+    config_log_list();
     for (size_t i = 0; i < N_FAULTS; i++) {
-        cr_assert_eq(th_run(&out, "'%s' backfill --ca '%s' --log %s", ctca, ca_dir,
-                            FAULTS[i].name),
-                     0, "%s", out);
+        cr_assert_eq(
+            th_run(&out, "'%s' backfill --ca '%s' --log %s", fx.ctca, fx.ca_dir, FAULTS[i].name), 0,
+            "%s", out);
         free(out);
     }
 
     int64_t before = ctca_now_ms();
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 75, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 75, "%s",
+                 out);
     free(out);
     cJSON *root = queue_json();
     for (size_t i = 0; i < N_FAULTS; i++) {
@@ -674,10 +578,10 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
 
     /* Due again at once: the second failure parks every item but the one
      * waiting out its Retry-After. */
-    config_set("queue", "backoff_base_ms", "1");
-    config_set("queue", "backoff_max_ms", "1");
+    th_ca_config_set(&fx, "queue", "backoff_base_ms", "1");
+    th_ca_config_set(&fx, "queue", "backoff_max_ms", "1");
     sleep(1);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 1, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 1, "%s", out);
     free(out);
     root = queue_json();
     for (size_t i = 0; i < N_FAULTS; i++) {
@@ -709,7 +613,7 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
 static void kill_at(const char *step, const char *cmd)
 {
     char log[400], full[2000];
-    snprintf(log, sizeof log, "%s/paused-%s.out", dir, step);
+    snprintf(log, sizeof log, "%s/paused-%s.out", fx.dir, step);
     snprintf(full, sizeof full, "CTCA_TEST_PAUSE_AT=%s exec %s >'%s' 2>&1", step, cmd, log);
     pid_t pid = spawn(full);
     bool paused = false;
@@ -741,7 +645,7 @@ static void kill_at(const char *step, const char *cmd)
 static void check_recovered_once(void)
 {
     char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
     ctca_store *store = open_store();
     ctca_store_serial_list l;
@@ -761,10 +665,10 @@ static void check_recovered_once(void)
     free(a);
     free(b);
     char cert[400];
-    snprintf(cert, sizeof cert, "%s/recovered.pem", dir);
-    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s'", ctca, ca_dir, l.serials[0],
-                        cert),
-                 0, "%s", out);
+    snprintf(cert, sizeof cert, "%s/recovered.pem", fx.dir);
+    cr_assert_eq(
+        th_run(&out, "'%s' get --ca '%s' %s --out '%s'", fx.ctca, fx.ca_dir, l.serials[0], cert), 0,
+        "%s", out);
     free(out);
     verify_final(cert);
     for (int st = CTCA_STORE_JOURNALED; st <= CTCA_STORE_DEFERRED; st++) {
@@ -785,18 +689,16 @@ static void setup_listed(void)
 {
     init_ca();
     start_logs("", "");
-    char value[400];
-    snprintf(value, sizeof value, "\"%s\"", log_list);
-    config_set("", "log_list", value);
-    config_set("queue", "recover_after_ms", "1");
-    config_set("queue", "lease_ms", "1000");
+    config_log_list();
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "1");
+    th_ca_config_set(&fx, "queue", "lease_ms", "1000");
 }
 
 static void crash_issue_at(const char *step)
 {
     char cmd[1500];
-    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", ctca,
-             ca_dir, csr, dir);
+    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", fx.ctca,
+             fx.ca_dir, fx.csr, fx.dir);
     kill_at(step, cmd);
     check_recovered_once();
 }
@@ -807,10 +709,10 @@ Test(queue, issue_killed_after_journaling_leaves_an_unsigned_record_alone,
      .init = setup_listed, .fini = teardown, .timeout = 60)
 {
     char cmd[1500], *out = NULL;
-    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", ctca,
-             ca_dir, csr, dir);
+    snprintf(cmd, sizeof cmd, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", fx.ctca,
+             fx.ca_dir, fx.csr, fx.dir);
     kill_at("journaled", cmd);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", ctca, ca_dir), 0, "%s", out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
     ctca_store *store = open_store();
     ctca_store_serial_list l;
@@ -850,15 +752,15 @@ Test(queue, issue_killed_before_storing_the_final_is_completed_by_the_queue,
  * lease has expired. */
 static void crash_worker_at(const char *step)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
+    for (size_t i = 0; i < fx.n_logs; i++)
+        th_testlog_stop(&fx.logs[i]);
     char *out = NULL;
     cr_assert_eq(issue(&out, ""), 75, "%s", out);
     free(out);
-    for (size_t i = 0; i < n_logs; i++)
-        log_restart(&logs[i], "");
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
     char cmd[1500];
-    snprintf(cmd, sizeof cmd, "'%s' queue run --ca '%s' --once", ctca, ca_dir);
+    snprintf(cmd, sizeof cmd, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir);
     kill_at(step, cmd);
     usleep(1200 * 1000); /* queue.lease_ms is 1000 */
     check_recovered_once();
@@ -887,27 +789,28 @@ Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_si
 {
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "exec '%s' queue run --ca '%s' --daemon >'%s/daemon.out' 2>&1",
-             ctca, ca_dir, dir);
+             fx.ctca, fx.ca_dir, fx.dir);
     pid_t daemon = spawn(cmd);
     char *out = NULL, serial[64];
     cr_assert_eq(issue(&out, ""), 75, "%s", out);
     serial_after(out, "deferred: serial ", serial);
     free(out);
-    for (size_t i = 0; i < n_logs; i++)
-        log_restart(&logs[i], "");
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
     int rc = 75;
     for (int i = 0; i < 300 && rc == 75; i++) {
         usleep(100000);
-        rc = th_run(NULL, "'%s' get --ca '%s' %s --out '%s/got.pem'", ctca, ca_dir, serial, dir);
+        rc = th_run(NULL, "'%s' get --ca '%s' %s --out '%s/got.pem'", fx.ctca, fx.ca_dir, serial,
+                    fx.dir);
     }
     cr_assert_eq(rc, 0, "the daemon completed the issuance");
     char cert[400];
-    snprintf(cert, sizeof cert, "%s/got.pem", dir);
+    snprintf(cert, sizeof cert, "%s/got.pem", fx.dir);
     verify_final(cert);
     kill(daemon, SIGTERM);
     cr_assert_eq(wait_status(daemon), 0, "a clean stop on SIGTERM");
     size_t len = 0;
-    snprintf(cert, sizeof cert, "%s/daemon.out", dir);
+    snprintf(cert, sizeof cert, "%s/daemon.out", fx.dir);
     char *text = (char *)th_read_file(cert, &len);
     cr_assert_not_null(memmem(text, len, "issued with 2 embedded SCTs", 27), "%.*s", (int)len,
                        text);

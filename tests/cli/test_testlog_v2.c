@@ -15,31 +15,26 @@
 #include "ctca/transitem.h"
 #include "tests/core/test_ca_helpers.h"
 
-static char *dir;
-static th_testlog logs[4];
-static size_t n_logs;
+/* No ctca init: each test makes its CAs in process (tca_make_ca). */
+static th_ca fx;
 
 static void setup(void)
 {
-    dir = th_tmpdir();
+    th_ca_init(&fx, NULL);
 }
 
 static void teardown(void)
 {
-    for (size_t i = 0; i < n_logs; i++)
-        th_testlog_stop(&logs[i]);
-    n_logs = 0;
-    th_rmdir(dir);
-    free(dir);
+    th_ca_cleanup(&fx);
 }
 
 TestSuite(testlog_v2, .init = setup, .fini = teardown, .timeout = 120);
 
 static th_testlog *start(const char *name, const char *roots, const char *args)
 {
-    cr_assert(n_logs < sizeof logs / sizeof *logs);
-    th_testlog *t = &logs[n_logs++];
-    th_testlog_start(t, dir, name, "op", roots, args);
+    cr_assert(fx.n_logs < TH_CA_MAX_LOGS);
+    th_testlog *t = &fx.logs[fx.n_logs++];
+    th_testlog_start(t, fx.dir, name, "op", roots, args);
     return t;
 }
 
@@ -53,7 +48,7 @@ typedef struct fixture {
 
 static void make_fixture(fixture *f, const char *sub)
 {
-    char *d = tca_path(dir, sub);
+    char *d = tca_path(fx.dir, sub);
     cr_assert_eq(mkdir(d, 0700), 0);
     f->ca = tca_make_ca(d, CTCA_KEY_EC_P256);
     snprintf(f->roots, sizeof f->roots, "%s/ca/ca.pem", d);
@@ -263,17 +258,18 @@ Test(testlog_v2, faults_act_on_v2_scts)
 /* POSTs body to t's submit-entry; returns the HTTP status, *resp the body. */
 static int post(const th_testlog *t, const char *body, char **resp)
 {
-    char *path = tca_path(dir, "req.json"), *out = NULL;
+    char *path = tca_path(fx.dir, "req.json"), *out = NULL;
     th_write_file(path, body, strlen(body));
-    cr_assert_eq(th_run(&out, "curl -s -o '%s/resp.json' -w '%%{http_code}' "
-                              "-H 'Content-Type: application/json' --data-binary @'%s' "
-                              "'%sct/v2/submit-entry'",
-                        dir, path, t->url),
+    cr_assert_eq(th_run(&out,
+                        "curl -s -o '%s/resp.json' -w '%%{http_code}' "
+                        "-H 'Content-Type: application/json' --data-binary @'%s' "
+                        "'%sct/v2/submit-entry'",
+                        fx.dir, path, t->url),
                  0);
     int status = atoi(out);
     free(out);
     free(path);
-    char *rp = tca_path(dir, "resp.json");
+    char *rp = tca_path(fx.dir, "resp.json");
     size_t len = 0;
     *resp = (char *)th_read_file(rp, &len);
     free(rp);
@@ -306,7 +302,7 @@ Test(testlog_v2, every_rfc9162_error_type_with_its_status)
     make_fixture(&other, "b");
     /* The log accepts both CAs as roots. */
     char both[600];
-    snprintf(both, sizeof both, "%s/both.pem", dir);
+    snprintf(both, sizeof both, "%s/both.pem", fx.dir);
     cr_assert_eq(th_run(NULL, "cat '%s' '%s' > '%s'", f.roots, other.roots, both), 0);
     th_testlog *t = start("v2", both, "--ct-version 2");
     th_testlog *only_other = start("other", other.roots, "--ct-version 2");
@@ -387,7 +383,7 @@ Test(testlog_v2, every_rfc9162_error_type_with_its_status)
 
 Test(testlog_v2, print_log_entry_gives_the_extended_format)
 {
-    char *key = tca_path(dir, "k.pem"), *out = NULL, *bin = th_bin("ctca-testlog");
+    char *key = tca_path(fx.dir, "k.pem"), *out = NULL, *bin = th_bin("ctca-testlog");
     cr_assert_eq(th_run(NULL, "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
                               "-out '%s'",
                         key),
