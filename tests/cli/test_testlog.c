@@ -1227,6 +1227,8 @@ Test(testlog, chain_not_ending_at_an_accepted_root_is_refused)
     /* leaf00 is issued by int-ca, not by int-ca-1 (same name, other key). */
     chain broken = upstream_chain(TRILLIAN "leaf00.cert", TRILLIAN "int-ca-1.cert", NULL);
     expect_refused(t, "add-chain", &broken, "link does not verify");
+    /* Again, with int-ca-1 now parsed from the log's cache of CA certificates. */
+    expect_refused(t, "add-chain", &broken, "link does not verify, cached issuer");
     chain garbage = {0};
     garbage.der[0] = (uint8_t *)strdup("not a certificate");
     garbage.len[0] = 17;

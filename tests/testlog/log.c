@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/x509_int.h"
 #include "ctca/asn1.h"
 #include "ctca/util.h"
 
@@ -256,6 +257,7 @@ ctca_err tl_log_init(tl_log *log, const char *key_path, const char *roots_path,
 {
     memset(log, 0, sizeof *log);
     pthread_mutex_init(&log->mu, NULL);
+    pthread_mutex_init(&log->ca_mu, NULL);
     tl_merkle_init(&log->tree);
     log->sct = *opts;
     if (log->sct.ct_version == 0)
@@ -279,6 +281,11 @@ void tl_log_cleanup(tl_log *log)
     free(log->roots);
     free(log->root_der);
     free(log->root_der_len);
+    for (size_t i = 0; i < log->n_ca_certs; i++) {
+        X509_free(log->ca_certs[i].x);
+        free(log->ca_certs[i].der);
+    }
+    pthread_mutex_destroy(&log->ca_mu);
     for (size_t i = 0; i < log->n_entries; i++) {
         tl_entry *e = &log->entries[i];
         free(e->leaf);
@@ -409,6 +416,94 @@ bool tl_issued_by(X509 *child, X509 *parent)
            X509_verify(child, pk) == 1;
 }
 
+ctca_err tl_log_ca_cert(tl_log *log, ctca_view der, X509 **x, bool *owned)
+{
+    *x = NULL;
+    *owned = false;
+    pthread_mutex_lock(&log->ca_mu);
+    for (size_t i = 0; i < log->n_ca_certs && *x == NULL; i++)
+        if (ctca_view_eq(der, ctca_view_make(log->ca_certs[i].der, log->ca_certs[i].der_len)))
+            *x = log->ca_certs[i].x;
+    pthread_mutex_unlock(&log->ca_mu);
+    if (*x != NULL)
+        return CTCA_OK;
+    X509 *parsed = NULL;
+    CTCA_GUARD(tl_parse_cert(der, &parsed));
+    uint8_t *copy = tl_memdup(der.data, der.len);
+    pthread_mutex_lock(&log->ca_mu);
+    if (copy != NULL && log->n_ca_certs < TL_CA_CACHE) {
+        /* Another thread may have added it meanwhile: a duplicate costs a slot only. */
+        log->ca_certs[log->n_ca_certs++] = (struct tl_ca_cert){copy, der.len, parsed};
+        copy = NULL;
+    } else {
+        *owned = true;
+    }
+    pthread_mutex_unlock(&log->ca_mu);
+    free(copy);
+    *x = parsed;
+    return CTCA_OK;
+}
+
+/* The digest of a certificate signatureAlgorithm element with PKCS#1 v1.5 (RFC
+ * 4055: NULL or absent parameters) or ECDSA (RFC 5758: no parameters), NULL
+ * for any other. */
+static const char *sig_alg_md(ctca_view alg_elem, bool *rsa)
+{
+    static const struct {
+        uint8_t oid[9];
+        size_t len;
+        bool rsa;
+        const char *md;
+    } algs[] = {
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, true, "SHA256"},
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, true, "SHA384"},
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, true, "SHA512"},
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, false, "SHA256"},
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, false, "SHA384"},
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, false, "SHA512"},
+    };
+    ctca_view alg, oid;
+    if (ctca_der_get(&alg_elem, CTCA_DER_SEQUENCE, &alg) != CTCA_OK ||
+        ctca_der_get_oid(&alg, &oid) != CTCA_OK)
+        return NULL;
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        if (!ctca_oid_eq(oid, algs[i].oid, algs[i].len))
+            continue;
+        if (alg.len > 0 && (!algs[i].rsa || ctca_der_get_null(&alg) != CTCA_OK || alg.len > 0))
+            return NULL;
+        *rsa = algs[i].rsa;
+        return algs[i].md;
+    }
+    return NULL;
+}
+
+bool tl_der_issued_by(ctca_view child, X509 *parent)
+{
+    ctca_cert_parts parts;
+    ctca_tbs_fields f;
+    bool rsa = false;
+    EVP_PKEY *pk = X509_get0_pubkey(parent);
+    if (pk == NULL || ctca_cert_get_tbs_fields(child, &parts, &f) != CTCA_OK)
+        return false;
+    const char *md = sig_alg_md(parts.sig_alg, &rsa);
+    if (md == NULL || rsa != (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)) {
+        X509 *x = NULL;
+        bool ok = tl_parse_cert(child, &x) == CTCA_OK && tl_issued_by(x, parent);
+        X509_free(x);
+        return ok;
+    }
+    const unsigned char *p = f.issuer.data;
+    X509_NAME *issuer = d2i_X509_NAME(NULL, &p, (long)f.issuer.len);
+    bool ok = issuer != NULL && X509_NAME_cmp(issuer, X509_get_subject_name(parent)) == 0;
+    X509_NAME_free(issuer);
+    EVP_MD_CTX *ctx = ok ? EVP_MD_CTX_new() : NULL;
+    ok = ctx != NULL && EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, pk, NULL) == 1 &&
+         EVP_DigestVerify(ctx, parts.signature.data, parts.signature.len, parts.tbs.data,
+                          parts.tbs.len) == 1;
+    EVP_MD_CTX_free(ctx);
+    return ok;
+}
+
 /* A checked chain: the submitted certificates plus the root when the
  * submitter left it out. Views borrow the request or the log's roots. */
 typedef struct chain_info {
@@ -419,7 +514,10 @@ typedef struct chain_info {
 static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain_info *ci,
                             ctca_errbuf *eb)
 {
+    /* x[i] parses chain[i] for i >= 1 (CA certificates, from the cache);
+     * the leaf is checked from its DER. */
     X509 *x[TL_MAX_CHAIN] = {0};
+    bool owned[TL_MAX_CHAIN] = {0};
     ctca_err rc = CTCA_OK;
     ci->n = 0;
     if (n == 0)
@@ -428,7 +526,10 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "chain longer than %d certificates",
                                TL_MAX_CHAIN);
     for (size_t i = 0; i < n; i++) {
-        rc = tl_parse_cert(chain[i], &x[i]);
+        ctca_cert_parts parts;
+        ctca_tbs_fields f;
+        rc = i == 0 ? ctca_cert_get_tbs_fields(chain[0], &parts, &f)
+                    : tl_log_ca_cert(log, chain[i], &x[i], &owned[i]);
         if (rc != CTCA_OK) {
             rc = ctca_errbuf_set(eb, rc, "chain[%zu] is not a DER certificate", i);
             goto out;
@@ -436,7 +537,7 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
         ci->certs[ci->n++] = chain[i];
     }
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!tl_issued_by(x[i], x[i + 1])) {
+        if (!(i == 0 ? tl_der_issued_by(chain[0], x[1]) : tl_issued_by(x[i], x[i + 1]))) {
             rc = ctca_errbuf_set(eb, CTCA_ERR_SIG_INVALID,
                                  "chain[%zu] is not issued by chain[%zu]", i, i + 1);
             goto out;
@@ -449,7 +550,8 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
                          ctca_view_make(log->root_der[r], log->root_der_len[r])))
             goto out;
     for (size_t r = 0; r < log->n_roots; r++) {
-        if (tl_issued_by(x[n - 1], log->roots[r])) {
+        if (n == 1 ? tl_der_issued_by(chain[0], log->roots[r])
+                   : tl_issued_by(x[n - 1], log->roots[r])) {
             ci->certs[ci->n++] = ctca_view_make(log->root_der[r], log->root_der_len[r]);
             goto out;
         }
@@ -458,7 +560,8 @@ static ctca_err check_chain(tl_log *log, const ctca_view *chain, size_t n, chain
                          "chain does not end at (or under) an accepted root");
 out:
     for (size_t i = 0; i < n && i < TL_MAX_CHAIN; i++)
-        X509_free(x[i]);
+        if (owned[i])
+            X509_free(x[i]);
     return rc;
 }
 

@@ -21,6 +21,7 @@
 
 #define TL_MAX_BODY ((size_t)1024 * 1024) /* request body cap */
 #define TL_MAX_CHAIN 16                   /* certificates per submitted chain */
+#define TL_CA_CACHE 32                    /* CA certificates kept parsed */
 #define TL_MAX_ENTRIES_PER_GET 256        /* get-entries range cap */
 
 /* Options that shape SCTs (the HTTP-level faults live in tl_server). */
@@ -73,6 +74,16 @@ typedef struct tl_log {
     size_t n_roots;
 
     tl_sct_opts sct;
+
+    /* CA certificates of submitted chains, parsed once: every chain repeats
+     * them, and parsing a certificate (its key) costs more than checking it. */
+    pthread_mutex_t ca_mu;
+    struct tl_ca_cert {
+        uint8_t *der;
+        size_t der_len;
+        X509 *x;
+    } ca_certs[TL_CA_CACHE];
+    size_t n_ca_certs;
 
     pthread_mutex_t mu; /* guards everything below */
     tl_merkle tree;
@@ -156,6 +167,15 @@ uint8_t *tl_memdup(const void *p, size_t n);
 CTCA_RESULT tl_parse_cert(ctca_view der, X509 **out);
 /* tl_issued_by: parent's subject names child's issuer and its key verifies child. */
 bool tl_issued_by(X509 *child, X509 *parent);
+/* tl_log_ca_cert: a chain's CA certificate (exactly one DER certificate),
+ * parsed, from the log's cache when seen before. *x is the log's when *owned
+ * is false (valid until tl_log_cleanup), else the caller frees it. */
+CTCA_RESULT tl_log_ca_cert(tl_log *log, ctca_view der, X509 **x, bool *owned);
+/* tl_der_issued_by: as tl_issued_by for child given as DER, checked without
+ * decoding child's own key: the names compared, the signature verified over
+ * its TBS bytes (PKCS#1 v1.5 or ECDSA with SHA-2; other algorithms through
+ * OpenSSL's parse). false also when child is not a certificate. */
+bool tl_der_issued_by(ctca_view child, X509 *parent);
 /* tl_log_append_locked: with log->mu held, appends e (leaf, identity and the
  * SCT fields set; the leaf hash is computed here); the log takes e's buffers. */
 CTCA_RESULT tl_log_append_locked(tl_log *log, tl_entry *e);
