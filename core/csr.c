@@ -39,27 +39,6 @@ static const uint8_t alg_p384[] = {0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xc
 
 #define ALLOWED_KEYS "allowed: RSA 2048..8192 bits, ECDSA P-256 or P-384"
 
-/* The self-signature algorithms accepted (what the key proves possession
- * with): PKCS#1 v1.5 or ECDSA, each with SHA-256, SHA-384 or SHA-512. SHA-1
- * and MD5 prove nothing today. */
-typedef struct csr_sig_alg {
-    uint8_t oid[9];
-    size_t oid_len;
-    bool rsa;
-    const char *md;
-} csr_sig_alg;
-
-static const csr_sig_alg sig_algs[] = {
-    /* 1.2.840.113549.1.1.11/12/13 sha{256,384,512}WithRSAEncryption */
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, true, "SHA256"},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, true, "SHA384"},
-    {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, true, "SHA512"},
-    /* 1.2.840.10045.4.3.2/3/4 ecdsa-with-SHA{256,384,512} */
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, false, "SHA256"},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, false, "SHA384"},
-    {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, false, "SHA512"},
-};
-
 /* What walk yields besides what struct ctca_csr keeps; views borrow csr->der. */
 typedef struct csr_parts {
     ctca_view info;    /* CertificationRequestInfo, the signed bytes (whole element) */
@@ -344,21 +323,10 @@ out:
 static ctca_err verify_signature(const ctca_csr *csr, const csr_parts *parts, EVP_PKEY *pkey,
                                  ctca_errbuf *eb)
 {
-    ctca_view alg = parts->sig_alg, oid;
-    if (ctca_der_get_oid(&alg, &oid) != CTCA_OK)
-        return malformed(eb, "malformed signatureAlgorithm");
-    const csr_sig_alg *a = NULL;
-    for (size_t i = 0; i < sizeof sig_algs / sizeof sig_algs[0] && a == NULL; i++)
-        if (ctca_oid_eq(oid, sig_algs[i].oid, sig_algs[i].oid_len))
-            a = &sig_algs[i];
-    /* RFC 4055 5: RSA's parameters are NULL, and absent must be accepted;
-     * RFC 5758 3.2: ECDSA's are absent. */
-    if (a != NULL && a->rsa && alg.len > 0 &&
-        (ctca_der_get_null(&alg) != CTCA_OK || ctca_view_expect_empty(alg) != CTCA_OK))
-        return malformed(eb, "the signatureAlgorithm's parameters must be NULL or absent");
-    if (a != NULL && !a->rsa && alg.len > 0)
-        return malformed(eb, "the ECDSA signatureAlgorithm must have no parameters");
-    if (a == NULL || a->rsa != csr->key_is_rsa)
+    /* What the key proves possession with: SHA-1 and MD5 prove nothing today. */
+    bool rsa = false;
+    const char *md = ctca_sig_alg_md(parts->sig_alg, &rsa);
+    if (md == NULL || rsa != csr->key_is_rsa)
         return ctca_errbuf_set(eb, CTCA_ERR_CSR_SIGNATURE,
                                "the CSR's signature algorithm is not %s with SHA-256, SHA-384 "
                                "or SHA-512",
@@ -366,7 +334,7 @@ static ctca_err verify_signature(const ctca_csr *csr, const csr_parts *parts, EV
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return CTCA_ERR_NOMEM;
-    int ok = EVP_DigestVerifyInit_ex(ctx, NULL, a->md, NULL, NULL, pkey, NULL) == 1 &&
+    int ok = EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, pkey, NULL) == 1 &&
              EVP_DigestVerify(ctx, parts->sig.data, parts->sig.len, parts->info.data,
                               parts->info.len) == 1;
     EVP_MD_CTX_free(ctx);

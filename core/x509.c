@@ -26,6 +26,37 @@ const uint8_t CTCA_CT_POISON_EXT[21] = {0x30, 0x13, 0x06, 0x0a, 0x2b, 0x06, 0x01
  * few bytes a longer length field or an added extension needs. */
 #define TBS_BUILD_MAX (CTCA_DER_MAX_LEN + 4096)
 
+const char *ctca_sig_alg_md(ctca_view alg, bool *rsa)
+{
+    static const struct {
+        uint8_t oid[9];
+        size_t len;
+        bool rsa;
+        const char *md;
+    } algs[] = {
+        /* 1.2.840.113549.1.1.11/12/13 sha{256,384,512}WithRSAEncryption */
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, true, "SHA256"},
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, true, "SHA384"},
+        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, true, "SHA512"},
+        /* 1.2.840.10045.4.3.2/3/4 ecdsa-with-SHA{256,384,512} */
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, false, "SHA256"},
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, false, "SHA384"},
+        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, false, "SHA512"},
+    };
+    ctca_view oid;
+    if (ctca_der_get_oid(&alg, &oid) != CTCA_OK)
+        return NULL;
+    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
+        if (!ctca_oid_eq(oid, algs[i].oid, algs[i].len))
+            continue;
+        if (alg.len > 0 && (!algs[i].rsa || ctca_der_get_null(&alg) != CTCA_OK || alg.len > 0))
+            return NULL;
+        *rsa = algs[i].rsa;
+        return algs[i].md;
+    }
+    return NULL;
+}
+
 ctca_err ctca_cert_split(ctca_view cert, ctca_cert_parts *out)
 {
     ctca_view v = cert, body;

@@ -43,6 +43,12 @@ typedef struct ctca_cert_parts {
     ctca_view signature; /* the signatureValue bits (after the unused-bits octet) */
 } ctca_cert_parts;
 
+/* ctca_sig_alg_md: the digest name ("SHA256", "SHA384", "SHA512") of a
+ * signatureAlgorithm, given as its AlgorithmIdentifier's contents, when it is
+ * PKCS#1 v1.5 (RFC 4055 5: NULL or absent parameters; *rsa true) or ECDSA
+ * (RFC 5758 3.2: no parameters) with SHA-2; NULL for any other. */
+const char *ctca_sig_alg_md(ctca_view alg, bool *rsa);
+
 /* ctca_cert_split: cert must be exactly one Certificate SEQUENCE. The TBS is
  * only delimited here; ctca_tbs_parse checks it. */
 CTCA_RESULT ctca_cert_split(ctca_view cert, ctca_cert_parts *out);

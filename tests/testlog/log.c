@@ -444,39 +444,6 @@ ctca_err tl_log_ca_cert(tl_log *log, ctca_view der, X509 **x, bool *owned)
     return CTCA_OK;
 }
 
-/* The digest of a certificate signatureAlgorithm element with PKCS#1 v1.5 (RFC
- * 4055: NULL or absent parameters) or ECDSA (RFC 5758: no parameters), NULL
- * for any other. */
-static const char *sig_alg_md(ctca_view alg_elem, bool *rsa)
-{
-    static const struct {
-        uint8_t oid[9];
-        size_t len;
-        bool rsa;
-        const char *md;
-    } algs[] = {
-        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b}, 9, true, "SHA256"},
-        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0c}, 9, true, "SHA384"},
-        {{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d}, 9, true, "SHA512"},
-        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}, 8, false, "SHA256"},
-        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03}, 8, false, "SHA384"},
-        {{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x04}, 8, false, "SHA512"},
-    };
-    ctca_view alg, oid;
-    if (ctca_der_get(&alg_elem, CTCA_DER_SEQUENCE, &alg) != CTCA_OK ||
-        ctca_der_get_oid(&alg, &oid) != CTCA_OK)
-        return NULL;
-    for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
-        if (!ctca_oid_eq(oid, algs[i].oid, algs[i].len))
-            continue;
-        if (alg.len > 0 && (!algs[i].rsa || ctca_der_get_null(&alg) != CTCA_OK || alg.len > 0))
-            return NULL;
-        *rsa = algs[i].rsa;
-        return algs[i].md;
-    }
-    return NULL;
-}
-
 bool tl_der_issued_by(ctca_view child, X509 *parent)
 {
     ctca_cert_parts parts;
@@ -485,7 +452,11 @@ bool tl_der_issued_by(ctca_view child, X509 *parent)
     EVP_PKEY *pk = X509_get0_pubkey(parent);
     if (pk == NULL || ctca_cert_get_tbs_fields(child, &parts, &f) != CTCA_OK)
         return false;
-    const char *md = sig_alg_md(parts.sig_alg, &rsa);
+    ctca_view alg;
+    ctca_view alg_elem = parts.sig_alg;
+    const char *md = ctca_der_get(&alg_elem, CTCA_DER_SEQUENCE, &alg) == CTCA_OK
+                         ? ctca_sig_alg_md(alg, &rsa)
+                         : NULL;
     if (md == NULL || rsa != (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)) {
         X509 *x = NULL;
         bool ok = tl_parse_cert(child, &x) == CTCA_OK && tl_issued_by(x, parent);
