@@ -359,8 +359,17 @@ void th_ca_openssl_ct_check(const th_ca *c, const char *cert)
     cr_assert_eq(fclose(f), 0);
     char *out = NULL;
     cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);
-    cr_assert_not_null(strstr(out, "SCT validation status: valid"), "%s", out);
-    cr_assert_null(strstr(out, "SCT validation status: invalid"), "%s", out);
+    /* Every SCT OpenSSL reports is valid (an SCT from a log missing from
+     * ct_log_list.cnf would be "unknown log"), and the policies of these
+     * tests need at least two. */
+    size_t reported = 0, valid = 0;
+    static const char status[] = "SCT validation status: ";
+    for (const char *p = strstr(out, status); p != NULL; p = strstr(p + 1, status)) {
+        reported++;
+        valid += strncmp(p + strlen(status), "valid\n", 6) == 0;
+    }
+    cr_assert(reported >= 2 && valid == reported, "%zu of %zu SCTs valid:\n%s", valid, reported,
+              out);
     free(out);
 }
 

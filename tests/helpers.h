@@ -83,7 +83,7 @@ void th_ca_config_set(const th_ca *c, const char *section, const char *key, cons
 void th_ca_ctlog_cnf(const th_ca *c, const char *path);
 /* th_ca_openssl_ct_check: OpenSSL's own CT validation: s_server serves cert
  * (PEM; its key dir/site.key) and s_client -ct must find its embedded SCTs
- * valid against c's logs. */
+ * valid against c's logs: every SCT OpenSSL reports, and at least two. */
 void th_ca_openssl_ct_check(const th_ca *c, const char *cert);
 /* th_ca_cleanup: stops the logs, removes the directory and frees; c is left
  * zeroed. Safe on a zeroed or half-made th_ca. */
