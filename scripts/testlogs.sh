@@ -30,6 +30,9 @@ testlogs_start() {
         local op=${spec%%:*} name=${spec#*:}
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/$name.key" 2>/dev/null
         openssl pkey -in "$dir/$name.key" -pubout -out "$dir/$name.pub"
+        # A restarted log's old .out would still name its old port until the
+        # new process's redirection truncates it: read only what the new one writes.
+        rm -f "$dir/$name.out"
         "$bin" --listen 127.0.0.1:0 --key "$dir/$name.key" --roots "$roots" "${extra[@]}" \
             >"$dir/$name.out" 2>"$dir/$name.err" &
         TESTLOG_PIDS+=($!)
