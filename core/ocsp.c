@@ -333,6 +333,7 @@ static ctca_err parse_response(ctca_view der, basic_response *b, unsigned *statu
 static ctca_err find_single(ctca_view responses, ctca_view serial, const cert_info *issuer,
                             single_response *out, bool *found)
 {
+    memset(out, 0, sizeof *out);
     *found = false;
     while (responses.len > 0) {
         single_response s;

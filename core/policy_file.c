@@ -30,18 +30,16 @@ static ctca_err only_known(const cJSON *obj, const char *const *allowed, const c
     return CTCA_OK;
 }
 
-/* An integer member in [lo, hi]; absent: *out = dflt unless required. */
+/* An integer member in [lo, hi]; absent: *out = dflt unless required. *out is
+ * dflt on failure too, so it is never left unset. */
 static ctca_err get_uint(const cJSON *obj, const char *name, const char *field, bool required,
                          unsigned dflt, unsigned lo, unsigned hi, unsigned *out,
                          ctca_errbuf *eb)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (it == NULL) {
-        if (required)
-            return bad(eb, field, "missing");
-        *out = dflt;
-        return CTCA_OK;
-    }
+    *out = dflt;
+    if (it == NULL)
+        return required ? bad(eb, field, "missing") : CTCA_OK;
     if (!cJSON_IsNumber(it) || it->valuedouble != (double)(long long)it->valuedouble ||
         it->valuedouble < lo || it->valuedouble > hi)
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: expected an integer in %u..%u", field,
