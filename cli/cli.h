@@ -7,6 +7,8 @@
 #include <stdbool.h>
 
 #include "ctca/error.h"
+#include "ctca/loglist.h"
+#include "ctca/store.h"
 
 /* Exit statuses shared by every subcommand. */
 enum {
@@ -31,6 +33,15 @@ int cli_cmd_backfill(int argc, char **argv);
  * for any other argument. */
 bool cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *name,
                     const char **out, bool *error);
+
+/* cli_normalize_serial: the store's spelling of serial s into out:
+ * lower-case hex of the minimal magnitude ("0x" prefix, colons and upper
+ * case accepted). False when s is not hex or longer than 20 octets. */
+bool cli_normalize_serial(const char *s, char out[CTCA_STORE_SERIAL_MAX + 3]);
+
+/* cli_find_log: the log of list named by its base64 log ID, its URL or its
+ * description (borrowed from list); NULL when none is. */
+const ctca_log_info *cli_find_log(const ctca_log_list *list, const char *name);
 
 /* cli_error: prints "ctca: <fmt>" and a newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ctca/asn1.h"
 #include "ctca/ca.h"
 #include "ctca/loglist.h"
 #include "ctca/store.h"
@@ -27,24 +26,6 @@ static void usage(FILE *f)
             "  --log-list FILE  v3 log list to use instead of the configured one\n"
             "\n"
             "exit status: 0 queued (possibly nothing); 2 usage or input error\n");
-}
-
-/* The log named by a base64 log ID, its URL or its description. */
-static const ctca_log_info *find_log(const ctca_log_list *list, const char *name)
-{
-    uint8_t *id = NULL;
-    size_t id_len = 0;
-    const ctca_log_info *log = NULL;
-    if (ctca_base64_decode(name, strlen(name), &id, &id_len) == CTCA_OK &&
-        id_len == CTCA_LOG_ID_LEN)
-        log = ctca_log_list_find(list, id);
-    free(id);
-    for (size_t i = 0; log == NULL && i < list->n_logs; i++) {
-        const ctca_log_info *l = &list->logs[i];
-        if (strcmp(l->url, name) == 0 || (l->description && strcmp(l->description, name) == 0))
-            log = l;
-    }
-    return log;
 }
 
 static bool parse_since(const char *s, int64_t *out_s)
@@ -112,7 +93,7 @@ int cli_cmd_backfill(int argc, char **argv)
     }
     /* The worker finds the log's URL and key there: a log outside the list
      * could never be submitted to. */
-    const ctca_log_info *log = find_log(list, name);
+    const ctca_log_info *log = cli_find_log(list, name);
     if (log == NULL) {
         cli_error("backfill: no log '%s' in %s (give its base64 log ID, URL or description)",
                   name, ll);

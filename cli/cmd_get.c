@@ -1,6 +1,5 @@
 /* ctca get: writes a stored certificate (final or precertificate) and, for
  * TLS or OCSP delivery, its x509_entry SCTs. Everything comes from the store. */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,34 +80,6 @@ static int parse_args(int argc, char **argv, get_args *a)
         return CLI_EXIT_USAGE;
     }
     return -1;
-}
-
-/* The store's spelling of a serial: lower-case hex of the minimal magnitude
- * ("0x" prefix, colons and upper case accepted). False when s is not hex. */
-static bool normalize_serial(const char *s, char out[CTCA_STORE_SERIAL_MAX + 3])
-{
-    size_t n = 0;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        s += 2;
-    for (; *s != '\0'; s++) {
-        if (*s == ':')
-            continue;
-        if (!isxdigit((unsigned char)*s) || n == CTCA_STORE_SERIAL_MAX + 2)
-            return false;
-        out[n++] = (char)tolower((unsigned char)*s);
-    }
-    if (n == 0)
-        return false;
-    out[n] = '\0';
-    size_t skip = 0;
-    while (n - skip > 1 && out[skip] == '0')
-        skip++;
-    /* Whole octets: an odd digit count gets one leading zero back. */
-    size_t lead = (n - skip) % 2;
-    memmove(out + lead, out + skip, n - skip + 1);
-    if (lead)
-        out[0] = '0';
-    return strlen(out) <= CTCA_STORE_SERIAL_MAX;
 }
 
 static ctca_err write_certs(const char *path, const uint8_t *der, size_t len, const ctca_ca *ca,
@@ -195,7 +166,7 @@ int cli_cmd_get(int argc, char **argv)
     if (status >= 0)
         return status;
     char serial[CTCA_STORE_SERIAL_MAX + 3];
-    if (!normalize_serial(a.serial, serial)) {
+    if (!cli_normalize_serial(a.serial, serial)) {
         cli_error("get: '%s' is not a serial (hex digits, at most 20 octets)", a.serial);
         return CLI_EXIT_USAGE;
     }

@@ -1,5 +1,6 @@
 /* ctca queue: the queue of log submissions (deferred issuances, certificates
- * issued without embedded SCTs, back-fills). `list` reads the store. */
+ * issued without embedded SCTs, back-fills). `list` reads the store, `run`
+ * is the worker, `retry` brings parked items back. */
 #include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -20,6 +21,8 @@ static void usage(FILE *f)
             "usage: ctca queue list --ca DIR [--serial SERIAL] [--json]\n"
             "       ctca queue run --ca DIR (--once | --daemon) [--log-list FILE]\n"
             "                      [--owner NAME] [--quiet]\n"
+            "       ctca queue retry --ca DIR (--serial SERIAL | --log LOG | --all)\n"
+            "                        [--dry-run] [--log-list FILE]\n"
             "\n"
             "  list   every queued submission: serial, log, entry (precert: add-pre-chain\n"
             "         for a deferred issuance; x509: add-chain of an issued certificate),\n"
@@ -37,10 +40,20 @@ static void usage(FILE *f)
             "  --log-list FILE  v3 log list to use instead of the configured one\n"
             "  --owner NAME     lease owner name (default HOST:PID:RANDOM)\n"
             "  --quiet          no line per item, only the summary\n"
+            "  retry  makes parked items pending again (no attempts, due now): add-chain\n"
+            "         items, and add-pre-chain items of deferred issuances; those of a\n"
+            "         failed issuance are refused ('ctca batch' resumes it from its CSR)\n"
+            "  --serial SERIAL  this certificate's parked items\n"
+            "  --log LOG        parked items for LOG (base64 log ID, URL or description in\n"
+            "                   the log list), and close its circuit breaker\n"
+            "  --all            every parked item\n"
+            "  --dry-run        print what would be done, change nothing\n"
+            "  --log-list FILE  v3 log list to find LOG in instead of the configured one\n"
             "\n"
             "exit status: list: 0 listed; run: 0 nothing left pending, 1 an item was\n"
             "parked or an issuance failed in this run (or the run could not proceed),\n"
-            "75 items wait for a later retry; 2 usage or input error\n");
+            "75 items wait for a later retry; retry: 0 every matching parked item\n"
+            "requeued (possibly none), 1 some were refused; 2 usage or input error\n");
 }
 
 typedef struct queue_args {
@@ -348,17 +361,225 @@ static int run_cmd(int argc, char **argv)
     return st.pending > 0 && once ? CLI_EXIT_DEFERRED : CLI_EXIT_OK;
 }
 
+/* ---- retry ------------------------------------------------------------------- */
+
+typedef struct retry_args {
+    const char *dir, *serial, *log, *log_list;
+    bool all, dry_run;
+} retry_args;
+
+/* Returns -1 when parsing succeeded, else the exit status. */
+static int parse_retry_args(int argc, char **argv, retry_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 2; i < argc; i++) {
+        bool error = false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--all") == 0) {
+            a->all = true;
+        } else if (strcmp(argv[i], "--dry-run") == 0) {
+            a->dry_run = true;
+        } else if (cli_take_value("queue retry", argc, argv, &i, "--ca", &a->dir, &error) ||
+                   cli_take_value("queue retry", argc, argv, &i, "--serial", &a->serial,
+                                  &error) ||
+                   cli_take_value("queue retry", argc, argv, &i, "--log", &a->log, &error) ||
+                   cli_take_value("queue retry", argc, argv, &i, "--log-list", &a->log_list,
+                                  &error)) {
+            if (error)
+                return CLI_EXIT_USAGE;
+        } else {
+            cli_error("queue retry: unexpected argument '%s'", argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    /* --all is explicit so that a forgotten filter never retries everything. */
+    if (a->dir == NULL || a->all == (a->serial != NULL || a->log != NULL)) {
+        cli_error("queue retry: --ca and either --all or --serial and/or --log are required");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Why item it of a record in state st (its last error: why) is not retried. */
+static void print_refused(const ctca_store_queue_item *it, const char *log, ctca_store_state st,
+                          const char *why)
+{
+    char reason[CTCA_STORE_TEXT_MAX + 200];
+    if (st == CTCA_STORE_FAILED)
+        snprintf(reason, sizeof reason,
+                 "its issuance failed (%s); the queue does not resume a failed issuance: "
+                 "'ctca batch' resumes it from its CSR",
+                 why ? why : "no reason recorded");
+    else if (st == CTCA_STORE_ISSUED)
+        snprintf(reason, sizeof reason,
+                 "the certificate was issued: its precertificate SCTs are not needed");
+    else
+        snprintf(reason, sizeof reason, "the record is %s, not waiting for the queue",
+                 ctca_store_state_name(st));
+    cli_error("queue retry: serial %s %s log=%s: not retried: %s", it->serial,
+              it->entry_type == 1 ? "precert" : "x509", log, reason);
+}
+
+/* Requeues (or, dry, lists) every parked item matching a, page by page;
+ * *requeued and *refused get the counts. */
+static ctca_err retry_items(ctca_store *store, const retry_args *a, const char *serial,
+                            const ctca_log_info *log, const ctca_log_list *list,
+                            size_t *requeued, size_t *refused)
+{
+    ctca_store_cert rec = {0};
+    ctca_err rc = CTCA_OK;
+    for (int64_t after = 0;;) {
+        ctca_store_queue_items rq, rf;
+        rc = ctca_store_queue_retry(store, serial, log ? log->log_id : NULL, after,
+                                    CTCA_STORE_QUEUE_PAGE_MAX, a->dry_run, ctca_now_ms(), &rq,
+                                    &rf);
+        if (rc != CTCA_OK)
+            break;
+        for (size_t i = 0; i < rq.count; i++) {
+            const ctca_store_queue_item *it = &rq.items[i];
+            char name[256];
+            log_name(list, it->log_id, name, sizeof name);
+            printf("%s serial %s %s log=%s (parked: %s)\n",
+                   a->dry_run ? "would requeue" : "requeued", it->serial,
+                   it->entry_type == 1 ? "precert" : "x509", name,
+                   it->note ? it->note : it->last_error ? it->last_error : "no reason recorded");
+            after = it->id > after ? it->id : after;
+        }
+        for (size_t i = 0; i < rf.count && rc == CTCA_OK; i++) {
+            const ctca_store_queue_item *it = &rf.items[i];
+            char name[256];
+            log_name(list, it->log_id, name, sizeof name);
+            if (strcmp(rec.serial, it->serial) != 0) {
+                ctca_store_cert_cleanup(&rec);
+                rc = ctca_store_get_cert(store, it->serial, &rec);
+            }
+            if (rc == CTCA_OK)
+                print_refused(it, name, rec.state, rec.last_error);
+            after = it->id > after ? it->id : after;
+        }
+        size_t n = rq.count + rf.count;
+        *requeued += rq.count;
+        *refused += rf.count;
+        ctca_store_queue_items_cleanup(&rq);
+        ctca_store_queue_items_cleanup(&rf);
+        if (rc != CTCA_OK || n < CTCA_STORE_QUEUE_PAGE_MAX)
+            break;
+    }
+    ctca_store_cert_cleanup(&rec);
+    return rc;
+}
+
+/* --log: the log's breaker is closed by hand (the operator says it is back). */
+static ctca_err reset_breaker(ctca_store *store, const retry_args *a, const ctca_log_info *log,
+                              const char *name)
+{
+    ctca_store_breaker b;
+    ctca_err rc = a->dry_run ? ctca_store_breaker_get(store, log->log_id, &b)
+                             : ctca_store_breaker_reset(store, log->log_id, ctca_now_ms(), &b);
+    if (rc != CTCA_OK || (b.state == CTCA_BREAKER_CLOSED && b.failures == 0))
+        return rc;
+    char until[40] = "";
+    if (b.state == CTCA_BREAKER_OPEN)
+        time_or_dash(b.open_until_ms, until, sizeof until);
+    printf("%s the breaker of log=%s (it was %s%s%s, %u failures)\n",
+           a->dry_run ? "would close" : "closed", name, ctca_store_breaker_state_name(b.state),
+           until[0] ? " until " : "", until, b.failures);
+    return CTCA_OK;
+}
+
+static int retry_cmd(int argc, char **argv)
+{
+    retry_args a;
+    int status = parse_retry_args(argc, argv, &a);
+    if (status >= 0)
+        return status;
+    char serial[CTCA_STORE_SERIAL_MAX + 3];
+    if (a.serial != NULL && !cli_normalize_serial(a.serial, serial)) {
+        cli_error("queue retry: '%s' is not a serial (hex digits, at most 20 octets)", a.serial);
+        return CLI_EXIT_USAGE;
+    }
+    ctca_errbuf eb = {{0}};
+    ctca_ca *ca = NULL;
+    ctca_store *store = NULL;
+    ctca_log_list *list = NULL;
+    const ctca_log_info *log = NULL;
+    size_t requeued = 0, refused = 0;
+    status = CLI_EXIT_USAGE;
+    ctca_err rc = ctca_ca_open(a.dir, &ca, &eb);
+    if (rc != CTCA_OK) {
+        cli_error_code(a.dir, rc, &eb);
+        goto out;
+    }
+    const char *ll = a.log_list ? a.log_list : ctca_ca_get0_log_list_path(ca);
+    if (a.log != NULL && ll == NULL) {
+        cli_error("queue retry: no log list to find --log in: set log_list in the config or "
+                  "pass --log-list");
+        goto out;
+    }
+    if (ll != NULL && (rc = ctca_log_list_load(ll, &list, &eb)) != CTCA_OK) {
+        if (a.log != NULL) {
+            cli_error_code("queue retry", rc, &eb);
+            goto out;
+        }
+        list = NULL; /* only for names: logs then show as IDs */
+    }
+    /* An item for a log outside the list would only be parked again. */
+    if (a.log != NULL && (log = cli_find_log(list, a.log)) == NULL) {
+        cli_error("queue retry: no log '%s' in %s (give its base64 log ID, URL or description)",
+                  a.log, ll);
+        goto out;
+    }
+    if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb)) != CTCA_OK) {
+        cli_error_code("queue retry", rc, &eb);
+        goto out;
+    }
+    bool exists = true;
+    if (a.serial != NULL && (rc = ctca_store_serial_exists(store, serial, &exists)) == CTCA_OK &&
+        !exists) {
+        cli_error("queue retry: no certificate with serial %s in %s", serial, a.dir);
+        goto out;
+    }
+    if (rc == CTCA_OK)
+        rc = retry_items(store, &a, a.serial ? serial : NULL, log, list, &requeued, &refused);
+    if (rc == CTCA_OK && log != NULL) {
+        char name[256];
+        log_name(list, log->log_id, name, sizeof name);
+        rc = reset_breaker(store, &a, log, name);
+    }
+    if (rc != CTCA_OK) {
+        cli_error("queue retry: %s: %s", ctca_err_str(rc), ctca_store_errmsg(store));
+        status = CLI_EXIT_FAIL;
+        goto out;
+    }
+    printf("queue retry: %zu item%s %s, %zu refused%s%s%s\n", requeued,
+           requeued == 1 ? "" : "s", a.dry_run ? "would be requeued" : "requeued", refused,
+           requeued > 0 && !a.dry_run ? "; 'ctca queue run --ca " : "",
+           requeued > 0 && !a.dry_run ? a.dir : "",
+           requeued > 0 && !a.dry_run ? " --once' submits them" : "");
+    status = refused > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+    ctca_store_close(store);
+    ctca_log_list_free(list);
+    ctca_ca_free(ca);
+    return status;
+}
+
 int cli_cmd_queue(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "list") == 0)
         return list_cmd(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "run") == 0)
         return run_cmd(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "retry") == 0)
+        return retry_cmd(argc, argv);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    cli_error("queue: expected a subcommand: list or run");
+    cli_error("queue: expected a subcommand: list, run or retry");
     usage(stderr);
     return CLI_EXIT_USAGE;
 }

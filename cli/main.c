@@ -13,7 +13,7 @@ static const struct {
     {"verify", cli_cmd_verify, "verify the SCTs embedded in a certificate"},
     {"batch", cli_cmd_batch, "issue certificates for a directory of CSRs"},
     {"get", cli_cmd_get, "write a stored certificate (final or precertificate) and its SCTs"},
-    {"queue", cli_cmd_queue, "list or run the queue of log submissions"},
+    {"queue", cli_cmd_queue, "list, run or retry the queue of log submissions"},
     {"backfill", cli_cmd_backfill, "queue issued certificates for logging to another log"},
 };
 

@@ -96,9 +96,10 @@ static ctca_err check_owner(ctca_store *s, const char *owner)
 
 /* ---- reading items -------------------------------------------------------- */
 
-#define ITEM_COLUMNS                                                                    \
+#define ITEM_FIELDS                                                                     \
     "SELECT id, serial, log_id, entry_type, state, attempts, next_attempt_ms,"          \
-    " lease_owner, lease_expiry_ms, last_error, note, created_ms, updated_ms FROM queue "
+    " lease_owner, lease_expiry_ms, last_error, note, created_ms, updated_ms"
+#define ITEM_COLUMNS ITEM_FIELDS " FROM queue "
 
 /* Appends the row st is positioned on (ITEM_COLUMNS) to l. */
 static ctca_err append_item(ctca_store *s, sqlite3_stmt *st, ctca_store_queue_items *l,
@@ -390,6 +391,38 @@ static ctca_err breaker_failure(ctca_store *s, const uint8_t *log_id, int64_t re
         r.probe_owner[0] = '\0';
     }
     return breaker_write(s, &r, was, now_ms);
+}
+
+ctca_err ctca_store_breaker_reset(ctca_store *s, const uint8_t *log_id, int64_t now_ms,
+                                  ctca_store_breaker *was)
+{
+    ctca_err err = CTCA_OK;
+    breaker_row r;
+    char detail[2 * CTCA_STORE_LOG_ID_LEN + 128], log_hex[2 * CTCA_STORE_LOG_ID_LEN + 1];
+    if (was != NULL)
+        memset(was, 0, sizeof *was);
+    if (log_id == NULL)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "log ID is missing");
+    ST_TRY(st_begin(s));
+    ST_TRY(breaker_read(s, log_id, &r));
+    if (was != NULL)
+        *was = r.b;
+    if (!r.found || (r.b.state == CTCA_BREAKER_CLOSED && r.b.failures == 0))
+        goto out;
+    ctca_store_breaker_state before = r.b.state;
+    st_hex(log_id, CTCA_STORE_LOG_ID_LEN, log_hex);
+    snprintf(detail, sizeof detail, "log_id=%s by an operator; was %s, failures=%u",
+             log_hex, ctca_store_breaker_state_name(before), r.b.failures);
+    r.b.state = CTCA_BREAKER_CLOSED;
+    r.b.failures = 0;
+    r.probe_owner[0] = '\0';
+    ST_TRY(breaker_write(s, &r, before, now_ms));
+    ST_TRY(st_audit_append(s, now_ms, "breaker.reset", NULL, detail));
+out:
+    err = st_end(s, true, err);
+    if (err != CTCA_OK && was != NULL)
+        memset(was, 0, sizeof *was);
+    return err;
 }
 
 ctca_err ctca_store_breaker_get(ctca_store *s, const uint8_t *log_id, ctca_store_breaker *out)
@@ -724,6 +757,100 @@ out:
     err = st_end(s, true, err);
     if (err == CTCA_OK && settled != NULL)
         *settled = n;
+    return err;
+}
+
+/* ---- an operator's retry ------------------------------------------------------- */
+
+/* Reads the parked items of one retry page into requeued or refused. */
+static ctca_err retry_pick(ctca_store *s, const char *serial, const uint8_t *log_id,
+                           int64_t after_id, size_t max, ctca_store_queue_items *requeued,
+                           ctca_store_queue_items *refused)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    size_t cap_requeued = 0, cap_refused = 0;
+    bool row = false;
+    /* Still wanted: an add-chain of an issued certificate, or the SCTs of
+     * an issuance the queue is finishing. A failed issuance is not the
+     * queue's any more (ctca batch resumes it); an issued or running one
+     * needs no precertificate SCTs from the queue. */
+    ST_TRY(st_prepare(s,
+                      ITEM_FIELDS ", CASE (SELECT c.state FROM certs c"
+                                  "  WHERE c.serial = queue.serial)"
+                                  "  WHEN 'issued' THEN entry_type = 0"
+                                  "  WHEN 'deferred' THEN entry_type = 1 ELSE 0 END"
+                                  " FROM queue WHERE state = 'parked'"
+                                  " AND (?1 IS NULL OR serial = ?1)"
+                                  " AND (?2 IS NULL OR log_id = ?2) AND id > ?3"
+                                  " ORDER BY id LIMIT ?4",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, serial));
+    if (log_id != NULL)
+        ST_TRY(st_bind_blob(s, st, 2, log_id, CTCA_STORE_LOG_ID_LEN));
+    else
+        ST_TRY(st_bind_null(s, st, 2));
+    ST_TRY(st_bind_i64(s, st, 3, after_id));
+    ST_TRY(st_bind_i64(s, st, 4, (int64_t)max));
+    for (;;) {
+        ST_TRY(st_step_row(s, st, "reading parked items", &row));
+        if (!row)
+            break;
+        if (sqlite3_column_int(st, 13))
+            ST_TRY(append_item(s, st, requeued, &cap_requeued));
+        else
+            ST_TRY(append_item(s, st, refused, &cap_refused));
+    }
+out:
+    st_release(s, st);
+    return err;
+}
+
+ctca_err ctca_store_queue_retry(ctca_store *s, const char *serial, const uint8_t *log_id,
+                                int64_t after_id, size_t max, bool dry_run, int64_t now_ms,
+                                ctca_store_queue_items *requeued,
+                                ctca_store_queue_items *refused)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    char note[CTCA_STORE_TEXT_MAX + 1], detail[CTCA_STORE_TEXT_MAX + 128];
+    memset(requeued, 0, sizeof *requeued);
+    memset(refused, 0, sizeof *refused);
+    if (max == 0 || max > CTCA_STORE_QUEUE_PAGE_MAX)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "page size %zu is outside 1..%d", max,
+                       CTCA_STORE_QUEUE_PAGE_MAX);
+    if (serial != NULL)
+        CTCA_GUARD(st_check_serial(s, serial));
+    /* A dry run reads one statement: consistent on its own, and no write lock. */
+    if (!dry_run)
+        ST_TRY(st_begin(s));
+    ST_TRY(retry_pick(s, serial, log_id, after_id, max, requeued, refused));
+    if (dry_run)
+        goto out;
+    ST_TRY(st_prepare(s,
+                      "UPDATE queue SET state = 'pending', attempts = 0, next_attempt_ms = ?1,"
+                      " note = ?2, updated_ms = ?1 WHERE id = ?3 AND state = 'parked'",
+                      &st));
+    for (size_t i = 0; i < requeued->count; i++) {
+        const ctca_store_queue_item *it = &requeued->items[i];
+        const char *why = it->note ? it->note : it->last_error ? it->last_error : "no reason";
+        snprintf(note, sizeof note, "retried by an operator; it was parked: %s", why);
+        sqlite3_reset(st);
+        ST_TRY(st_bind_i64(s, st, 1, now_ms));
+        ST_TRY(st_bind_text(s, st, 2, note));
+        ST_TRY(st_bind_i64(s, st, 3, it->id));
+        ST_TRY(st_step_done(s, st, "requeueing a parked item"));
+        item_detail(detail, sizeof detail, it->log_id, it->entry_type, note);
+        ST_TRY(st_audit_append(s, now_ms, "queue.retried", it->serial, detail));
+    }
+out:
+    st_release(s, st);
+    if (!dry_run)
+        err = st_end(s, true, err);
+    if (err != CTCA_OK) {
+        ctca_store_queue_items_cleanup(requeued);
+        ctca_store_queue_items_cleanup(refused);
+    }
     return err;
 }
 

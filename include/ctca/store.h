@@ -415,6 +415,22 @@ CTCA_RESULT ctca_store_queue_release(ctca_store *s, int64_t id, const char *owne
 CTCA_RESULT ctca_store_queue_settle(ctca_store *s, const char *serial, int entry_type,
                                     const char *note, int64_t now_ms, size_t *settled);
 
+/* ctca_store_queue_retry: an operator's retry of parked items. Looks at up
+ * to max (1..QUEUE_PAGE_MAX) parked items with id > after_id, in id order,
+ * of serial (NULL: every serial) for log_id (NULL: every log). An item whose
+ * work is still wanted, an x509_entry item (its certificate is issued) or a
+ * precert_entry item of a deferred record, goes to *requeued and, unless
+ * dry_run, is pending again with no attempts, due at now_ms, its note saying
+ * an operator retried it and what it was parked for, and a "queue.retried"
+ * audit entry with that reason. Any other (a precert_entry item of a failed,
+ * issued or still running issuance) stays parked and goes to *refused. Both
+ * lists hold the items as they were (caller releases both, zeroed on
+ * failure); page on with the largest id in either. */
+CTCA_RESULT ctca_store_queue_retry(ctca_store *s, const char *serial, const uint8_t *log_id,
+                                   int64_t after_id, size_t max, bool dry_run, int64_t now_ms,
+                                   ctca_store_queue_items *requeued,
+                                   ctca_store_queue_items *refused);
+
 /* ctca_store_queue_list: up to max (1..QUEUE_PAGE_MAX) items with id >
  * after_id in id order, only serial's when serial is not NULL. Page on with
  * the last id. Caller releases *out (zeroed on failure). */
@@ -449,16 +465,24 @@ typedef struct ctca_store_breaker {
 CTCA_RESULT ctca_store_breaker_get(ctca_store *s, const uint8_t *log_id,
                                    ctca_store_breaker *out);
 
+/* ctca_store_breaker_reset: an operator closes log_id's breaker by hand (no
+ * failures counted, no probe pending), with a "breaker.reset" audit entry;
+ * *was (may be NULL) gets the breaker as it was. A closed breaker without
+ * failures is left as it is. */
+CTCA_RESULT ctca_store_breaker_reset(ctca_store *s, const uint8_t *log_id, int64_t now_ms,
+                                     ctca_store_breaker *was);
+
 /* ---- audit journal ------------------------------------------------------- */
 
 /* ctca_store_audit: appends an entry (all strings borrowed; event 1..NAME_MAX
  * bytes, serial NULL or a valid serial, detail NULL or up to TEXT_MAX bytes).
  * The journal is append-only: SQL triggers refuse updates and deletes. The
  * store itself appends "cert.journaled", "cert.precert", "cert.issued",
- * "cert.failed", "cert.deferred", "sct.stored", "sct.kept_first",
- * "queue.added", "queue.done", "queue.parked", "queue.backfill",
- * "breaker.open" and "breaker.closed" in the same transaction as the change
- * they record, so callers need not log those. */
+ * "cert.failed", "cert.deferred", "sct.stored",
+ * "sct.kept_first", "queue.added", "queue.done", "queue.parked",
+ * "queue.retried", "queue.backfill", "breaker.open", "breaker.closed" and
+ * "breaker.reset" in the same transaction as the change they record, so
+ * callers need not log those. */
 CTCA_RESULT ctca_store_audit(ctca_store *s, int64_t now_ms, const char *event,
                              const char *serial, const char *detail);
 

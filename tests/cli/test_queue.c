@@ -816,3 +816,176 @@ Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_si
                        text);
     free(text);
 }
+
+/* ---- an operator's retry ------------------------------------------------------- */
+
+static size_t audit_count(const char *event, const char *needle)
+{
+    ctca_store *store = open_store();
+    size_t n = 0;
+    for (int64_t after = 0;;) {
+        ctca_store_audit_list a;
+        cr_assert_eq(ctca_store_audit_read(store, after, CTCA_STORE_AUDIT_PAGE_MAX, &a), CTCA_OK);
+        for (size_t i = 0; i < a.count; i++)
+            n += strcmp(a.items[i].event, event) == 0 && strstr(a.items[i].detail, needle) != NULL;
+        size_t got = a.count;
+        if (got > 0)
+            after = a.items[got - 1].seq;
+        ctca_store_audit_list_cleanup(&a);
+        if (got < CTCA_STORE_AUDIT_PAGE_MAX)
+            break;
+    }
+    ctca_store_close(store);
+    return n;
+}
+
+static size_t records_in(ctca_store_state st)
+{
+    ctca_store *store = open_store();
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, st, INT64_MAX, NULL, 10, &l), CTCA_OK);
+    size_t n = l.count;
+    ctca_store_serial_list_cleanup(&l);
+    ctca_store_close(store);
+    return n;
+}
+
+static cJSON *breaker_for(cJSON *root, const char *name)
+{
+    cJSON *b = NULL;
+    cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(root, "breakers"))
+    {
+        if (strcmp(str_of(b, "log"), name) == 0)
+            return b;
+    }
+    cr_assert_fail("no breaker for log %s", name);
+    return NULL;
+}
+
+Test(queue, retry_brings_parked_items_back_and_closes_the_logs_breaker,
+     .init = setup_logs_down, .fini = teardown, .timeout = 120)
+{
+    th_ca_config_set(&fx, "queue", "max_attempts", "1");
+    th_ca_config_set(&fx, "queue", "breaker_failures", "1");
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, "--fallback unembedded"), 0, "%s", out);
+    serial_after(out, "issued serial ", serial);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 1,
+                 "the logs are down: both items parked: %s", out);
+    free(out);
+    cJSON *root = queue_json();
+    for (size_t i = 0; i < fx.n_logs; i++) {
+        cJSON *it = item_for(root, fx.logs[i].name);
+        cr_assert_str_eq(str_of(it, "state"), "parked");
+        cr_assert_not_null(strstr(str_of(it, "note"), "gave up after 1 attempts"), "%s",
+                           str_of(it, "note"));
+        cr_assert_str_eq(str_of(breaker_for(root, fx.logs[i].name), "state"), "open");
+    }
+    cJSON_Delete(root);
+
+    /* Usage and input errors. */
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s'", fx.ctca, fx.ca_dir), 2, "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --all --serial %s", fx.ctca, fx.ca_dir,
+                        serial),
+                 2, "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --serial 7fff01", fx.ctca, fx.ca_dir), 2,
+                 "%s", out);
+    cr_assert_not_null(strstr(out, "no certificate with serial 7fff01"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --log nosuch", fx.ctca, fx.ca_dir), 2,
+                 "%s", out);
+    cr_assert_not_null(strstr(out, "no log 'nosuch'"), "%s", out);
+    free(out);
+
+    /* A dry run says what it would do and changes nothing. */
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --all --dry-run", fx.ctca, fx.ca_dir), 0,
+                 "%s", out);
+    cr_assert_not_null(strstr(out, "would requeue serial"), "%s", out);
+    cr_assert_not_null(strstr(out, "log=a1 (parked: gave up after 1 attempts"), "%s", out);
+    cr_assert_not_null(strstr(out, "log=b1"), "%s", out);
+    cr_assert_not_null(strstr(out, "2 items would be requeued, 0 refused"), "%s", out);
+    free(out);
+    root = queue_json();
+    cr_assert_str_eq(str_of(item_for(root, "a1"), "state"), "parked");
+    cJSON_Delete(root);
+
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
+    /* --log: that log's item, and its breaker closed by hand. */
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --log a1", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
+    cr_assert_not_null(strstr(out, "requeued serial"), "%s", out);
+    cr_assert_not_null(strstr(out, "closed the breaker of log=a1 (it was open until"), "%s",
+                       out);
+    cr_assert_not_null(strstr(out, "1 item requeued, 0 refused"), "%s", out);
+    free(out);
+    root = queue_json();
+    cJSON *it = item_for(root, "a1");
+    cr_assert_str_eq(str_of(it, "state"), "pending");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "attempts")), 0);
+    cr_assert_not_null(strstr(str_of(it, "note"),
+                              "retried by an operator; it was parked: gave up after 1 attempts"),
+                       "%s", str_of(it, "note"));
+    cr_assert_str_eq(str_of(breaker_for(root, "a1"), "state"), "closed");
+    cr_assert_str_eq(str_of(item_for(root, "b1"), "state"), "parked");
+    cr_assert_str_eq(str_of(breaker_for(root, "b1"), "state"), "open");
+    cJSON_Delete(root);
+
+    /* --serial (spelled as ctca get takes it): the other item; b1's breaker
+     * stays open, so the run leaves its item waiting. */
+    char upper[64];
+    for (size_t i = 0; i <= strlen(serial); i++)
+        upper[i] = (char)(serial[i] >= 'a' && serial[i] <= 'f' ? serial[i] - 32 : serial[i]);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --serial 0x%s", fx.ctca, fx.ca_dir,
+                        upper),
+                 0, "%s", out);
+    cr_assert_not_null(strstr(out, "1 item requeued"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 75, "%s",
+                 out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --log b1", fx.ctca, fx.ca_dir), 0, "%s",
+                 out);
+    cr_assert_not_null(strstr(out, "0 items requeued"), "%s", out);
+    cr_assert_not_null(strstr(out, "closed the breaker of log=b1"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    free(out);
+    ctca_store *store = open_store();
+    cr_assert_eq(verified_x509_scts(store, serial, fx.logs[0].pub), 1);
+    cr_assert_eq(verified_x509_scts(store, serial, fx.logs[1].pub), 1);
+    cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
+    ctca_store_close(store);
+    /* The journal keeps why each item was parked and that it was retried. */
+    cr_assert_eq(audit_count("queue.parked", "gave up after 1 attempts"), 2);
+    cr_assert_eq(audit_count("queue.retried", "it was parked: gave up after 1 attempts"), 2);
+    cr_assert_eq(audit_count("breaker.reset", "by an operator; was open"), 2);
+}
+
+Test(queue, retry_refuses_the_items_of_a_failed_issuance, .init = setup_logs_down,
+     .fini = teardown, .timeout = 120)
+{
+    th_ca_config_set(&fx, "queue", "max_attempts", "1");
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    serial_after(out, "deferred: serial ", serial);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 1, "%s", out);
+    cr_assert_not_null(strstr(out, "the queue gave up"), "every log was tried: %s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --all", fx.ctca, fx.ca_dir), 1, "%s",
+                 out);
+    cr_assert_not_null(strstr(out, "not retried: its issuance failed"), "%s", out);
+    cr_assert_not_null(strstr(out, "'ctca batch' resumes it"), "%s", out);
+    cr_assert_not_null(strstr(out, "0 items requeued, 2 refused"), "%s", out);
+    free(out);
+    cJSON *root = queue_json();
+    cJSON *it = NULL;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "items"))
+        cr_assert_str_eq(str_of(it, "state"), "parked");
+    cJSON_Delete(root);
+    cr_assert_eq(records_in(CTCA_STORE_FAILED), 1);
+}

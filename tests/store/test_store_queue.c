@@ -608,6 +608,149 @@ Test(store_queue, raw_sql_cannot_delete_items_or_reopen_a_done_one)
     raw_exec_fails("UPDATE queue SET state = 'leased' WHERE state = 'pending'", "CHECK");
 }
 
+/* Parks every item of l leased by "w" with a permanent failure reason. */
+static void park_all(ctca_store_queue_items *l, const char *reason, int64_t now)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        ctca_store_queue_failure f = {.error = reason, .permanent = true};
+        OK(ctca_store_queue_fail(S, l->items[i].id, "w", &f, &POLICY, now, NULL));
+    }
+}
+
+static size_t audit_count(const char *event, const char *needle)
+{
+    ctca_store_audit_list a;
+    OK(ctca_store_audit_read(S, 0, CTCA_STORE_AUDIT_PAGE_MAX, &a));
+    size_t n = 0;
+    for (size_t i = 0; i < a.count; i++)
+        n += strcmp(a.items[i].event, event) == 0 && strstr(a.items[i].detail, needle) != NULL;
+    ctca_store_audit_list_cleanup(&a);
+    return n;
+}
+
+Test(store_queue, retry_requeues_wanted_parked_items_and_refuses_a_failed_issuance)
+{
+    init_logs();
+    /* 5a01 issued (add-chain items), 5a02 deferred, 5a03 failed (precert items). */
+    record(S, "5a01", false, 1700000000);
+    uint8_t fin[] = {0x30, 0x01, 0x02};
+    OK(ctca_store_put_final_queued(S, "5a01", fin, sizeof fin, LOGS[0], 2, 100));
+    record(S, "5a02", false, 1700000000);
+    OK(ctca_store_defer(S, "5a02", "logs down", LOGS[0], 2, 100));
+    record(S, "5a03", false, 1700000000);
+    OK(ctca_store_defer(S, "5a03", "logs down", LOGS[0], 2, 100));
+    ctca_store_queue_items l = lease("w", 1000, 100);
+    cr_assert_eq(l.count, 6);
+    park_all(&l, "HTTP 400: unknown anchor", 1100);
+    ctca_store_queue_items_cleanup(&l);
+    OK(ctca_store_mark_failed(S, "5a03", "the queue gave up", 1200));
+    /* One item not parked: retry leaves it alone. */
+    record(S, "5a04", false, 1700000000);
+    OK(ctca_store_defer(S, "5a04", "logs down", LOGS[2], 1, 100));
+
+    ctca_store_queue_items rq, rf;
+    OK(ctca_store_queue_retry(S, NULL, NULL, 0, 100, true, 2000, &rq, &rf));
+    cr_assert_eq(rq.count, 4, "the issued certificate's and the deferred record's items");
+    cr_assert_eq(rf.count, 2, "the failed issuance's items");
+    for (size_t i = 0; i < rf.count; i++)
+        cr_assert_str_eq(rf.items[i].serial, "5a03");
+    ctca_store_queue_items_cleanup(&rq);
+    ctca_store_queue_items_cleanup(&rf);
+    l = list_all();
+    for (size_t i = 0; i < l.count; i++)
+        cr_assert_eq(l.items[i].state,
+                     strcmp(l.items[i].serial, "5a04") == 0 ? CTCA_QUEUE_PENDING
+                                                              : CTCA_QUEUE_PARKED,
+                     "a dry run changes nothing");
+    ctca_store_queue_items_cleanup(&l);
+    cr_assert_eq(audit_count("queue.retried", ""), 0);
+
+    /* By serial and log, then everything, one item per page. */
+    OK(ctca_store_queue_retry(S, "5a01", LOGS[1], 0, 100, false, 3000, &rq, &rf));
+    cr_assert_eq(rq.count, 1);
+    cr_assert_eq(rf.count, 0);
+    cr_assert_str_eq(rq.items[0].note, "HTTP 400: unknown anchor", "the items as they were");
+    ctca_store_queue_items_cleanup(&rq);
+    ctca_store_queue_items_cleanup(&rf);
+    l = list_all();
+    ctca_store_queue_item *it = find(&l, "5a01", 1);
+    cr_assert_eq(it->state, CTCA_QUEUE_PENDING);
+    cr_assert_eq(it->attempts, 0);
+    cr_assert_eq(it->next_attempt_ms, 3000);
+    cr_assert_str_eq(it->note,
+                     "retried by an operator; it was parked: HTTP 400: unknown anchor");
+    cr_assert_str_eq(it->last_error, "HTTP 400: unknown anchor", "the history stays");
+    cr_assert_eq(find(&l, "5a01", 0)->state, CTCA_QUEUE_PARKED);
+    ctca_store_queue_items_cleanup(&l);
+
+    size_t requeued = 0, refused = 0;
+    int64_t after = 0;
+    for (int pages = 0;; pages++) {
+        cr_assert_lt(pages, 10);
+        OK(ctca_store_queue_retry(S, NULL, NULL, after, 1, false, 4000, &rq, &rf));
+        size_t n = rq.count + rf.count;
+        cr_assert_leq(n, 1);
+        requeued += rq.count;
+        refused += rf.count;
+        if (n == 1)
+            after = rq.count ? rq.items[0].id : rf.items[0].id;
+        ctca_store_queue_items_cleanup(&rq);
+        ctca_store_queue_items_cleanup(&rf);
+        if (n == 0)
+            break;
+    }
+    cr_assert_eq(requeued, 3);
+    cr_assert_eq(refused, 2);
+    size_t counts[4];
+    OK(ctca_store_queue_count(S, "5a02", 1, counts));
+    cr_assert_eq(counts[CTCA_QUEUE_PENDING], 2, "the deferred record's items are due again");
+    OK(ctca_store_queue_count(S, "5a03", 1, counts));
+    cr_assert_eq(counts[CTCA_QUEUE_PARKED], 2, "a failed issuance's items stay parked");
+    /* The journal keeps why each was parked, and that an operator retried it. */
+    cr_assert_eq(audit_count("queue.parked", "HTTP 400: unknown anchor"), 6);
+    cr_assert_eq(audit_count("queue.retried", "it was parked: HTTP 400: unknown anchor"), 4);
+    cr_assert_eq(state_of("5a03"), CTCA_STORE_FAILED);
+
+    EXPECT(CTCA_ERR_VALUE_RANGE, ctca_store_queue_retry(S, "5A01", NULL, 0, 10, false, 1, &rq,
+                                                        &rf));
+    EXPECT(CTCA_ERR_VALUE_RANGE, ctca_store_queue_retry(S, NULL, NULL, 0, 0, false, 1, &rq, &rf));
+}
+
+Test(store_queue, breaker_reset_closes_an_open_breaker_once_and_journals_it)
+{
+    init_logs();
+    record(S, "5b01", false, 1700000000);
+    OK(ctca_store_queue_add(S, "5b01", 1, LOGS[0], 1, 0, NULL));
+    ctca_store_breaker b;
+    OK(ctca_store_breaker_reset(S, LOGS[0], 500, &b));
+    cr_assert_eq(b.state, CTCA_BREAKER_CLOSED, "a log never seen is closed");
+    cr_assert_eq(audit_count("breaker.reset", ""), 0);
+    for (int i = 0; i < 2; i++) {
+        ctca_store_queue_items l = lease("w", 1000 + i * 60000, 1);
+        cr_assert_eq(l.count, 1);
+        ctca_store_queue_failure f = {.error = "HTTP 503", .log_fault = true};
+        OK(ctca_store_queue_fail(S, l.items[0].id, "w", &f, &POLICY, 1000 + i * 60000, NULL));
+        ctca_store_queue_items_cleanup(&l);
+    }
+    OK(ctca_store_breaker_get(S, LOGS[0], &b));
+    cr_assert_eq(b.state, CTCA_BREAKER_OPEN);
+
+    OK(ctca_store_breaker_reset(S, LOGS[0], 70000, &b));
+    cr_assert_eq(b.state, CTCA_BREAKER_OPEN, "*was is the breaker before");
+    cr_assert_eq(b.failures, 2);
+    OK(ctca_store_breaker_get(S, LOGS[0], &b));
+    cr_assert_eq(b.state, CTCA_BREAKER_CLOSED);
+    cr_assert_eq(b.failures, 0);
+    cr_assert_eq(audit_count("breaker.reset", "by an operator; was open, failures=2"), 1);
+    /* Closed, its item is leased again before the cool-down would have ended. */
+    ctca_store_queue_items l;
+    OK(ctca_store_queue_lease(S, "w", 70001, INT64_MAX, 60000, 10, &POLICY, &l));
+    cr_assert_eq(l.count, 1);
+    ctca_store_queue_items_cleanup(&l);
+    OK(ctca_store_breaker_reset(S, LOGS[0], 70002, NULL));
+    cr_assert_eq(audit_count("breaker.reset", ""), 1, "a closed breaker is left as it is");
+}
+
 /* A version-1 store written before the queue existed migrates with its rows,
  * ids, SCTs and audit journal, and its triggers still hold. */
 Test(store_queue, a_version_1_store_migrates_with_everything_kept)
