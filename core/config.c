@@ -408,7 +408,7 @@ static ctca_err parse_queue(const cJSON *root, ctca_queue_settings *q, ctca_errb
     CTCA_GUARD(get_uint(obj, "breaker_cooldown_ms", "queue", false, 1, 86400000,
                         &q->breaker_cooldown_ms, eb));
     CTCA_GUARD(get_uint(obj, "lease_ms", "queue", false, 1000, 86400000, &q->lease_ms, eb));
-    CTCA_GUARD(get_uint(obj, "recover_after_ms", "queue", false, 1, 604800000,
+    CTCA_GUARD(get_uint(obj, "recover_after_ms", "queue", false, 0, 604800000,
                         &q->recover_after_ms, eb));
     CTCA_GUARD(get_uint(obj, "batch", "queue", false, 1, 1024, &batch, eb));
     if (q->backoff_max_ms < q->backoff_base_ms)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/owner_int.h"
 #include "core/x509_int.h"
 #include "ctca/cms.h"
 #include "ctca/loglist.h"
@@ -462,11 +463,15 @@ out:
 
 ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
 {
+    /* The owner lets a queue worker on this host tell a slow issuance from a
+     * dead one (core/owner.c). */
+    ctca_store_owner self;
+    bool owned = ctca_owner_self(&self);
     ctca_store_journal_entry je = {
         .serial = is->serial, .profile = is->profile_name, .ct_version = (int)is->ct_version,
         .csr_sha256 = is->csr_sha256, .tbs = is->tbs, .tbs_len = is->tbs_len,
         .not_before = is->not_before_ms / 1000, .not_after = is->not_after_ms / 1000,
-        .now_ms = is->now_ms,
+        .now_ms = is->now_ms, .owner = owned ? &self : NULL,
     };
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/owner_int.h"
 #include "core/x509_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -32,6 +33,8 @@ typedef struct worker {
     ctca_log_list *list;
     const char *list_path;
     char owner[CTCA_STORE_OWNER_MAX + 1];
+    ctca_store_owner self; /* this process, as records name their owners */
+    bool self_known;
     ctca_queue_stats *stats;
     uint64_t rng;
     ctca_err err; /* a failure that ends the run (set from callbacks too) */
@@ -496,28 +499,74 @@ static void take_over(worker *w, const char *serial)
     ctca_issuance_free(is);
 }
 
+static bool same_owner(const ctca_store_owner *a, const ctca_store_owner *b)
+{
+    return a->pid == b->pid && a->start == b->start && strcmp(a->kernel, b->kernel) == 0 &&
+           strcmp(a->host, b->host) == 0;
+}
+
+/* Whether precert record u is abandoned: its owner provably dead (it ran in
+ * this kernel and PID namespace, core/owner.c), or, when that cannot be told
+ * (an owner on another host, none recorded, or this worker's own earlier
+ * claim), not updated for queue.recover_after_ms. A live owner here keeps
+ * its record however slow it is. *last and *last_verdict cache the previous
+ * record's owner: a batch's records are listed together. */
+static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t cutoff,
+                      ctca_store_owner *last, ctca_owner_liveness *last_verdict)
+{
+    ctca_owner_liveness l = CTCA_OWNER_UNKNOWN;
+    if (u->has_owner && w->self_known) {
+        if (!same_owner(last, &u->owner)) {
+            *last = u->owner;
+            *last_verdict = ctca_owner_liveness_of(&u->owner, &w->self);
+        }
+        l = *last_verdict;
+    }
+    bool mine = l == CTCA_OWNER_ALIVE && u->owner.pid == w->self.pid;
+    if (l == CTCA_OWNER_DEAD)
+        return true;
+    if (l == CTCA_OWNER_ALIVE && !mine)
+        return false;
+    return u->updated_ms < cutoff;
+}
+
 /* A precertificate is a binding commitment to issue (DESIGN.md step 2): one
  * whose process died is completed. A record only journaled was never signed
  * and commits nothing; it is left as it is (a re-run issues afresh, as ctca
- * batch does), so the queue never signs for a request nobody waits for. */
+ * batch does), so the queue never signs for a request nobody waits for.
+ * Claiming first makes this worker the owner, so of several workers one
+ * takes a record over, and the others see a live owner. */
 static void recover(worker *w)
 {
     int64_t cutoff = ctca_now_ms() - (int64_t)w->qs->recover_after_ms;
     char after[CTCA_STORE_SERIAL_MAX + 1] = "";
+    ctca_store_owner last;
+    ctca_owner_liveness last_verdict = CTCA_OWNER_UNKNOWN;
+    memset(&last, 0, sizeof last);
     for (;;) {
-        ctca_store_serial_list l;
-        ctca_err rc = ctca_store_list_serials(w->store, CTCA_STORE_PRECERT, cutoff,
-                                              after[0] ? after : NULL, SWEEP_PAGE, &l);
+        ctca_store_unfinished_list l;
+        ctca_err rc = ctca_store_list_unfinished(w->store, CTCA_STORE_PRECERT,
+                                                 after[0] ? after : NULL, SWEEP_PAGE, &l);
         if (rc != CTCA_OK) {
             (void)store_failed(w, rc, "listing unfinished issuances");
             return;
         }
-        for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++)
-            take_over(w, l.serials[i]);
+        for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++) {
+            const ctca_store_unfinished *u = &l.items[i];
+            bool claimed = false;
+            if (!abandoned(w, u, cutoff, &last, &last_verdict))
+                continue;
+            rc = ctca_store_claim(w->store, u, w->self_known ? &w->self : NULL, ctca_now_ms(),
+                                  &claimed);
+            if (rc != CTCA_OK)
+                (void)store_failed(w, rc, "claiming an unfinished issuance");
+            else if (claimed)
+                take_over(w, u->serial);
+        }
         size_t n = l.count;
         if (n > 0)
-            memcpy(after, l.serials[n - 1], sizeof after);
-        ctca_store_serial_list_cleanup(&l);
+            memcpy(after, l.items[n - 1].serial, sizeof after);
+        ctca_store_unfinished_list_cleanup(&l);
         if (n < SWEEP_PAGE || w->err != CTCA_OK)
             return;
     }
@@ -622,6 +671,7 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
         .backoff_max_ms = w.qs->backoff_max_ms, .breaker_failures = w.qs->breaker_failures,
         .breaker_cooldown_ms = w.qs->breaker_cooldown_ms};
     w.rng = (uint64_t)ctca_now_ms() ^ ((uint64_t)getpid() << 32);
+    w.self_known = ctca_owner_self(&w.self);
     if (o->owner != NULL)
         snprintf(w.owner, sizeof w.owner, "%s", o->owner);
     else

@@ -20,7 +20,7 @@ const char *ctca_store_state_name(ctca_store_state st)
     return state_names[st];
 }
 
-static ctca_err state_parse(ctca_store *s, const unsigned char *text, ctca_store_state *out)
+ctca_err st_state_parse(ctca_store *s, const unsigned char *text, ctca_store_state *out)
 {
     for (size_t i = 0; text != NULL && i < sizeof state_names / sizeof state_names[0]; i++) {
         if (strcmp((const char *)text, state_names[i]) == 0) {
@@ -62,7 +62,7 @@ static ctca_err check_entry(ctca_store *s, const ctca_store_journal_entry *e)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "CSR digest is missing");
     if (e->not_after < e->not_before)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "notAfter is before notBefore");
-    return CTCA_OK;
+    return e->owner != NULL ? st_check_owner(s, e->owner) : CTCA_OK;
 }
 
 /* Compares an existing record (columns profile, ct_version, csr_sha256, tbs,
@@ -123,6 +123,8 @@ ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
     ST_TRY(st_bind_i64(s, st, 7, e->not_after));
     ST_TRY(st_bind_i64(s, st, 8, e->now_ms));
     ST_TRY(st_step_done(s, st, "journaling the TBSCertificate"));
+    if (e->owner != NULL)
+        ST_TRY(st_owner_insert(s, e->serial, e->owner, e->now_ms));
 
     char detail[CTCA_STORE_NAME_MAX + 64];
     snprintf(detail, sizeof detail, "profile=%s ct_version=%d tbs_len=%zu", e->profile,
@@ -158,7 +160,7 @@ static ctca_err load_state(ctca_store *s, const char *sql, const char *serial,
     CTCA_GUARD(st_step_row(s, *st, "looking up the serial", &row));
     if (!row)
         return st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "serial %s is not in the store", serial);
-    return state_parse(s, sqlite3_column_text(*st, 0), state);
+    return st_state_parse(s, sqlite3_column_text(*st, 0), state);
 }
 
 /* A signed artefact that moves a record forward: where it is kept, which
@@ -414,7 +416,7 @@ static ctca_err read_row(ctca_store *s, sqlite3_stmt *st, ctca_store_cert *out)
         return st_fail(s, CTCA_ERR_STORE, "record has a malformed serial or CSR digest");
     memcpy(out->serial, serial, strlen((const char *)serial) + 1);
     memcpy(out->csr_sha256, digest, CTCA_STORE_DIGEST_LEN);
-    CTCA_GUARD(state_parse(s, sqlite3_column_text(st, 1), &out->state));
+    CTCA_GUARD(st_state_parse(s, sqlite3_column_text(st, 1), &out->state));
     CTCA_GUARD(st_col_text_dup(s, st, 2, &out->profile));
     out->ct_version = sqlite3_column_int(st, 3);
     CTCA_GUARD(st_col_blob_dup(s, st, 5, &out->tbs, &out->tbs_len));

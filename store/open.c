@@ -189,6 +189,25 @@ static const char *const migrations[] = {
     "CREATE TRIGGER breakers_no_delete BEFORE DELETE ON breakers BEGIN"
     "  SELECT RAISE(ABORT, 'breakers are never deleted');"
     "END;",
+
+    /* Version 3: the owner of an unfinished record, the process issuing it
+     * (written with its journal entry) or the queue worker that took it over
+     * (ctca_store_claim). kernel names the boot and PID namespace in which pid
+     * and start_ticks (its start time, /proc/PID/stat) identify one process,
+     * so a worker sharing them can tell whether the owner still runs. A
+     * record journaled before this version has no row: the time rule
+     * (queue.recover_after_ms) applies to it. */
+    "CREATE TABLE owners ("
+    "  serial TEXT PRIMARY KEY REFERENCES certs (serial),"
+    "  host TEXT NOT NULL CHECK (length(host) BETWEEN 1 AND 255),"
+    "  kernel TEXT NOT NULL CHECK (length(kernel) BETWEEN 1 AND 128),"
+    "  pid INTEGER NOT NULL CHECK (pid > 0),"
+    "  start_ticks INTEGER NOT NULL CHECK (start_ticks >= 0),"
+    "  since_ms INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER owners_no_delete BEFORE DELETE ON owners BEGIN"
+    "  SELECT RAISE(ABORT, 'owners are never deleted');"
+    "END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

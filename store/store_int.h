@@ -127,6 +127,19 @@ CTCA_RESULT st_queue_insert(ctca_store *s, const char *serial, const uint8_t *lo
  * certificate); CTCA_ERR_STORE_NOT_FOUND for an unknown serial. */
 CTCA_RESULT st_check_entry_signed(ctca_store *s, const char *serial, int entry_type);
 
+/* st_state_parse: a record state from its name in the store; CTCA_ERR_STORE
+ * for anything else. */
+CTCA_RESULT st_state_parse(ctca_store *s, const unsigned char *text, ctca_store_state *out);
+
+/* st_check_owner: CTCA_ERR_VALUE_RANGE unless o's fields are in range
+ * (ctca_store_owner). */
+CTCA_RESULT st_check_owner(ctca_store *s, const ctca_store_owner *o);
+
+/* st_owner_insert: records owner o (checked) of serial inside the caller's
+ * transaction, as ctca_store_journal does. */
+CTCA_RESULT st_owner_insert(ctca_store *s, const char *serial, const ctca_store_owner *o,
+                            int64_t now_ms);
+
 /* st_hex: lower-case hex of p[0..n) into out (2n + 1 bytes). */
 void st_hex(const uint8_t *p, size_t n, char *out);
 

@@ -87,8 +87,9 @@ typedef struct ctca_queue_settings {
     unsigned breaker_failures;    /* 5: consecutive failures that open a log's breaker */
     uint32_t breaker_cooldown_ms; /* 60000: how long it stays open */
     uint32_t lease_ms;            /* 120000: how long a worker holds an item */
-    uint32_t recover_after_ms;    /* 300000: an issuance left unfinished this long (its
-                                   * process died) is taken over by the queue */
+    uint32_t recover_after_ms;    /* 300000: an issuance left unfinished this long is
+                                   * taken over by the queue, unless its owner runs on
+                                   * this host (one provably dead is taken at once) */
     unsigned batch;               /* 64: items leased at once */
 } ctca_queue_settings;
 

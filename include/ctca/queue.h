@@ -9,9 +9,13 @@
  * synchronous issuance finishes (ctca_issuance_resume + ctca_issuance_finish:
  * final TBS, signature, release check, store); one whose items are all spent
  * gets spares (ctca_issuance_defer) and, when no log is left, is marked failed.
- * An issuance whose process died after signing its precertificate (a record
- * left precert for queue.recover_after_ms) is taken over with the configured
- * fallback; one only journaled was never signed and is left alone.
+ * An issuance whose process died after signing its precertificate is taken
+ * over with the configured fallback (one only journaled was never signed and
+ * is left alone): at once when its owner ran in this worker's kernel and PID
+ * namespace and provably ended, never while that owner runs, and otherwise
+ * (an owner elsewhere, or none recorded) once the record has not changed for
+ * queue.recover_after_ms. The worker claims a record before taking it over,
+ * so exactly one worker does.
  *
  * Several workers (threads or processes, each with its own store connection)
  * may run on one store: a lease is held by one worker, and a worker killed

@@ -95,6 +95,21 @@ typedef enum ctca_store_state {
  * "deferred"; static, never NULL ("unknown" for an invalid value). */
 const char *ctca_store_state_name(ctca_store_state st);
 
+#define CTCA_STORE_HOST_MAX 255   /* owner host names */
+#define CTCA_STORE_KERNEL_MAX 128 /* owner kernel identities */
+
+/* The process that owns an unfinished record: the one that journaled it, or
+ * the queue worker that took it over. kernel names the running kernel (its
+ * boot ID) and the PID namespace in which pid and start (the process's start
+ * time in clock ticks since boot, /proc/PID/stat field 22) name exactly one
+ * process; host is for people. */
+typedef struct ctca_store_owner {
+    char host[CTCA_STORE_HOST_MAX + 1];     /* 1..HOST_MAX bytes */
+    char kernel[CTCA_STORE_KERNEL_MAX + 1]; /* 1..KERNEL_MAX bytes */
+    int64_t pid;                            /* > 0 */
+    int64_t start;                          /* >= 0 */
+} ctca_store_owner;
+
 /* What the issuance engine journals before signing. All pointers are borrowed
  * for the duration of the call. */
 typedef struct ctca_store_journal_entry {
@@ -106,13 +121,15 @@ typedef struct ctca_store_journal_entry {
     size_t tbs_len;
     int64_t not_before, not_after;              /* seconds since the epoch */
     int64_t now_ms;
+    const ctca_store_owner *owner;              /* the issuing process; NULL: unknown */
 } ctca_store_journal_entry;
 
-/* ctca_store_journal: inserts a record for e->serial in state journaled.
- * Journaling the same entry again (same TBS, profile, CT version, CSR digest
- * and validity) is CTCA_OK and changes nothing, so a crashed attempt can be
- * retried; any difference for an existing serial is CTCA_ERR_STORE_CONFLICT,
- * which is how "one serial, one TBS" is kept. */
+/* ctca_store_journal: inserts a record for e->serial in state journaled,
+ * owned by e->owner when it is not NULL. Journaling the same entry again
+ * (same TBS, profile, CT version, CSR digest and validity) is CTCA_OK and
+ * changes nothing, so a crashed attempt can be retried; any difference for an
+ * existing serial is CTCA_ERR_STORE_CONFLICT, which is how "one serial, one
+ * TBS" is kept. A malformed owner is CTCA_ERR_VALUE_RANGE. */
 CTCA_RESULT ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e);
 
 /* ctca_store_serial_exists: *exists tells whether serial has a record. */
@@ -175,6 +192,42 @@ CTCA_RESULT ctca_store_list_serials(ctca_store *s, ctca_store_state st,
 
 /* ctca_store_serial_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
 void ctca_store_serial_list_cleanup(ctca_store_serial_list *l);
+
+/* An unfinished record (journaled or precert) and who owns it. */
+typedef struct ctca_store_unfinished {
+    char serial[CTCA_STORE_SERIAL_MAX + 1];
+    ctca_store_state state;
+    int64_t updated_ms;
+    bool has_owner;         /* false: journaled before owners were recorded, or
+                               by a caller that gave none */
+    ctca_store_owner owner; /* meaningful when has_owner */
+} ctca_store_unfinished;
+
+typedef struct ctca_store_unfinished_list {
+    ctca_store_unfinished *items; /* owned */
+    size_t count;
+} ctca_store_unfinished_list;
+
+/* ctca_store_list_unfinished: up to max (1..QUEUE_PAGE_MAX) records in state
+ * st (journaled or precert) with their owners, in the order they were
+ * created, after the record named after_serial (NULL: from the start).
+ * Caller releases *out with ctca_store_unfinished_list_cleanup (zeroed on
+ * failure). */
+CTCA_RESULT ctca_store_list_unfinished(ctca_store *s, ctca_store_state st,
+                                       const char *after_serial, size_t max,
+                                       ctca_store_unfinished_list *out);
+
+/* ctca_store_unfinished_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
+void ctca_store_unfinished_list_cleanup(ctca_store_unfinished_list *l);
+
+/* ctca_store_claim: makes self (NULL: no one; the owner then stays as it was)
+ * the owner of the record seen (from ctca_store_list_unfinished) and sets its
+ * updated_ms to now_ms, with a "cert.claimed" audit entry naming the previous
+ * owner, all only if the record is still as seen (same state, updated_ms and
+ * owner): of several workers claiming one record, exactly one gets
+ * *claimed = true; the others change nothing. */
+CTCA_RESULT ctca_store_claim(ctca_store *s, const ctca_store_unfinished *seen,
+                             const ctca_store_owner *self, int64_t now_ms, bool *claimed);
 
 /* A record as read back. Every pointer is owned by the struct and released by
  * ctca_store_cert_cleanup; precert_der, final_der and last_error are NULL when
@@ -478,7 +531,7 @@ CTCA_RESULT ctca_store_breaker_reset(ctca_store *s, const uint8_t *log_id, int64
  * bytes, serial NULL or a valid serial, detail NULL or up to TEXT_MAX bytes).
  * The journal is append-only: SQL triggers refuse updates and deletes. The
  * store itself appends "cert.journaled", "cert.precert", "cert.issued",
- * "cert.failed", "cert.deferred", "sct.stored",
+ * "cert.failed", "cert.deferred", "cert.claimed", "sct.stored",
  * "sct.kept_first", "queue.added", "queue.done", "queue.parked",
  * "queue.retried", "queue.backfill", "breaker.open", "breaker.closed" and
  * "breaker.reset" in the same transaction as the change they record, so

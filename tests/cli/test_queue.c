@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,9 +609,9 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
 
 /* ---- crash safety ---------------------------------------------------------- */
 
-/* Runs cmd with CTCA_TEST_PAUSE_AT=step, waits until it reports the pause,
- * and kills it with SIGKILL there. */
-static void kill_at(const char *step, const char *cmd)
+/* Runs cmd with CTCA_TEST_PAUSE_AT=step and waits until it reports the
+ * pause; returns its pid (it stays paused until killed). */
+static pid_t pause_at(const char *step, const char *cmd)
 {
     char log[400], full[2000];
     snprintf(log, sizeof log, "%s/paused-%s.out", fx.dir, step);
@@ -635,6 +636,13 @@ static void kill_at(const char *step, const char *cmd)
         }
     }
     cr_assert(paused, "%s never paused at %s", cmd, step);
+    return pid;
+}
+
+/* Runs cmd until it pauses at step and kills it with SIGKILL there. */
+static void kill_at(const char *step, const char *cmd)
+{
+    pid_t pid = pause_at(step, cmd);
     kill(pid, SIGKILL);
     cr_assert_eq(wait_status(pid), 128 + SIGKILL);
 }
@@ -817,7 +825,7 @@ Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_si
     free(text);
 }
 
-/* ---- an operator's retry ------------------------------------------------------- */
+/* ---- who owns an unfinished issuance ----------------------------------------- */
 
 static size_t audit_count(const char *event, const char *needle)
 {
@@ -849,6 +857,72 @@ static size_t records_in(ctca_store_state st)
     ctca_store_close(store);
     return n;
 }
+
+static void issue_cmd(char *cmd, size_t n)
+{
+    snprintf(cmd, n, "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem'", fx.ctca, fx.ca_dir,
+             fx.csr, fx.dir);
+}
+
+/* A slow issuance (paused after storing its precertificate) runs on this
+ * host: no worker takes it over, even one told to take over at once; killed,
+ * it is taken over by the next run without waiting queue.recover_after_ms. */
+Test(queue, a_live_issuer_is_never_taken_over_and_a_killed_one_is_at_once,
+     .init = setup_listed, .fini = teardown, .timeout = 90)
+{
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "0");
+    char cmd[1500], *out = NULL;
+    issue_cmd(cmd, sizeof cmd);
+    pid_t pid = pause_at("precert", cmd);
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s",
+                     out);
+        cr_assert_not_null(strstr(out, " 0 taken over;"), "the issuer is alive: %s", out);
+        free(out);
+    }
+    cr_assert_eq(records_in(CTCA_STORE_PRECERT), 1);
+    cr_assert_eq(audit_count("cert.claimed", ""), 0);
+
+    kill(pid, SIGKILL);
+    cr_assert_eq(wait_status(pid), 128 + SIGKILL);
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "3600000");
+    check_recovered_once();
+    char pid_text[64];
+    snprintf(pid_text, sizeof pid_text, "pid=%d ", (int)pid);
+    cr_assert_eq(audit_count("cert.claimed", pid_text), 1, "naming the dead issuer %d",
+                 (int)pid);
+}
+
+/* The owner of a record journaled elsewhere (another host, or another PID
+ * namespace) cannot be checked from here: the time rule decides. */
+Test(queue, an_owner_on_another_host_is_taken_over_only_after_recover_after_ms,
+     .init = setup_listed, .fini = teardown, .timeout = 90)
+{
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "3600000");
+    char cmd[1500], *out = NULL, db_path[400];
+    issue_cmd(cmd, sizeof cmd);
+    kill_at("precert", cmd);
+    snprintf(db_path, sizeof db_path, "%s/ctca.db", fx.ca_dir);
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "UPDATE owners SET host = 'ca2',"
+                              " kernel = 'another-boot/pid:[4026531836]'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, " 0 taken over;"), "not before recover_after_ms: %s", out);
+    free(out);
+    cr_assert_eq(records_in(CTCA_STORE_PRECERT), 1);
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "0");
+    check_recovered_once();
+    cr_assert_eq(audit_count("cert.claimed", "was: host=ca2"), 1);
+}
+
+/* ---- an operator's retry ------------------------------------------------------- */
 
 static cJSON *breaker_for(cJSON *root, const char *name)
 {
