@@ -13,7 +13,7 @@
 #include "ctca/util.h"
 
 typedef struct get_args {
-    const char *dir, *serial, *out, *chain_out, *scts_out;
+    const char *dir, *serial, *out, *chain_out, *scts_out, *serverinfo_out;
     bool precert;
 } get_args;
 
@@ -21,7 +21,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ctca get --ca DIR SERIAL --out FILE [--precert] [--chain-out FILE]\n"
-            "                [--scts-out FILE]\n"
+            "                [--scts-out FILE] [--serverinfo-out FILE]\n"
             "\n"
             "Writes the certificate stored for SERIAL (hex, as 'ctca issue' printed it).\n"
             "\n"
@@ -35,6 +35,9 @@ static void usage(FILE *f)
             "                    extension or OCSP ('ctca verify --tls-scts' checks it);\n"
             "                    for a CT 2.0 certificate an RFC 9162 TransItemList of\n"
             "                    x509_sct_v2 items, for the transparency_info extension\n"
+            "  --serverinfo-out FILE  CT 1.0: the same SCTs as an OpenSSL serverinfo file\n"
+            "                    (ServerInfoFile, 's_server -serverinfo'): the\n"
+            "                    signed_certificate_timestamp extension for TLS 1.2 and 1.3\n"
             "\n"
             "exit status: 0 written; 1 the certificate (or any SCT for --scts-out) is not\n"
             "there and will not be; 2 usage or input error (unknown serial); 75 the\n"
@@ -55,7 +58,9 @@ static int parse_args(int argc, char **argv, get_args *a)
         } else if (cli_take_value("get", argc, argv, &i, "--ca", &a->dir, &error) ||
                    cli_take_value("get", argc, argv, &i, "--out", &a->out, &error) ||
                    cli_take_value("get", argc, argv, &i, "--chain-out", &a->chain_out, &error) ||
-                   cli_take_value("get", argc, argv, &i, "--scts-out", &a->scts_out, &error)) {
+                   cli_take_value("get", argc, argv, &i, "--scts-out", &a->scts_out, &error) ||
+                   cli_take_value("get", argc, argv, &i, "--serverinfo-out", &a->serverinfo_out,
+                                  &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
@@ -69,14 +74,16 @@ static int parse_args(int argc, char **argv, get_args *a)
         }
     }
     if (a->dir == NULL || a->serial == NULL ||
-        (a->out == NULL && a->chain_out == NULL && a->scts_out == NULL)) {
-        cli_error("get: --ca, a SERIAL and at least one of --out, --chain-out, --scts-out "
-                  "are required");
+        (a->out == NULL && a->chain_out == NULL && a->scts_out == NULL &&
+         a->serverinfo_out == NULL)) {
+        cli_error("get: --ca, a SERIAL and at least one of --out, --chain-out, --scts-out, "
+                  "--serverinfo-out are required");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
-    if (a->precert && a->scts_out != NULL) {
-        cli_error("get: --scts-out is for the final certificate, not with --precert");
+    if (a->precert && (a->scts_out != NULL || a->serverinfo_out != NULL)) {
+        cli_error("get: --scts-out and --serverinfo-out are for the final certificate, not with "
+                  "--precert");
         return CLI_EXIT_USAGE;
     }
     return -1;
@@ -145,6 +152,40 @@ static ctca_err x509_sct_list(ctca_store *store, const char *serial, int ct_vers
 }
 
 /* Why a record has no final certificate, and the exit status that says so. */
+/* OpenSSL's serverinfo version 2 (SSL_CTX_use_serverinfo_file): a 4-byte
+ * context, the extension type and the length-prefixed extension data. The
+ * context (SSL_EXT_CLIENT_HELLO | SSL_EXT_TLS1_2_SERVER_HELLO |
+ * SSL_EXT_TLS1_3_CERTIFICATE | SSL_EXT_IGNORE_ON_RESUMPTION, numerically so
+ * the CLI needs no OpenSSL header) answers a client's request in a TLS 1.2
+ * ServerHello or in TLS 1.3's leaf CertificateEntry. */
+#define SERVERINFO_CONTEXT 0x11c0u
+#define TLS_EXT_SCT 18u /* signed_certificate_timestamp, RFC 6962 3.3.1 */
+
+static ctca_err write_serverinfo(const char *path, const uint8_t *list, size_t len,
+                                 ctca_errbuf *eb)
+{
+    if (len > 0xffff)
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "%s: %zu bytes of SCTs do not fit a TLS "
+                               "extension", path, len);
+    uint8_t *block = malloc(8 + len);
+    if (block == NULL)
+        return CTCA_ERR_NOMEM;
+    const uint8_t head[8] = {SERVERINFO_CONTEXT >> 24, (SERVERINFO_CONTEXT >> 16) & 0xff,
+                             (SERVERINFO_CONTEXT >> 8) & 0xff, SERVERINFO_CONTEXT & 0xff,
+                             TLS_EXT_SCT >> 8, TLS_EXT_SCT & 0xff,
+                             (uint8_t)(len >> 8), (uint8_t)(len & 0xff)};
+    memcpy(block, head, sizeof head);
+    memcpy(block + 8, list, len);
+    char *pem = NULL;
+    ctca_err rc = ctca_pem_encode(block, 8 + len,
+                                  "SERVERINFOV2 FOR signed_certificate_timestamp", &pem);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
+    free(block);
+    return rc;
+}
+
 static int not_issued(const get_args *a, const ctca_store_cert *c)
 {
     if (c->state == CTCA_STORE_DEFERRED) {
@@ -206,7 +247,13 @@ int cli_cmd_get(int argc, char **argv)
                            : not_issued(&a, &c);
         goto out;
     }
-    if (a.scts_out != NULL) {
+    if (a.serverinfo_out != NULL && c.ct_version == 2) {
+        cli_error("get: --serverinfo-out carries RFC 6962 SCTs; serial %s is a CT 2.0 "
+                  "certificate (use --scts-out for its TransItemList)",
+                  serial);
+        goto out;
+    }
+    if (a.scts_out != NULL || a.serverinfo_out != NULL) {
         if ((rc = x509_sct_list(store, serial, c.ct_version, &list, &list_len, &n_scts)) !=
             CTCA_OK) {
             cli_error("get: reading the SCTs of %s: %s", serial, ctca_err_str(rc));
@@ -233,14 +280,16 @@ int cli_cmd_get(int argc, char **argv)
         (a.chain_out != NULL &&
          (rc = write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
         (a.scts_out != NULL &&
-         (rc = ctca_file_write_atomic(a.scts_out, list, list_len, 0644, &eb)) != CTCA_OK)) {
+         (rc = ctca_file_write_atomic(a.scts_out, list, list_len, 0644, &eb)) != CTCA_OK) ||
+        (a.serverinfo_out != NULL &&
+         (rc = write_serverinfo(a.serverinfo_out, list, list_len, &eb)) != CTCA_OK)) {
         cli_error_code("get: writing", rc, &eb);
         goto out;
     }
     printf("serial %s (%s): wrote the %s%s%s", serial, ctca_store_state_name(c.state),
            a.precert ? "precertificate" : "certificate", a.chain_out ? " with its chain" : "",
-           a.scts_out ? "" : "\n");
-    if (a.scts_out != NULL)
+           a.scts_out || a.serverinfo_out ? "" : "\n");
+    if (a.scts_out != NULL || a.serverinfo_out != NULL)
         printf(" and %zu SCT%s\n", n_scts, n_scts == 1 ? "" : "s");
     status = CLI_EXIT_OK;
 out:

@@ -326,7 +326,7 @@ void th_ca_ctlog_cnf(const th_ca *c, const char *path)
     cr_assert_eq(fclose(f), 0);
 }
 
-void th_ca_openssl_ct_check(const th_ca *c, const char *cert)
+void th_ca_openssl_ct_check(const th_ca *c, const char *cert, const char *serverinfo)
 {
     char ctlogs[400], script[400];
     snprintf(ctlogs, sizeof ctlogs, "%s/ct_log_list.cnf", c->dir);
@@ -344,7 +344,7 @@ void th_ca_openssl_ct_check(const th_ca *c, const char *cert)
             "for try in 1 2 3 4 5; do\n"
             "  port=$(( $(od -An -N2 -tu2 /dev/urandom) %% 30000 + 20000 ))\n"
             "  openssl s_server -quiet -accept 127.0.0.1:$port -cert '%s' -key '%s/site.key'"
-            " -www >/dev/null 2>&1 & srv=$!\n"
+            " %s%s%s -www >/dev/null 2>&1 & srv=$!\n"
             "  for i in $(seq 1 50); do\n"
             "    kill -0 $srv 2>/dev/null || break\n"
             "    out=$(echo | openssl s_client -connect 127.0.0.1:$port -CAfile '%s' -ct"
@@ -355,7 +355,8 @@ void th_ca_openssl_ct_check(const th_ca *c, const char *cert)
             "  kill $srv 2>/dev/null; wait $srv 2>/dev/null\n"
             "done\n"
             "echo 'no s_server could be started'; exit 3\n",
-            cert, c->dir, c->roots, ctlogs);
+            cert, c->dir, serverinfo ? "-serverinfo '" : "", serverinfo ? serverinfo : "",
+            serverinfo ? "'" : "", c->roots, ctlogs);
     cr_assert_eq(fclose(f), 0);
     char *out = NULL;
     cr_assert_eq(th_run(&out, "bash '%s'", script), 0, "s_client: %s", out);

@@ -82,9 +82,11 @@ void th_ca_config_set(const th_ca *c, const char *section, const char *key, cons
  * enabling c's logs. */
 void th_ca_ctlog_cnf(const th_ca *c, const char *path);
 /* th_ca_openssl_ct_check: OpenSSL's own CT validation: s_server serves cert
- * (PEM; its key dir/site.key) and s_client -ct must find its embedded SCTs
- * valid against c's logs: every SCT OpenSSL reports, and at least two. */
-void th_ca_openssl_ct_check(const th_ca *c, const char *cert);
+ * (PEM; its key dir/site.key), with the serverinfo file's TLS extensions when
+ * not NULL, and s_client -ct must find its SCTs (embedded or from the TLS
+ * extension) valid against c's logs: every SCT OpenSSL reports, and at least
+ * two. */
+void th_ca_openssl_ct_check(const th_ca *c, const char *cert, const char *serverinfo);
 /* th_ca_cleanup: stops the logs, removes the directory and frees; c is left
  * zeroed. Safe on a zeroed or half-made th_ca. */
 void th_ca_cleanup(th_ca *c);

@@ -73,7 +73,7 @@ Test(issue, certificate_has_scts_that_ctca_and_openssl_accept, .init = setup_hea
      * its SCTs against a CT log store holding the test logs' keys. */
     char cert[400];
     snprintf(cert, sizeof cert, "%s/site.pem", fx.dir);
-    th_ca_openssl_ct_check(&fx, cert);
+    th_ca_openssl_ct_check(&fx, cert, NULL);
 }
 
 Test(issue, final_tbs_equals_precert_tbs_minus_poison_and_store_holds_all,

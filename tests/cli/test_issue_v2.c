@@ -429,6 +429,11 @@ Test(issue_v2, unembedded_v2_certificate_is_logged_with_submit_entry, .init = in
     cr_expect_eq(list.items[0].type, CTCA_TT_X509_SCT_V2);
     ctca_transitem_list_cleanup(&list);
     free(bin);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --serverinfo-out '%s/si.pem'", fx.ctca,
+                        fx.ca_dir, serial, fx.dir),
+                 2, "OpenSSL's serverinfo carries RFC 6962 SCTs only: %s", out);
+    cr_assert_not_null(strstr(out, "CT 2.0 certificate"), "%s", out);
+    free(out);
     cr_assert_eq(th_run(&out,
                         "'%s' get --ca '%s' %s --precert --out '%s/pre2.pem' && cmp "
                         "'%s/pre.pem' '%s/pre2.pem'",

@@ -243,7 +243,7 @@ Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = set
                  0, "%s", out);
     free(out);
     verify_final(cert);
-    th_ca_openssl_ct_check(&fx, cert);
+    th_ca_openssl_ct_check(&fx, cert, NULL);
     cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_null(strstr(out, "pending"), "%s", out);
     cr_assert_not_null(strstr(out, "done"), "%s", out);
@@ -427,6 +427,15 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
     cr_assert_not_null(strstr(out, "\"valid_count\":2"), "both TLS SCTs verify: %s", out);
     cr_assert_eq(strstr(out, "\"delivery\":\"tls\"") != NULL, true, "%s", out);
     free(out);
+    /* The same SCTs from a TLS server, checked by OpenSSL's own CT code. */
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --serverinfo-out '%s/serverinfo.pem'",
+                        fx.ctca, fx.ca_dir, serial, fx.dir),
+                 0, "%s", out);
+    free(out);
+    char cert[300], serverinfo[300];
+    snprintf(cert, sizeof cert, "%s/c.pem", fx.dir);
+    snprintf(serverinfo, sizeof serverinfo, "%s/serverinfo.pem", fx.dir);
+    th_ca_openssl_ct_check(&fx, cert, serverinfo);
 }
 
 static void setup_three_logs(void)
