@@ -329,7 +329,7 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     } else if (rc == CTCA_OK &&
                (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED ||
                 rec.state == CTCA_STORE_DEFERRED)) {
-        rc = ctca_issuance_resume(b->ca, store, rec.serial, opt->log_list_path, now, &it->is,
+        rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
                                   &it->eb);
         it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
         it->stage = D_RESUMED;

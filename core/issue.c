@@ -564,8 +564,8 @@ static ctca_err take_stored_scts(ctca_issuance *is, const ctca_store_sct_list *s
 }
 
 ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *serial,
-                              const char *log_list_path, int64_t now_ms, ctca_issuance **out,
-                              ctca_errbuf *eb)
+                              const ctca_log_list *list, const char *log_list_path,
+                              int64_t now_ms, ctca_issuance **out, ctca_errbuf *eb)
 {
     *out = NULL;
     ctca_store_cert rec = {0};
@@ -598,7 +598,7 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
     is->precert = rec.precert_der;
     is->precert_len = rec.precert_len;
     rec.tbs = rec.precert_der = NULL;
-    if ((rc = select_logs(is, NULL, log_list_path, stored.count, eb)) != CTCA_OK ||
+    if ((rc = select_logs(is, list, log_list_path, stored.count, eb)) != CTCA_OK ||
         (rc = take_stored_scts(is, &stored)) != CTCA_OK)
         goto out;
     rc = prepare_entry(is);

@@ -389,8 +389,8 @@ static void finish_serial(worker *w, const char *serial)
     ctca_issue_result res = {0};
     ctca_errbuf eb = {{0}};
     size_t counts[4];
-    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list_path, ctca_now_ms(), &is,
-                                       &eb);
+    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, ctca_now_ms(),
+                                       &is, &eb);
     if (rc == CTCA_ERR_STORE_CONFLICT) {
         /* Finished meanwhile (another worker): what is queued is not needed. */
         settle_items(w, serial, "not needed: the certificate was issued");
@@ -464,8 +464,8 @@ static void take_over(worker *w, const char *serial)
     ctca_issuance *is = NULL;
     ctca_issue_result res = {0};
     ctca_errbuf eb = {{0}};
-    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list_path, ctca_now_ms(), &is,
-                                       &eb);
+    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, ctca_now_ms(),
+                                       &is, &eb);
     if (rc != CTCA_OK) {
         progress(w, "serial %s: cannot take over: %s", serial, eb.msg);
         return;

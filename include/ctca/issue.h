@@ -115,11 +115,14 @@ CTCA_RESULT ctca_issuance_begin(const ctca_ca *ca, ctca_store *store,
 /* ctca_issuance_resume: an issuance of the journaled serial (lower-case hex),
  * rebuilt from the store: its precertificate, validity and profile, and the SCTs
  * stored for it so far. The record must hold a precertificate and no final
- * certificate (CTCA_ERR_STORE_CONFLICT otherwise). log_list_path NULL: the
- * CA's. now_ms is the time for the audit journal. */
+ * certificate (CTCA_ERR_STORE_CONFLICT otherwise). The logs come from list
+ * when not NULL (borrowed: it must outlive the issuance; a batch or a queue
+ * worker resuming many records loads its list once), else from
+ * log_list_path, else from the CA's. now_ms is the time for the audit
+ * journal. */
 CTCA_RESULT ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *serial,
-                                 const char *log_list_path, int64_t now_ms,
-                                 ctca_issuance **out, ctca_errbuf *eb);
+                                 const ctca_log_list *list, const char *log_list_path,
+                                 int64_t now_ms, ctca_issuance **out, ctca_errbuf *eb);
 
 /* ctca_issuance_start: starts submitting the precertificate on client (which
  * may carry other issuances), with the SCTs' arrival handled inside

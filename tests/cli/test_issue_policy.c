@@ -158,8 +158,9 @@ Test(issue_policy, failed_issuance_resumes_from_the_store, .init = init_ca, .fin
     snprintf(db, sizeof db, "%s/ctca.db", fx.ca_dir);
     cr_assert_eq(ctca_ca_open(fx.ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
     cr_assert_eq(ctca_store_open(db, &store, &eb), CTCA_OK, "%s", eb.msg);
-    cr_assert_eq(ctca_issuance_resume(ca, store, serial, fx.log_list, ctca_now_ms(), &is, &eb),
-                 CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(
+        ctca_issuance_resume(ca, store, serial, NULL, fx.log_list, ctca_now_ms(), &is, &eb),
+        CTCA_OK, "%s", eb.msg);
     cr_assert_eq(ctca_ctclient_new(NULL, &client), CTCA_OK);
     cr_assert_eq(ctca_issuance_start(is, client, store, ctca_ctclient_now_ms(client) + 20000),
                  CTCA_OK);
@@ -183,8 +184,9 @@ Test(issue_policy, failed_issuance_resumes_from_the_store, .init = init_ca, .fin
 
     /* A record that is issued cannot be resumed again. */
     ctca_issuance *again = NULL;
-    cr_assert_eq(ctca_issuance_resume(ca, store, serial, fx.log_list, ctca_now_ms(), &again, &eb),
-                 CTCA_ERR_STORE_CONFLICT);
+    cr_assert_eq(
+        ctca_issuance_resume(ca, store, serial, NULL, fx.log_list, ctca_now_ms(), &again, &eb),
+        CTCA_ERR_STORE_CONFLICT);
     ctca_issuance_free(is);
     ctca_ctclient_free(client);
     ctca_store_close(store);
