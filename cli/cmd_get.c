@@ -29,6 +29,7 @@ static void usage(FILE *f)
             "  --out FILE        the final certificate (PEM)\n"
             "  --precert         write the precertificate instead (CT 2.0: a PEM \"CMS\")\n"
             "  --chain-out FILE  the certificate followed by every certificate of ca.pem\n"
+            "                    (a precertificate: preceded by its PreCA if one signed it)\n"
             "  --scts-out FILE   the SCTs logs gave for the final certificate itself\n"
             "                    (x509_entry: issued without embedded SCTs, or back-filled)\n"
             "                    as a TLS SignedCertificateTimestampList, for the TLS\n"
@@ -101,6 +102,28 @@ static ctca_err write_certs(const char *path, const uint8_t *der, size_t len, co
     if (rc == CTCA_OK)
         rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
     free(pem);
+    return rc;
+}
+
+/* A CT 1.0 precertificate with the chain logs got for it (RFC 6962 4.2): its
+ * PreCA when one signed it, then ca.pem. */
+static ctca_err write_precert_chain(const char *path, const uint8_t *der, size_t len,
+                                    const ctca_ca *ca, ctca_errbuf *eb)
+{
+    ctca_view certs[CTCA_PRECERT_CHAIN_MAX];
+    size_t n = 0;
+    uint8_t *entry = NULL;
+    size_t entry_len = 0;
+    char *pem = NULL;
+    ctca_err rc = ctca_ca_precert_entry(ca, ctca_view_make(der, len), &entry, &entry_len, certs,
+                                        &n, NULL);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "the precertificate was signed by neither the CA nor its "
+                               "PreCA: %s", ctca_err_str(rc));
+    if ((rc = ctca_pem_encode_certs(certs, n, &pem)) == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
+    free(entry);
     return rc;
 }
 
@@ -278,7 +301,8 @@ int cli_cmd_get(int argc, char **argv)
                                               : write_certs(a.out, der, der_len, NULL, &eb)) !=
              CTCA_OK) ||
         (a.chain_out != NULL &&
-         (rc = write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
+         (rc = a.precert ? write_precert_chain(a.chain_out, der, der_len, ca, &eb)
+                         : write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
         (a.scts_out != NULL &&
          (rc = ctca_file_write_atomic(a.scts_out, list, list_len, 0644, &eb)) != CTCA_OK) ||
         (a.serverinfo_out != NULL &&

@@ -15,7 +15,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: ctca init DIR [--key-type rsa-2048|rsa-3072|ec-p256|ec-p384]\n"
             "                 [--subject \"CN=Example CA,O=Example\"] [--validity-days N]\n"
-            "                 [--ca-cert PEM --ca-key PEM] [--log-list FILE]\n"
+            "                 [--ca-cert PEM --ca-key PEM] [--log-list FILE] [--preca]\n"
             "\n"
             "Creates the CA directory DIR (it must not exist, or be empty) holding\n"
             "ca.key (PKCS#8 PEM, mode 0600), ca.pem, ctca.json and the store ctca.db.\n"
@@ -29,6 +29,10 @@ static void usage(FILE *f)
             "                     bundle may follow the certificate with its issuers\n"
             "                     (leaf-most first), all copied to ca.pem\n"
             "  --log-list FILE    record this CT log list (stored as an absolute path)\n"
+            "  --preca            also make a Precertificate Signing Certificate (RFC 6962\n"
+            "                     3.1) signed by the CA, preca.pem, and its key preca.key\n"
+            "                     (same type as the CA's, mode 0600), named in ctca.json:\n"
+            "                     CT 1.0 precertificates are then signed by it\n"
             "\n"
             "exit status: 0 created; 1 failure; 2 usage or input error\n");
 }
@@ -42,6 +46,8 @@ static int parse_args(int argc, char **argv, ctca_init_params *p)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CLI_EXIT_OK;
+        } else if (strcmp(argv[i], "--preca") == 0) {
+            p->preca = true;
         } else if (cli_take_value("init", argc, argv, &i, "--key-type", &key_type, &error) ||
                    cli_take_value("init", argc, argv, &i, "--subject", &p->subject, &error) ||
                    cli_take_value("init", argc, argv, &i, "--validity-days", &days, &error) ||
@@ -98,7 +104,8 @@ int cli_cmd_init(int argc, char **argv)
         cli_error_code("init", rc, &eb);
         return ctca_err_category_of(rc) == CTCA_CAT_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
-    printf("created CA directory %s: %s, %s, %s, %s\n", p.dir, CTCA_CA_KEY_FILE,
-           CTCA_CA_CERT_FILE, CTCA_CA_CONFIG_FILE, CTCA_CA_STORE_FILE);
+    printf("created CA directory %s: %s, %s, %s%s%s, %s\n", p.dir, CTCA_CA_KEY_FILE,
+           CTCA_CA_CERT_FILE, p.preca ? CTCA_CA_PRECA_KEY_FILE ", " : "",
+           p.preca ? CTCA_CA_PRECA_CERT_FILE ", " : "", CTCA_CA_CONFIG_FILE, CTCA_CA_STORE_FILE);
     return CLI_EXIT_OK;
 }

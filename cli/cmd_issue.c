@@ -154,7 +154,7 @@ int cli_cmd_issue(int argc, char **argv)
     if (rc != CTCA_OK) {
         report_logs(&res);
         cli_error_code("issue", rc, &eb);
-        if (res.serial[0])
+        if (res.precert != NULL) /* a refusal before signing left nothing to keep */
             cli_error("serial %s: the precertificate stays on record in the store", res.serial);
         ctca_err_category cat = ctca_err_category_of(rc);
         status = cat == CTCA_CAT_NETWORK || cat == CTCA_CAT_POLICY || cat == CTCA_CAT_VERIFY

@@ -65,9 +65,8 @@ static ctca_err load_key_fd(int fd, const char *path, EVP_PKEY **out, ctca_errbu
     return CTCA_OK;
 }
 
-/* load_key: reads a PEM private key; with strict, refuses a file group or
- * others can access (checked on the open descriptor, so no race). */
-static ctca_err load_key(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb)
+/* Permissions are checked on the open descriptor, so there is no race. */
+ctca_err ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb)
 {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -385,7 +384,7 @@ ctca_err ctca_name_from_string(const char *s, uint8_t **out, size_t *out_len, ct
 
 /* ---- the root ------------------------------------------------------------------- */
 
-static ctca_err key_spki(EVP_PKEY *key, uint8_t **out, size_t *out_len)
+ctca_err ctca_key_spki(EVP_PKEY *key, uint8_t **out, size_t *out_len)
 {
     unsigned char *der = NULL;
     int n = i2d_PUBKEY(key, &der);
@@ -412,7 +411,7 @@ ctca_err ctca_ca_build_root(EVP_PKEY *key, ctca_view subject, const uint8_t *ser
     ctca_builder b;
     ctca_builder_init(&b, 64 * 1024);
     ctca_err rc = ctca_key_sig_alg(key, alg, &alg_len, &md);
-    if (rc != CTCA_OK || (rc = key_spki(key, &spki, &spki_len)) != CTCA_OK ||
+    if (rc != CTCA_OK || (rc = ctca_key_spki(key, &spki, &spki_len)) != CTCA_OK ||
         (rc = ctca_key_id(ctca_view_make(spki, spki_len), ski)) != CTCA_OK)
         goto out;
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
@@ -538,7 +537,7 @@ static ctca_err write_key(const char *path, EVP_PKEY *key, ctca_errbuf *eb)
 static ctca_err import_ca(const ctca_init_params *pp, EVP_PKEY **key, ctca_ca_chain *chain,
                           ctca_errbuf *eb)
 {
-    CTCA_GUARD(load_key(pp->import_key, false, key, eb));
+    CTCA_GUARD(ctca_key_file_load(pp->import_key, false, key, eb));
     return ctca_ca_chain_load(pp->import_cert, *key, chain, eb);
 }
 
@@ -571,12 +570,40 @@ out:
     return rc;
 }
 
-enum { F_KEY, F_CERT, F_CONFIG, F_STORE, F_COUNT };
+enum { F_KEY, F_CERT, F_PRECA_KEY, F_PRECA_CERT, F_CONFIG, F_STORE, F_COUNT };
+
+/* new_preca: ctca init --preca: the PreCA's key and certificate, written
+ * before the config that names them. */
+static ctca_err new_preca(const ctca_init_params *pp, EVP_PKEY *ca_key, const ctca_ca_chain *chain,
+                          char *const *paths, bool *written, ctca_errbuf *eb)
+{
+    EVP_PKEY *key = NULL;
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    char *pem = NULL;
+    ctca_err rc = ctca_preca_make(ca_key, ctca_view_make(chain->der[0], chain->len[0]), pp->now,
+                                  pp->rand, pp->rand_ctx, &key, &cert, &cert_len, eb);
+    if (rc != CTCA_OK)
+        goto out;
+    if ((rc = write_key(paths[F_PRECA_KEY], key, eb)) != CTCA_OK)
+        goto out;
+    written[F_PRECA_KEY] = true;
+    if ((rc = ctca_pem_encode(cert, cert_len, "CERTIFICATE", &pem)) != CTCA_OK ||
+        (rc = ctca_file_write_atomic(paths[F_PRECA_CERT], pem, strlen(pem), 0644, eb)) != CTCA_OK)
+        goto out;
+    written[F_PRECA_CERT] = true;
+out:
+    EVP_PKEY_free(key);
+    free(cert);
+    free(pem);
+    return rc;
+}
 
 ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
 {
-    static const char *const names[F_COUNT] = {CTCA_CA_KEY_FILE, CTCA_CA_CERT_FILE,
-                                               CTCA_CA_CONFIG_FILE, CTCA_CA_STORE_FILE};
+    static const char *const names[F_COUNT] = {CTCA_CA_KEY_FILE,       CTCA_CA_CERT_FILE,
+                                               CTCA_CA_PRECA_KEY_FILE, CTCA_CA_PRECA_CERT_FILE,
+                                               CTCA_CA_CONFIG_FILE,    CTCA_CA_STORE_FILE};
     ctca_err rc = CTCA_OK;
     char *paths[F_COUNT] = {NULL}, *log_list = NULL, *json = NULL, *pem = NULL;
     bool written[F_COUNT] = {false}, created_dir = false;
@@ -610,7 +637,9 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
         (rc = ctca_file_write_atomic(paths[F_CERT], pem, strlen(pem), 0644, eb)) != CTCA_OK)
         goto out;
     written[F_CERT] = true;
-    if ((rc = ctca_config_default_json(log_list, &json)) != CTCA_OK)
+    if (pp->preca && (rc = new_preca(pp, key, &chain, paths, written, eb)) != CTCA_OK)
+        goto out;
+    if ((rc = ctca_config_default_json(log_list, pp->preca, &json)) != CTCA_OK)
         goto out;
     /* What init writes must be what open accepts. */
     ctca_errbuf inner = {{0}};
@@ -654,22 +683,22 @@ out:
 
 /* ---- ctca_ca_open ------------------------------------------------------------------ */
 
-/* take_key_id: the CA's SKI value, or (without one) its computed key ID, for AKIs. */
-static ctca_err take_key_id(ctca_ca *ca)
+ctca_err ctca_tbs_key_id(const ctca_tbs_fields *tbs, uint8_t out[CTCA_KEY_ID_MAX],
+                        size_t *out_len)
 {
     ctca_ext ext;
     bool found = false;
-    CTCA_GUARD(ctca_ext_find(ca->tbs.ext_list, CTCA_OID_SKI, sizeof CTCA_OID_SKI, &ext, &found));
+    CTCA_GUARD(ctca_ext_find(tbs->ext_list, CTCA_OID_SKI, sizeof CTCA_OID_SKI, &ext, &found));
     if (!found) {
-        ca->key_id_len = 20;
-        return ctca_key_id(ca->tbs.spki, ca->key_id);
+        *out_len = 20;
+        return ctca_key_id(tbs->spki, out);
     }
     ctca_view v = ext.value, id;
     if (ctca_der_get(&v, CTCA_DER_OCTET_STRING, &id) != CTCA_OK ||
-        ctca_view_expect_empty(v) != CTCA_OK || id.len == 0 || id.len > sizeof ca->key_id)
+        ctca_view_expect_empty(v) != CTCA_OK || id.len == 0 || id.len > CTCA_KEY_ID_MAX)
         return CTCA_ERR_CERT_MALFORMED;
-    memcpy(ca->key_id, id.data, id.len);
-    ca->key_id_len = id.len;
+    memcpy(out, id.data, id.len);
+    *out_len = id.len;
     return CTCA_OK;
 }
 
@@ -710,6 +739,7 @@ static ctca_err load_policy(ctca_ca *ca, ctca_errbuf *eb)
 static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
 {
     char *cfg_path = join(ca->dir, CTCA_CA_CONFIG_FILE), *cert_path = NULL, *key_path = NULL;
+    char *preca_cert = NULL, *preca_key = NULL;
     ctca_err rc = CTCA_ERR_NOMEM;
     if (cfg_path == NULL)
         goto out;
@@ -726,7 +756,7 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
         goto out;
     if ((rc = load_policy(ca, eb)) != CTCA_OK)
         goto out;
-    if ((rc = load_key(key_path, true, &ca->key, eb)) != CTCA_OK ||
+    if ((rc = ctca_key_file_load(key_path, true, &ca->key, eb)) != CTCA_OK ||
         (rc = ctca_ca_chain_load(cert_path, ca->key, &ca->chain, eb)) != CTCA_OK)
         goto out;
     ca->cert = ca->chain.der[0];
@@ -734,7 +764,7 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
     ctca_cert_parts parts;
     if ((rc = ctca_cert_get_tbs_fields(ctca_view_make(ca->cert, ca->cert_len), &parts,
                                        &ca->tbs)) != CTCA_OK ||
-        (rc = take_key_id(ca)) != CTCA_OK) {
+        (rc = ctca_tbs_key_id(&ca->tbs, ca->key_id, &ca->key_id_len)) != CTCA_OK) {
         rc = ctca_errbuf_set(eb, rc, "%s: %s", cert_path, ctca_err_str(rc));
         goto out;
     }
@@ -748,9 +778,20 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
     if ((rc = ctca_key_sig_alg(ca->key, ca->sig_alg, &ca->sig_alg_len, &ca->md)) != CTCA_OK)
         goto out;
     if (EVP_Digest(ca->tbs.spki.data, ca->tbs.spki.len, ca->issuer_key_hash, NULL, EVP_sha256(),
-                   NULL) != 1)
+                   NULL) != 1) {
         rc = CTCA_ERR_CRYPTO;
+        goto out;
+    }
+    if (ctca_config_get0_preca_cert(ca->cfg) != NULL) {
+        rc = CTCA_ERR_NOMEM;
+        preca_cert = join(ca->dir, ctca_config_get0_preca_cert(ca->cfg));
+        preca_key = join(ca->dir, ctca_config_get0_preca_key(ca->cfg));
+        if (preca_cert != NULL && preca_key != NULL)
+            rc = ctca_preca_open(ca, preca_cert, preca_key, eb);
+    }
 out:
+    free(preca_cert);
+    free(preca_key);
     free(cfg_path);
     free(cert_path);
     free(key_path);
@@ -778,6 +819,8 @@ void ctca_ca_free(ctca_ca *ca)
     if (ca == NULL)
         return;
     EVP_PKEY_free(ca->key);
+    EVP_PKEY_free(ca->preca_key);
+    free(ca->preca_cert);
     ctca_config_free(ca->cfg);
     ctca_ca_chain_cleanup(&ca->chain);
     free(ca->dir);
@@ -846,4 +889,9 @@ const char *ctca_ca_get0_log_list_path(const ctca_ca *ca)
 const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca)
 {
     return &ca->policy;
+}
+
+ctca_view ctca_ca_get0_preca_cert(const ctca_ca *ca)
+{
+    return ctca_view_make(ca->preca_cert, ca->preca_cert_len);
 }

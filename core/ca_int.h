@@ -15,11 +15,15 @@
 const char *ctca_config_get0_ca_cert(const ctca_config *cfg);
 const char *ctca_config_get0_ca_key(const ctca_config *cfg);
 const char *ctca_config_get0_store(const ctca_config *cfg);
+/* The PreCA's files ("preca_cert", "preca_key"; both or neither), or NULL. */
+const char *ctca_config_get0_preca_cert(const ctca_config *cfg);
+const char *ctca_config_get0_preca_key(const ctca_config *cfg);
 
 /* ctca_config_default_json: the ctca.json ctca init writes (pretty JSON):
- * default paths and CT settings, log_list (NULL: null), and the tls-server and
- * tls-client profiles. *out malloc'd, caller frees. */
-CTCA_RESULT ctca_config_default_json(const char *log_list, char **out);
+ * default paths and CT settings, log_list (NULL: null), preca_cert and
+ * preca_key when preca, and the tls-server and tls-client profiles. *out
+ * malloc'd, caller frees. */
+CTCA_RESULT ctca_config_default_json(const char *log_list, bool preca, char **out);
 
 /* ctca_oid_from_dotted: encodes "1.2.840.113549" into out (contents octets);
  * false when s is not a well-formed dotted OID or does not fit. */
@@ -69,11 +73,15 @@ CTCA_RESULT ctca_sign_bytes_with(EVP_PKEY *key, const EVP_MD *md, ctca_view data
  * a TBS that was never journaled; core signs only structures it built (the CMS
  * precertificate's signed attributes). Thread-safe. */
 CTCA_RESULT ctca_ca_sign_bytes(const ctca_ca *ca, ctca_view data, uint8_t **sig, size_t *sig_len);
+/* ctca_key_spki: key's public half as a DER SubjectPublicKeyInfo; *out malloc'd. */
+CTCA_RESULT ctca_key_spki(EVP_PKEY *key, uint8_t **out, size_t *out_len);
 /* ctca_key_id: SHA-1 of the subjectPublicKey BIT STRING contents of spki
  * (RFC 5280 4.2.1.2 method (1)). */
 CTCA_RESULT ctca_key_id(ctca_view spki, uint8_t out[20]);
 
 /* ---- certificates (tbs.c, ca.c) ------------------------------------------------ */
+
+#define CTCA_KEY_ID_MAX 64 /* a subjectKeyIdentifier we keep */
 
 /* ctca_tbs_add_key_usage: a critical keyUsage Extension with the RFC 5280
  * 4.2.1.3 bits set in bits (bit i = 1u << i, i <= 8), in DER named-bit form. */
@@ -127,7 +135,7 @@ struct ctca_ca {
     const uint8_t *cert;          /* borrowed: chain.der[0] */
     size_t cert_len;
     ctca_tbs_fields tbs;          /* borrowed from cert */
-    uint8_t key_id[64];           /* the CA's SKI, or computed; for the AKI */
+    uint8_t key_id[CTCA_KEY_ID_MAX]; /* the CA's SKI, or computed; for the AKI */
     size_t key_id_len;
     uint8_t issuer_key_hash[32];  /* SHA-256 of the SPKI */
     int64_t not_before, not_after; /* the CA certificate's validity, seconds */
@@ -136,7 +144,66 @@ struct ctca_ca {
     const EVP_MD *md;
     EVP_PKEY *key;
     ctca_policy policy;           /* what issuance must meet (ct.policy) */
+    /* The PreCA (ctca_preca_open); preca_cert NULL when none. */
+    uint8_t *preca_cert;
+    size_t preca_cert_len;
+    ctca_tbs_fields preca_tbs;    /* borrowed from preca_cert */
+    ctca_view preca_aki;          /* its AKI Extension element, borrowed */
+    uint8_t preca_key_id[CTCA_KEY_ID_MAX]; /* its SKI, or computed; the precertificates' AKI */
+    size_t preca_key_id_len;
+    int64_t preca_not_before, preca_not_after;
+    EVP_PKEY *preca_key;
 };
+
+/* ctca_tbs_key_id: the subjectKeyIdentifier of a certificate's TBS, or its key
+ * ID computed as ctca_key_id does when it has none: what an AKI names it by. */
+CTCA_RESULT ctca_tbs_key_id(const ctca_tbs_fields *tbs, uint8_t out[CTCA_KEY_ID_MAX],
+                            size_t *out_len);
+
+/* ---- the PreCA (preca.c) ----------------------------------------------------- */
+
+/* ctca_key_file_load: a PEM private key from path; with strict, a file group
+ * or others can access is refused (CTCA_ERR_KEY_PERMISSIONS). */
+CTCA_RESULT ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb);
+
+/* ctca_preca_make: a new PreCA key of ca_key's type (same curve, same RSA size)
+ * and its certificate, signed by ca_key for the CA certificate ca_cert: serial
+ * from rand, validity from now to the CA's notAfter, subject the CA's with its
+ * commonName followed by " Precertificate Signing" (an organizationalUnitName
+ * "Precertificate Signing" appended when that does not fit or the CA has no
+ * CN), basicConstraints CA:TRUE pathLen 0 and keyUsage keyCertSign (both
+ * critical), extKeyUsage exactly 1.3.6.1.4.1.11129.2.4.4, SKI, and AKI = the
+ * CA's key ID. *cert malloc'd; caller frees it and *key. */
+CTCA_RESULT ctca_preca_make(EVP_PKEY *ca_key, ctca_view ca_cert, int64_t now, ctca_rand_fn rand,
+                            void *rand_ctx, EVP_PKEY **key, uint8_t **cert, size_t *cert_len,
+                            ctca_errbuf *eb);
+
+/* ctca_preca_open: loads and checks ca's PreCA (cert_path, key_path; ca's own
+ * certificate and key loaded): directly issued by the CA (its issuer is the
+ * CA's subject byte for byte, the CA key verifies its signature, its AKI key
+ * ID is the CA's), CA:TRUE, keyUsage (when present) with keyCertSign, the CT
+ * EKU as its only EKU, a subject other than the CA's, its key (mode 0600) its
+ * public key and signing with the CA's AlgorithmIdentifier (RFC 6962 3.2: the
+ * precertificate and the final certificate share it). CTCA_ERR_PRECA naming
+ * the file and the reason otherwise. */
+CTCA_RESULT ctca_preca_open(ctca_ca *ca, const char *cert_path, const char *key_path,
+                            ctca_errbuf *eb);
+
+/* ctca_tbs_to_preca: tbs, a precertificate TBS built for ca
+ * (ctca_tbs_build_precert), as ca's PreCA issues it: issuer = the PreCA's
+ * subject, AKI keyIdentifier = the PreCA's key ID. CTCA_ERR_PRECA when ca
+ * has no PreCA or tbs's validity falls outside the PreCA's. *out malloc'd. */
+CTCA_RESULT ctca_tbs_to_preca(const ctca_ca *ca, ctca_view tbs, uint8_t **out, size_t *out_len,
+                              ctca_errbuf *eb);
+/* ctca_tbs_from_preca: the inverse, as logs rewrite it (RFC 6962 3.2) but
+ * keeping the poison: issuer = the CA's subject, AKI = the PreCA's own AKI
+ * extension. The final TBS is made from it. *out malloc'd. */
+CTCA_RESULT ctca_tbs_from_preca(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
+                                size_t *out_len);
+/* ctca_preca_sign_tbs: ctca_ca_sign_tbs with the PreCA's key; tbs's issuer
+ * must be the PreCA's subject (CTCA_ERR_ISSUER_MISMATCH). Thread-safe. */
+CTCA_RESULT ctca_preca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert,
+                                size_t *cert_len);
 
 /* ---- CSR ------------------------------------------------------------------- */
 

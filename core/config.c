@@ -16,6 +16,8 @@
 struct ctca_config {
     char *ca_cert;
     char *ca_key;
+    char *preca_cert;
+    char *preca_key;
     char *store;
     char *log_list;
     ctca_ct_settings ct;
@@ -305,7 +307,7 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
     static const char *const keys[] = {
         "validity_days", "key_usage", "ext_key_usage", "allowed_san_types", "subject",
         "ocsp_url",      "ca_issuers_url", "crl_url",   "policy_oids",       "ct_version",
-        NULL};
+        "preca",         NULL};
     char p[PATH_MAX_LEN];
     if (!cJSON_IsObject(obj))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: expected an object", path);
@@ -317,6 +319,8 @@ static ctca_err parse_profile(const cJSON *obj, const char *path, ctca_profile *
     uint32_t ct_version = 1;
     CTCA_GUARD(get_uint(obj, "ct_version", path, false, 1, 2, &ct_version, eb));
     pr->ct_version = ct_version;
+    pr->preca = true;
+    CTCA_GUARD(get_bool(obj, "preca", path, &pr->preca, eb));
     CTCA_GUARD(get_string_array(obj, "key_usage", path, true, false, 8, ku_item, pr, eb));
     CTCA_GUARD(get_string_array(obj, "ext_key_usage", path, true, false, CTCA_PROFILE_MAX_OIDS,
                                 eku_item, pr, eb));
@@ -466,13 +470,19 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
 
 static ctca_err parse_root(const cJSON *root, ctca_config *cfg, ctca_errbuf *eb)
 {
-    static const char *const keys[] = {"ca_cert", "ca_key", "store",    "log_list",
-                                       "ct",      "queue",  "profiles", NULL};
+    static const char *const keys[] = {"ca_cert", "ca_key", "preca_cert", "preca_key", "store",
+                                       "log_list", "ct",    "queue",      "profiles",  NULL};
     if (!cJSON_IsObject(root))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "the document must be a JSON object");
     CTCA_GUARD(check_keys(root, "", keys, eb));
     CTCA_GUARD(get_string(root, "ca_cert", "", true, false, 4096, &cfg->ca_cert, eb));
     CTCA_GUARD(get_string(root, "ca_key", "", true, false, 4096, &cfg->ca_key, eb));
+    CTCA_GUARD(get_string(root, "preca_cert", "", false, true, 4096, &cfg->preca_cert, eb));
+    CTCA_GUARD(get_string(root, "preca_key", "", false, true, 4096, &cfg->preca_key, eb));
+    if ((cfg->preca_cert == NULL) != (cfg->preca_key == NULL))
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "%s: set preca_cert and preca_key together (or neither)",
+                               cfg->preca_cert == NULL ? "preca_cert" : "preca_key");
     CTCA_GUARD(get_string(root, "store", "", true, false, 4096, &cfg->store, eb));
     CTCA_GUARD(get_string(root, "log_list", "", false, true, 4096, &cfg->log_list, eb));
     CTCA_GUARD(parse_ct(root, &cfg->ct, eb));
@@ -566,6 +576,8 @@ void ctca_config_free(ctca_config *cfg)
         return;
     free(cfg->ca_cert);
     free(cfg->ca_key);
+    free(cfg->preca_cert);
+    free(cfg->preca_key);
     free(cfg->store);
     free(cfg->log_list);
     free(cfg->ct.policy);
@@ -598,6 +610,16 @@ const char *ctca_config_get0_ca_cert(const ctca_config *cfg)
 const char *ctca_config_get0_ca_key(const ctca_config *cfg)
 {
     return cfg->ca_key;
+}
+
+const char *ctca_config_get0_preca_cert(const ctca_config *cfg)
+{
+    return cfg->preca_cert;
+}
+
+const char *ctca_config_get0_preca_key(const ctca_config *cfg)
+{
+    return cfg->preca_key;
 }
 
 const char *ctca_config_get0_store(const ctca_config *cfg)
@@ -649,7 +671,7 @@ static cJSON *default_profile(unsigned days, const char *const *ku, int nku,
     return p;
 }
 
-ctca_err ctca_config_default_json(const char *log_list, char **out)
+ctca_err ctca_config_default_json(const char *log_list, bool preca, char **out)
 {
     /* tls-server: a CA/B BR 7.1.2.7 subscriber certificate (keyEncipherment
      * is applied only to RSA keys, by the builder); tls-client: an mTLS client
@@ -668,6 +690,9 @@ ctca_err ctca_config_default_json(const char *log_list, char **out)
     if (cJSON_AddStringToObject(root, "ca_cert", CTCA_CA_CERT_FILE) == NULL ||
         cJSON_AddStringToObject(root, "ca_key", CTCA_CA_KEY_FILE) == NULL ||
         cJSON_AddStringToObject(root, "store", CTCA_CA_STORE_FILE) == NULL)
+        goto out;
+    if (preca && (cJSON_AddStringToObject(root, "preca_cert", CTCA_CA_PRECA_CERT_FILE) == NULL ||
+                  cJSON_AddStringToObject(root, "preca_key", CTCA_CA_PRECA_KEY_FILE) == NULL))
         goto out;
     if ((log_list != NULL ? cJSON_AddStringToObject(root, "log_list", log_list)
                           : cJSON_AddNullToObject(root, "log_list")) == NULL)

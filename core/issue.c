@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ca_int.h"
 #include "core/owner_int.h"
-#include "core/x509_int.h"
 #include "ctca/cms.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
@@ -18,8 +18,8 @@
 
 #define SERIAL_ATTEMPTS 8
 
-_Static_assert(1 + CTCA_CA_MAX_CHAIN <= CTCA_CTCLIENT_MAX_CHAIN,
-               "a precertificate and all of ca.pem fit one submission");
+_Static_assert(CTCA_PRECERT_CHAIN_MAX <= CTCA_CTCLIENT_MAX_CHAIN,
+               "a precertificate, a PreCA and all of ca.pem fit one submission");
 
 typedef enum cand_state { CAND_UNTRIED = 0, CAND_IN_FLIGHT, CAND_OK, CAND_FAILED } cand_state;
 
@@ -59,11 +59,16 @@ struct ctca_issuance {
     size_t tbs_len;
     uint8_t *precert; /* CT 1.0: a certificate; CT 2.0: a CMS precertificate */
     size_t precert_len;
-    uint8_t *entry_tbs; /* CT 1.0: precert TBS minus poison: what the logs sign */
+    uint8_t *entry_tbs; /* CT 1.0: precert TBS minus poison (rewritten to the CA as the
+                           final issuer when a PreCA signed): what the logs sign */
     size_t entry_tbs_len;
+    bool preca;          /* CT 1.0: the CA's PreCA signs the precertificate */
+    uint8_t *final_base; /* with a PreCA: the journaled TBS as the CA issues it (poison
+                            kept), which the final TBS is made from; else NULL */
+    size_t final_base_len;
     ctca_signed_entry entry;   /* CT 1.0 */
     ctca_entry_v2 entry_v2;    /* CT 2.0: is->tbs and the issuer key hash */
-    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
+    ctca_view chain[CTCA_PRECERT_CHAIN_MAX];
     size_t chain_len;
     int64_t not_before_ms, not_after_ms;
     int64_t now_ms;
@@ -375,20 +380,27 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
 /* The signed entry and the submitted chain, once the precertificate exists. */
 static ctca_err prepare_entry(ctca_issuance *is)
 {
-    if (is->ct_version == 2) {
-        /* RFC 9162 3.2: the logs sign the CMS eContent, the journaled TBS. */
-        is->entry_v2.tbs = ctca_view_make(is->tbs, is->tbs_len);
-        memcpy(is->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_HASH_LEN);
-    } else {
-        CTCA_GUARD(ctca_precert_tbs_from_precert(ctca_view_make(is->precert, is->precert_len),
-                                                 &is->entry_tbs, &is->entry_tbs_len));
+    if (is->ct_version == 1) {
+        /* RFC 6962 3.2 and 4.2: the TBS the logs sign (rewritten to the final
+         * issuer when a PreCA signed) and the chain: the precertificate, the
+         * PreCA if any, then what ca.pem holds. The issuer key hash is the
+         * final issuer's either way. */
+        CTCA_GUARD(ctca_ca_precert_entry(is->ca, ctca_view_make(is->precert, is->precert_len),
+                                         &is->entry_tbs, &is->entry_tbs_len, is->chain,
+                                         &is->chain_len, &is->preca));
         is->entry.type = CTCA_ENTRY_PRECERT;
         is->entry.tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len);
         memcpy(is->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
+        if (is->preca)
+            CTCA_GUARD(ctca_tbs_from_preca(is->ca, ctca_view_make(is->tbs, is->tbs_len),
+                                           &is->final_base, &is->final_base_len));
+        return CTCA_OK;
     }
-    /* RFC 6962 4.2 and RFC 9162 5.1: the precertificate, then the chain to a
-     * root the log accepts: what ca.pem holds (ctca/ca.h,
-     * ctca_ca_get0_chain_cert). */
+    /* RFC 9162 3.2: the logs sign the CMS eContent, the journaled TBS. */
+    is->entry_v2.tbs = ctca_view_make(is->tbs, is->tbs_len);
+    memcpy(is->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_HASH_LEN);
+    /* RFC 9162 5.1: the precertificate, then the chain to a root the log
+     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
     is->chain_len = 1 + ctca_ca_chain_len(is->ca);
     is->chain[0] = ctca_view_make(is->precert, is->precert_len);
     for (size_t i = 1; i < is->chain_len; i++)
@@ -430,6 +442,13 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
     if (is->ct_version != 1 && is->ct_version != 2)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "CT version %u: expected 1 or 2",
                                is->ct_version);
+    is->preca = profile->preca && ctca_ca_get0_preca_cert(ca).len > 0;
+    if (is->preca && is->ct_version == 2)
+        return ctca_errbuf_set(eb, CTCA_ERR_PRECA,
+                               "CT 2.0 (RFC 9162) has no Precertificate Signing Certificate, and "
+                               "this CA signs profile %s's precertificates with one: issue with "
+                               "CT 1.0, or set \"preca\": false in the profile",
+                               profile->name);
     ctca_err ca_ok = is->ct_version == 2 ? ctca_cms_precert_check_ca(ca) : CTCA_OK;
     if (ca_ok != CTCA_OK)
         return ctca_errbuf_set(eb, ca_ok, "CT 2.0 needs a CA that signs with SHA-256 (RFC 9162 "
@@ -456,6 +475,13 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
                                                  &is->tbs, &is->tbs_len, eb)
                              : ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN,
                                                       now_s, &is->tbs, &is->tbs_len, eb);
+    if (rc == CTCA_OK && is->preca) {
+        /* The journal holds what is signed: the TBS as the PreCA issues it. */
+        uint8_t *direct = is->tbs;
+        rc = ctca_tbs_to_preca(ca, ctca_view_make(direct, is->tbs_len), &is->tbs, &is->tbs_len,
+                               eb);
+        free(direct);
+    }
 out:
     ctca_csr_free(csr);
     return rc;
@@ -483,9 +509,10 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
 ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
 {
     ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
-    ctca_err rc = is->ct_version == 2
-                      ? ctca_cms_precert_build(is->ca, tbs, &is->precert, &is->precert_len)
-                      : ctca_ca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len);
+    ctca_err rc = is->ct_version == 2 ? ctca_cms_precert_build(is->ca, tbs, &is->precert,
+                                                               &is->precert_len)
+                  : is->preca ? ctca_preca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len)
+                              : ctca_ca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
     return prepare_entry(is);
@@ -730,7 +757,17 @@ static bool memo_has(const ctca_sct_memo *memo, const ctca_signed_entry *entry,
     return false;
 }
 
-ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert,
+/* What the final certificate's TBS must be, less its SCTs or poison: the
+ * precertificate's TBS minus the poison, rewritten to the final issuer when
+ * preca (non-empty) signed it (RFC 6962 3.2). */
+static ctca_err precert_entry_tbs(ctca_view precert, ctca_view preca, uint8_t **tbs,
+                                  size_t *tbs_len)
+{
+    return preca.len > 0 ? ctca_precert_tbs_from_preca_precert(precert, preca, tbs, tbs_len)
+                         : ctca_precert_tbs_from_precert(precert, tbs, tbs_len);
+}
+
+ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
                                const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
                                ctca_log_key *const *keys, size_t n_keys,
                                const ctca_sct_memo *memo, uint64_t now_ms, ctca_errbuf *eb)
@@ -739,7 +776,7 @@ ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert,
     size_t pre_len = 0, fin_len = 0;
     ctca_sct_list list = {0};
     ctca_err rc;
-    if ((rc = ctca_precert_tbs_from_precert(precert, &pre_tbs, &pre_len)) != CTCA_OK ||
+    if ((rc = precert_entry_tbs(precert, preca, &pre_tbs, &pre_len)) != CTCA_OK ||
         (rc = ctca_precert_tbs_from_final(final, &fin_tbs, &fin_len)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "reconstructing the TBS: %s", ctca_err_str(rc));
         goto out;
@@ -825,7 +862,8 @@ static ctca_err final_tbs_of(const ctca_issuance *is, const embed_set *e, uint8_
 {
     uint8_t *list = NULL;
     size_t list_len = 0;
-    ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
+    ctca_view tbs = is->final_base != NULL ? ctca_view_make(is->final_base, is->final_base_len)
+                                           : ctca_view_make(is->tbs, is->tbs_len);
     ctca_err rc = is->ct_version == 2
                       ? ctca_transitem_list_serialize(e->items, e->n, &list, &list_len)
                       : ctca_sct_list_serialize(e->scts, e->n, &list, &list_len);
@@ -836,6 +874,12 @@ static ctca_err final_tbs_of(const ctca_issuance *is, const embed_set *e, uint8_
                  : ctca_tbs_precert_to_final(tbs, ctca_view_make(list, list_len), out, out_len);
     free(list);
     return rc;
+}
+
+/* The PreCA that signed is's precertificate; empty when the CA did. */
+static ctca_view preca_of(const ctca_issuance *is)
+{
+    return is->preca ? ctca_ca_get0_preca_cert(is->ca) : ctca_view_make(NULL, 0);
 }
 
 static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_result *res,
@@ -861,8 +905,9 @@ static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_res
     rc = is->ct_version == 2
              ? ctca_final_cert_check_v2(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
                                         e->logs, e->n, now, eb)
-             : ctca_final_cert_check(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
-                                     e->keys, e->n, &memo, now, eb);
+             : ctca_final_cert_check(cert, precert, preca_of(is),
+                                     ctca_ca_get0_issuer_key_hash(is->ca), e->keys, e->n, &memo,
+                                     now, eb);
     res->n_embedded = e->n;
 out:
     if (rc != CTCA_OK)
@@ -1013,7 +1058,8 @@ out:
     return rc;
 }
 
-ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_errbuf *eb)
+ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
+                                    ctca_errbuf *eb)
 {
     uint8_t *pre_tbs = NULL;
     size_t pre_len = 0;
@@ -1021,7 +1067,7 @@ ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_err
     ctca_cms_precert cms;
     /* A CT 2.0 precertificate wraps the very TBS the certificate must have. */
     bool v2 = ctca_cms_precert_parse(precert, &cms) == CTCA_OK;
-    ctca_err rc = v2 ? CTCA_OK : ctca_precert_tbs_from_precert(precert, &pre_tbs, &pre_len);
+    ctca_err rc = v2 ? CTCA_OK : precert_entry_tbs(precert, preca, &pre_tbs, &pre_len);
     ctca_view want = v2 ? cms.tbs : ctca_view_make(pre_tbs, pre_len);
     if (rc == CTCA_OK)
         rc = ctca_cert_split(final, &parts);
@@ -1055,8 +1101,8 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
         goto out;
     }
     if ((rc = ctca_unembedded_cert_check(ctca_view_make(res->cert, res->cert_len),
-                                         ctca_view_make(is->precert, is->precert_len), eb)) !=
-        CTCA_OK)
+                                         ctca_view_make(is->precert, is->precert_len),
+                                         preca_of(is), eb)) != CTCA_OK)
         goto out;
     ctca_test_pause("final");
     if ((rc = ctca_store_put_final_queued(store, is->serial, res->cert, res->cert_len, ids, n,
@@ -1093,6 +1139,7 @@ void ctca_issuance_free(ctca_issuance *is)
     free(is->tbs);
     free(is->precert);
     free(is->entry_tbs);
+    free(is->final_base);
     free(is);
 }
 

@@ -55,7 +55,8 @@ typedef struct job_item {
     unsigned ct_version; /* the record's: 1 (RFC 6962) or 2 (RFC 9162) */
     ctca_signed_entry entry;
     ctca_entry_v2 entry_v2;
-    ctca_view chain[1 + CTCA_CA_MAX_CHAIN];
+    ctca_view chain[CTCA_PRECERT_CHAIN_MAX];
+    size_t chain_len;
     bool in_flight;
 } job_item;
 
@@ -297,8 +298,11 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         j->entry_v2.tbs = ctca_view_make(j->entry_tbs, j->entry_tbs_len);
         memcpy(j->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(w->ca), CTCA_HASH_LEN);
     } else if (precert) {
-        if ((rc = ctca_precert_tbs_from_precert(ctca_view_make(j->der, j->der_len),
-                                                &j->entry_tbs, &j->entry_tbs_len)) != CTCA_OK) {
+        /* RFC 6962 3.2 and 4.2: with a PreCA, the chain holds it and the
+         * entry is the TBS rewritten to the CA. */
+        if ((rc = ctca_ca_precert_entry(w->ca, ctca_view_make(j->der, j->der_len), &j->entry_tbs,
+                                        &j->entry_tbs_len, j->chain, &j->chain_len, NULL)) !=
+            CTCA_OK) {
             snprintf(why, sizeof why, "the stored precertificate is unusable: %s",
                      ctca_err_str(rc));
             f.error = why;
@@ -310,17 +314,20 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
     } else {
         j->entry.leaf_cert = ctca_view_make(j->der, j->der_len);
     }
-    /* RFC 6962 4.1/4.2: the entry, then what ca.pem holds. */
-    size_t chain_len = 1 + ctca_ca_chain_len(w->ca);
-    j->chain[0] = ctca_view_make(j->der, j->der_len);
-    for (size_t i = 1; i < chain_len; i++)
-        j->chain[i] = ctca_ca_get0_chain_cert(w->ca, i - 1);
+    /* RFC 6962 4.1, RFC 9162 5.1: the entry, then what ca.pem holds (a CT
+     * 1.0 precertificate's chain is set above). */
+    if (j->ct_version == 2 || !precert) {
+        j->chain_len = 1 + ctca_ca_chain_len(w->ca);
+        j->chain[0] = ctca_view_make(j->der, j->der_len);
+        for (size_t i = 1; i < j->chain_len; i++)
+            j->chain[i] = ctca_ca_get0_chain_cert(w->ca, i - 1);
+    }
     ctca_ctlog_request req = {.base_url = j->log->url, .timeout_ms = w->ct->log_timeout_ms};
     ctca_ctsubmission sub = {
         .endpoint = j->ct_version == 2 ? (precert ? CTCA_CT_SUBMIT_ENTRY_PRECERT
                                                   : CTCA_CT_SUBMIT_ENTRY_X509)
                                        : (precert ? CTCA_CT_ADD_PRE_CHAIN : CTCA_CT_ADD_CHAIN),
-        .chain = j->chain, .chain_len = chain_len, .logs = &req, .n_logs = 1,
+        .chain = j->chain, .chain_len = j->chain_len, .logs = &req, .n_logs = 1,
         .deadline_ms = deadline_ms, .cb = on_result, .cb_arg = j,
     };
     if ((rc = ctca_ctclient_start(w->client, &sub, NULL)) != CTCA_OK) {

@@ -37,6 +37,9 @@ typedef int (*ctca_rand_fn)(void *ctx, uint8_t *buf, size_t n);
 #define CTCA_CA_KEY_FILE "ca.key"
 #define CTCA_CA_CERT_FILE "ca.pem"
 #define CTCA_CA_STORE_FILE "ctca.db"
+/* What ctca init --preca writes: the Precertificate Signing Certificate and its key. */
+#define CTCA_CA_PRECA_CERT_FILE "preca.pem"
+#define CTCA_CA_PRECA_KEY_FILE "preca.key"
 
 #define CTCA_CONFIG_MAX_BYTES ((size_t)1024 * 1024)
 #define CTCA_CONFIG_MAX_PROFILES 64
@@ -135,6 +138,8 @@ typedef struct ctca_profile {
     ctca_oid policies[CTCA_PROFILE_MAX_OIDS];
     size_t policy_count;          /* certificatePolicies omitted when 0 */
     unsigned ct_version;          /* "ct_version": 1 (RFC 6962, default) or 2 (RFC 9162) */
+    bool preca;                   /* "preca" (default true): precertificates are signed by
+                                   * the CA's PreCA when it has one (ctca_ca_get0_preca_cert) */
 } ctca_profile;
 
 typedef struct ctca_config ctca_config;
@@ -251,13 +256,17 @@ typedef struct ctca_init_params {
     int64_t now;                 /* seconds since the epoch: the root's notBefore */
     ctca_rand_fn rand;           /* root serial; NULL: RAND_bytes */
     void *rand_ctx;
+    bool preca;                  /* also make a Precertificate Signing Certificate
+                                  * (RFC 6962 3.1) and its key, named in ctca.json */
 } ctca_init_params;
 
 /* ctca_ca_init: creates a CA directory: ca.key (PKCS#8 PEM, mode 0600), ca.pem
  * (a new self-signed v3 root, or the imported CA certificate, which must be a
  * CA:TRUE certificate matching the imported key, followed by its issuers when
  * import_cert is such a bundle; ctca_ca_open's checks apply), and ctca.json (default CT
- * settings and the tls-server and tls-client profiles), and the store ctca.db
+ * settings and the tls-server and tls-client profiles), with preca also
+ * preca.key (0600) and preca.pem (ctca.json names them; see the PreCA section
+ * below), and the store ctca.db
  * (created with ctca_store_open). A non-empty existing dir is refused with
  * CTCA_ERR_IO. On failure the files (and the directory) it created are
  * removed. */
@@ -270,7 +279,9 @@ CTCA_RESULT ctca_ca_init(const ctca_init_params *params, ctca_errbuf *eb);
  * issuers leaf-most first (a PEM bundle of at most CTCA_CA_MAX_CHAIN
  * certificates and nothing else): each issuer's subject must be the previous
  * certificate's issuer name and its key must verify that certificate's
- * signature, else CTCA_ERR_CONFIG naming the file and the position. Caller owns
+ * signature, else CTCA_ERR_CONFIG naming the file and the position. A PreCA
+ * named in ctca.json that this CA may not use is refused with CTCA_ERR_PRECA
+ * naming the file and the reason (see the PreCA section below). Caller owns
  * *out (ctca_ca_free). */
 CTCA_RESULT ctca_ca_open(const char *dir, ctca_ca **out, ctca_errbuf *eb);
 /* ctca_ca_free: accepts NULL. */
@@ -300,6 +311,38 @@ const char *ctca_ca_get0_log_list_path(const ctca_ca *ca); /* resolved; NULL whe
 /* ctca_ca_get0_policy: the CT policy issuance must meet (ct.policy, loaded and
  * checked when the CA is opened), borrowed from ca. */
 const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca);
+
+/* ---- the Precertificate Signing Certificate (RFC 6962 3.1) ------------------
+ * A CA may sign its CT 1.0 precertificates with a PreCA: a certificate it
+ * issued directly, CA:TRUE (RFC 6962 3.1 says so, and logs validate the
+ * submitted chain as a path), with the CT EKU 1.3.6.1.4.1.11129.2.4.4 as its
+ * only extended key usage, so nothing it signs is trusted for anything else.
+ * ctca.json names it ("preca_cert", "preca_key"); ctca_ca_open checks it. The
+ * precertificate's issuer is then the PreCA's subject and its AKI the PreCA's
+ * key ID; logs sign the TBS rewritten to the final issuer
+ * (ctca_precert_tbs_from_preca_precert), which the final certificate, signed
+ * by the CA, carries. */
+
+/* ctca_ca_get0_preca_cert: the PreCA certificate's DER, borrowed from ca; an
+ * empty view when the CA has none. */
+ctca_view ctca_ca_get0_preca_cert(const ctca_ca *ca);
+
+/* Certificates an add-pre-chain submission holds at most: the
+ * precertificate, the PreCA, and ca.pem. */
+#define CTCA_PRECERT_CHAIN_MAX (2 + CTCA_CA_MAX_CHAIN)
+
+/* ctca_ca_precert_entry: for a CT 1.0 precertificate signed by ca or by its
+ * PreCA (told apart by its issuer name; a PreCA's signature is verified, so a
+ * PreCA replaced since is noticed): the TBS logs sign for it (*entry_tbs,
+ * malloc'd, caller frees: the TBS minus the poison, rewritten to ca as the
+ * final issuer for a PreCA's) and the add-pre-chain chain (RFC 6962 4.2: the
+ * precertificate, the PreCA when it signed, then every certificate of
+ * ca.pem) into chain (room for CTCA_PRECERT_CHAIN_MAX views borrowed from
+ * precert and ca). *via_preca (may be NULL) tells which signed.
+ * CTCA_ERR_ISSUER_MISMATCH when neither did. */
+CTCA_RESULT ctca_ca_precert_entry(const ctca_ca *ca, ctca_view precert, uint8_t **entry_tbs,
+                                  size_t *entry_tbs_len, ctca_view *chain, size_t *chain_len,
+                                  bool *via_preca);
 
 /* ---- TBSCertificates and signing ----------------------------------------- */
 

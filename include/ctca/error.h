@@ -98,6 +98,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_CSR_KEY, INPUT, "CSR key type or size is not allowed")                   \
     X(CTCA_ERR_PROFILE, INPUT, "request not allowed by the profile")                    \
     X(CTCA_ERR_KEY_PERMISSIONS, INPUT, "private key file is readable by others")        \
+    X(CTCA_ERR_PRECA, INPUT, "Precertificate Signing Certificate cannot be used")       \
     X(CTCA_ERR_OCSP_STATUS, INPUT, "OCSP response status is not successful")            \
     X(CTCA_ERR_OCSP_NO_MATCH, INPUT, "OCSP response has no status for the certificate") \
     X(CTCA_ERR_STORE, STORE, "database error")                                          \

@@ -23,6 +23,14 @@
  * minus that extension is the CMS eContent. The store keeps them with
  * ct_version 2, apart from RFC 6962 SCTs.
  *
+ * A CA with a Precertificate Signing Certificate (ctca/ca.h) signs CT 1.0
+ * precertificates with it (unless the profile says "preca": false): the
+ * journaled TBS names the PreCA as issuer, logs get the precertificate, the
+ * PreCA and ca.pem, the SCTs are verified over the TBS rewritten to the CA,
+ * and the final certificate, signed by the CA, carries that TBS. CT 2.0 has
+ * no PreCA: such a request is refused (CTCA_ERR_PRECA) before anything is
+ * written.
+ *
  * ctca_issue does everything for one certificate. The step API below lets many
  * issuances share one ctca_ctclient loop (batch signing) and lets a queue
  * worker finish an issuance later (ctca_issuance_resume). */
@@ -216,22 +224,26 @@ typedef struct ctca_sct_memo {
 
 /* ctca_final_cert_check: the release check of DESIGN.md: final's TBS minus the
  * SCT list equals precert's TBS minus the poison byte for byte
- * (CTCA_ERR_TBS_MISMATCH), and every SCT embedded in final verifies with one
- * of keys over the precert entry for issuer_key_hash at now_ms (the first
- * failing SCT's error). An embedded SCT equal field for field to one in memo
+ * (CTCA_ERR_TBS_MISMATCH) or, when preca (non-empty) signed precert, that TBS
+ * rewritten to the final issuer (ctca_precert_tbs_from_preca_precert), and
+ * every SCT embedded in final verifies with one of keys over the precert entry
+ * for issuer_key_hash (the final issuer's) at now_ms (the first failing SCT's
+ * error). An embedded SCT equal field for field to one in memo
  * (may be NULL), found under the same key, is not verified a second time when
  * memo's TBS and issuer key hash equal final's byte for byte: the signature
  * check is a function of exactly those bytes, already computed. */
-CTCA_RESULT ctca_final_cert_check(ctca_view final, ctca_view precert,
+CTCA_RESULT ctca_final_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
                                   const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
                                   ctca_log_key *const *keys, size_t n_keys,
                                   const ctca_sct_memo *memo, uint64_t now_ms, ctca_errbuf *eb);
 
 /* ctca_unembedded_cert_check: the release check of a certificate issued
  * without embedded SCTs: final's TBSCertificate equals precert's TBS minus the
- * poison byte for byte (CTCA_ERR_TBS_MISMATCH), so it carries neither the
- * poison nor an SCT list and corresponds to the logged precertificate. For a
- * CT 2.0 precertificate (a CMS SignedData) it equals the CMS eContent. */
-CTCA_RESULT ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_errbuf *eb);
+ * poison byte for byte (CTCA_ERR_TBS_MISMATCH; rewritten to the final issuer
+ * when preca, non-empty, signed precert), so it carries neither the poison nor
+ * an SCT list and corresponds to the logged precertificate. For a CT 2.0
+ * precertificate (a CMS SignedData) it equals the CMS eContent. */
+CTCA_RESULT ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
+                                       ctca_errbuf *eb);
 
 #endif

@@ -195,3 +195,61 @@ Test(init, usage_errors_exit_2)
     free(out);
     cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0);
 }
+
+/* --preca: a key of the CA's type (0600) and a PreCA the CA issued: CA:TRUE
+ * pathlen 0, keyCertSign, the CT EKU only, AKI = the CA's SKI, a subject named
+ * after the CA's; ctca.json names both. */
+static void check_preca(const char *init_args, const char *key_text, const char *subject)
+{
+    char *out = NULL;
+    int st = th_run(&out, "'%s' init '%s/ca' --preca %s", ctca, dir, init_args);
+    cr_assert_eq(st, 0, "%s", out);
+    assert_contains(out, "preca.key, preca.pem");
+    free(out);
+    char path[512];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/ca/preca.key", dir);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_eq(sb.st_mode & 0777, 0600, "preca.key mode %o", sb.st_mode & 0777);
+    st = th_run(&out, "openssl pkey -in '%s' -noout -text", path);
+    cr_assert_eq(st, 0, "%s", out);
+    assert_contains(out, key_text);
+    free(out);
+    st = th_run(&out, "openssl verify -CAfile '%s/ca/ca.pem' '%s/ca/preca.pem'", dir, dir);
+    cr_assert_eq(st, 0, "%s", out);
+    free(out);
+    st = th_run(&out, "openssl x509 -in '%s/ca/preca.pem' -noout -text -ext "
+                      "basicConstraints,keyUsage,extendedKeyUsage,authorityKeyIdentifier",
+                dir);
+    cr_assert_eq(st, 0, "%s", out);
+    assert_contains(out, "CA:TRUE, pathlen:0");
+    assert_contains(out, "Certificate Sign\n");
+    assert_contains(out, "X509v3 Extended Key Usage: \n                CT Precertificate Signer\n");
+    assert_contains(out, subject);
+    char *ski = NULL;
+    cr_assert_eq(th_run(&ski, "openssl x509 -in '%s/ca/ca.pem' -noout -ext subjectKeyIdentifier"
+                              " | tail -1 | tr -d ' \\n'",
+                        dir),
+                 0);
+    char *aki = strstr(out, "X509v3 Authority Key Identifier: \n");
+    cr_assert_not_null(aki, "%s", out);
+    assert_contains(aki, ski);
+    free(ski);
+    free(out);
+    st = th_run(&out, "cat '%s/ca/ctca.json'", dir);
+    assert_contains(out, "\"preca_cert\":\t\"preca.pem\"");
+    assert_contains(out, "\"preca_key\":\t\"preca.key\"");
+    free(out);
+}
+
+Test(init, preca_ec_p256_named_after_the_ca_cn)
+{
+    check_preca("--subject 'CN=Example CA,O=Example'", "NIST CURVE: P-256",
+                "Subject: O = Example, CN = Example CA Precertificate Signing\n");
+}
+
+Test(init, preca_rsa_2048_for_a_ca_without_cn_gets_an_ou)
+{
+    check_preca("--key-type rsa-2048 --subject 'O=Example,C=DE'", "Private-Key: (2048 bit",
+                "Subject: C = DE, O = Example, OU = Precertificate Signing\n");
+}

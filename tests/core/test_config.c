@@ -32,7 +32,7 @@ static void expect_error(const char *json, ctca_err code, const char *field)
 Test(config, defaults_written_by_init_parse_with_both_profiles)
 {
     char *json = NULL;
-    cr_assert_eq(ctca_config_default_json("/abs/logs.json", &json), CTCA_OK);
+    cr_assert_eq(ctca_config_default_json("/abs/logs.json", false, &json), CTCA_OK);
     ctca_config *cfg = NULL;
     ctca_errbuf eb = {{0}};
     cr_assert_eq(parse(json, &cfg, &eb), CTCA_OK, "%s", eb.msg);
@@ -257,4 +257,37 @@ Test(config, dotted_oid_encoding)
     cr_assert_not(ctca_oid_from_dotted("1.2.", &oid));
     cr_assert_not(ctca_oid_from_dotted("1..2", &oid));
     cr_assert_not(ctca_oid_from_dotted("1.2.x", &oid));
+}
+
+Test(config, preca_files_parse_together_and_profiles_default_to_using_the_preca)
+{
+    char *json = NULL;
+    cr_assert_eq(ctca_config_default_json(NULL, true, &json), CTCA_OK);
+    ctca_config *cfg = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(parse(json, &cfg, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_str_eq(ctca_config_get0_preca_cert(cfg), CTCA_CA_PRECA_CERT_FILE);
+    cr_assert_str_eq(ctca_config_get0_preca_key(cfg), CTCA_CA_PRECA_KEY_FILE);
+    cr_assert(ctca_config_get0_profile(cfg, "tls-server")->preca);
+    ctca_config_free(cfg);
+    free(json);
+
+    cfg = NULL;
+    cr_assert_eq(parse(HEAD "\"preca_cert\": null, \"preca_key\": null, \"profiles\": {\"p\": {"
+                       PROFILE_OK ", \"preca\": false}}}",
+                       &cfg, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    cr_assert_null(ctca_config_get0_preca_cert(cfg));
+    cr_assert_not(ctca_config_get0_profile(cfg, "p")->preca);
+    ctca_config_free(cfg);
+}
+
+Test(config, preca_cert_without_its_key_and_a_non_boolean_preca_are_named)
+{
+    expect_error(HEAD "\"preca_cert\": \"p.pem\", \"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "preca_key: set preca_cert and preca_key together");
+    expect_error(HEAD "\"preca_key\": \"p.key\", \"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "preca_cert: set preca_cert and preca_key together");
+    expect_error(HEAD "\"profiles\": {\"p\": {" PROFILE_OK ", \"preca\": 1}}}", CTCA_ERR_CONFIG,
+                 "profiles.p.preca: expected true or false");
 }

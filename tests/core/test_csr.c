@@ -17,7 +17,7 @@ static void setup(void)
 {
     dir = th_tmpdir();
     char *json = NULL;
-    cr_assert_eq(ctca_config_default_json(NULL, &json), CTCA_OK);
+    cr_assert_eq(ctca_config_default_json(NULL, false, &json), CTCA_OK);
     ctca_errbuf eb = {{0}};
     cr_assert_eq(ctca_config_parse(json, strlen(json), &cfg, &eb), CTCA_OK, "%s", eb.msg);
     free(json);

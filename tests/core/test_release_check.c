@@ -122,7 +122,7 @@ static ctca_err check(ctca_view cert, const ctca_sct_memo *memo)
     ctca_errbuf eb = {{0}};
     ctca_log_key *keys[] = {log_key};
     return ctca_final_cert_check(cert, ctca_view_make(precert, precert_len),
-                                 ctca_ca_get0_issuer_key_hash(ca), keys, 1, memo,
+                                 ctca_view_make(NULL, 0), ctca_ca_get0_issuer_key_hash(ca), keys, 1, memo,
                                  (uint64_t)TCA_NOW * 1000, &eb);
 }
 
@@ -223,6 +223,7 @@ Test(release_check, an_sct_from_a_log_not_given_is_unknown_despite_the_memo)
     ctca_errbuf eb = {{0}};
     cr_expect_eq(ctca_final_cert_check(ctca_view_make(cert, cert_len),
                                        ctca_view_make(precert, precert_len),
+                                       ctca_view_make(NULL, 0),
                                        ctca_ca_get0_issuer_key_hash(ca), NULL, 0, &memo,
                                        (uint64_t)TCA_NOW * 1000, &eb),
                  CTCA_ERR_SCT_UNKNOWN_LOG);
