@@ -24,8 +24,13 @@ ctca_err st_fail(ctca_store *s, ctca_err code, const char *fmt, ...)
 
 static st_cached *cached_for_sql(ctca_store *s, const char *sql)
 {
+    /* The same constant is the same address; the text is compared only for
+     * a copy of it elsewhere. */
     for (size_t i = 0; i < s->n_cached; i++)
-        if (s->cache[i].sql == sql || strcmp(s->cache[i].sql, sql) == 0)
+        if (s->cache[i].sql == sql)
+            return &s->cache[i];
+    for (size_t i = 0; i < s->n_cached; i++)
+        if (strcmp(s->cache[i].sql, sql) == 0)
             return &s->cache[i];
     return NULL;
 }
