@@ -187,7 +187,8 @@ typedef struct ctca_csr ctca_csr;
  * and SAN types outside DNS/IP/email/URI; refuses (CTCA_ERR_CSR_KEY) keys other
  * than RSA 2048..8192 bits (multiple of 8, odd exponent >= 3) and ECDSA
  * P-256/P-384, with what the key is in eb; refuses (CTCA_ERR_CSR_SIGNATURE) a
- * self-signature that does not verify. Only the SPKI, the extensionRequest's
+ * self-signature that does not verify or is not PKCS#1 v1.5 or ECDSA with
+ * SHA-256, SHA-384 or SHA-512. Only the SPKI, the extensionRequest's
  * subjectAltName and the subject CN are taken from the CSR; other requested
  * extensions are ignored. Caller owns *out (ctca_csr_free). */
 CTCA_RESULT ctca_csr_parse(ctca_view der, ctca_csr **out, ctca_errbuf *eb);
