@@ -283,7 +283,8 @@ static ctca_err import_key(ctca_view spki, EVP_PKEY **out)
         goto out;
     if (group != NULL) {
         if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, bits.data, bits.len) != 1)
+            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, bits.data,
+                                             bits.len) != 1)
             goto out;
     } else {
         /* RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus, publicExponent } */

@@ -122,8 +122,8 @@ static ctca_err check(ctca_view cert, const ctca_sct_memo *memo)
     ctca_errbuf eb = {{0}};
     ctca_log_key *keys[] = {log_key};
     return ctca_final_cert_check(cert, ctca_view_make(precert, precert_len),
-                                 ctca_view_make(NULL, 0), ctca_ca_get0_issuer_key_hash(ca), keys, 1, memo,
-                                 (uint64_t)TCA_NOW * 1000, &eb);
+                                 ctca_view_make(NULL, 0), ctca_ca_get0_issuer_key_hash(ca), keys,
+                                 1, memo, (uint64_t)TCA_NOW * 1000, &eb);
 }
 
 static ctca_sct_memo memo_of(const ctca_sct *scts, const ctca_log_key **keys, size_t n)

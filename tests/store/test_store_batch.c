@@ -8,38 +8,25 @@
 
 #include "ctca/store.h"
 #include "tests/helpers.h"
+#include "tests/store/store_fixture.h"
 
-static char *dir;
-static char path[512];
-static ctca_store *S, *other;
+static ctca_store *other; /* a second connection to the same file */
 
 static void setup(void)
 {
-    dir = th_tmpdir();
-    snprintf(path, sizeof path, "%s/ctca.db", dir);
+    store_setup();
     ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_store_open(path, &S, &eb), CTCA_OK, "open: %s", eb.msg);
     cr_assert_eq(ctca_store_open(path, &other, &eb), CTCA_OK, "open: %s", eb.msg);
 }
 
 static void teardown(void)
 {
-    ctca_store_close(S);
     ctca_store_close(other);
-    S = other = NULL;
-    th_rmdir(dir);
-    free(dir);
+    other = NULL;
+    store_teardown();
 }
 
 TestSuite(store_batch, .init = setup, .fini = teardown);
-
-#define EXPECT(code, s, expr)                                                           \
-    do {                                                                                \
-        ctca_err e_ = (expr);                                                           \
-        cr_assert_eq(e_, (code), "%s: got %s, want %s (%s)", #expr, ctca_err_name(e_),  \
-                     ctca_err_name(code), ctca_store_errmsg(s));                        \
-    } while (0)
-#define OK(expr) EXPECT(CTCA_OK, S, expr)
 
 static const uint8_t TBS[] = {0x30, 0x05, 0x02, 0x03, 0x01, 0x02, 0x03};
 static const uint8_t TBS_OTHER[] = {0x30, 0x05, 0x02, 0x03, 0x01, 0x02, 0x04};
@@ -59,7 +46,7 @@ static ctca_err journal(ctca_store *s, const char *serial, const uint8_t *tbs, s
 static bool exists(ctca_store *s, const char *serial)
 {
     bool e = false;
-    EXPECT(CTCA_OK, s, ctca_store_serial_exists(s, serial, &e));
+    EXPECT_ON(s, CTCA_OK, ctca_store_serial_exists(s, serial, &e));
     return e;
 }
 
@@ -76,7 +63,7 @@ Test(store_batch, writes_are_invisible_to_others_until_the_commit)
     cr_assert(exists(other, "01"));
     cr_assert(exists(other, "02"));
     ctca_store_cert c = {0};
-    EXPECT(CTCA_OK, other, ctca_store_get_cert(other, "01", &c));
+    EXPECT_ON(other, CTCA_OK, ctca_store_get_cert(other, "01", &c));
     cr_assert_eq(c.state, CTCA_STORE_PRECERT);
     ctca_store_cert_cleanup(&c);
 }
@@ -98,15 +85,15 @@ Test(store_batch, failed_write_undoes_only_itself)
     OK(ctca_store_batch_begin(S));
     OK(journal(S, "02", TBS, sizeof TBS));
     /* Another TBS for serial 01, and a precertificate for an unknown serial. */
-    EXPECT(CTCA_ERR_STORE_CONFLICT, S, journal(S, "01", TBS_OTHER, sizeof TBS_OTHER));
-    EXPECT(CTCA_ERR_STORE_NOT_FOUND, S, ctca_store_put_precert(S, "03", PRE, sizeof PRE, 2000));
+    EXPECT_ON(S, CTCA_ERR_STORE_CONFLICT, journal(S, "01", TBS_OTHER, sizeof TBS_OTHER));
+    EXPECT_ON(S, CTCA_ERR_STORE_NOT_FOUND, ctca_store_put_precert(S, "03", PRE, sizeof PRE, 2000));
     OK(ctca_store_put_precert(S, "02", PRE, sizeof PRE, 2000));
     OK(ctca_store_batch_commit(S));
     ctca_store_cert c = {0};
-    EXPECT(CTCA_OK, other, ctca_store_get_cert(other, "02", &c));
+    EXPECT_ON(other, CTCA_OK, ctca_store_get_cert(other, "02", &c));
     cr_assert_eq(c.state, CTCA_STORE_PRECERT);
     ctca_store_cert_cleanup(&c);
-    EXPECT(CTCA_OK, other, ctca_store_get_cert(other, "01", &c));
+    EXPECT_ON(other, CTCA_OK, ctca_store_get_cert(other, "01", &c));
     cr_assert_eq(c.tbs_len, sizeof TBS);
     cr_assert_arr_eq(c.tbs, TBS, sizeof TBS);
     ctca_store_cert_cleanup(&c);
@@ -125,9 +112,9 @@ Test(store_batch, reads_inside_a_batch_see_its_writes)
     OK(ctca_store_list_scts(S, "01", &l));
     cr_assert_eq(l.count, 1);
     ctca_store_sct_list_cleanup(&l);
-    EXPECT(CTCA_ERR_STORE_NOT_FOUND, other, ctca_store_list_scts(other, "01", &l));
+    EXPECT_ON(other, CTCA_ERR_STORE_NOT_FOUND, ctca_store_list_scts(other, "01", &l));
     OK(ctca_store_batch_commit(S));
-    EXPECT(CTCA_OK, other, ctca_store_list_scts(other, "01", &l));
+    EXPECT_ON(other, CTCA_OK, ctca_store_list_scts(other, "01", &l));
     cr_assert_eq(l.count, 1);
     ctca_store_sct_list_cleanup(&l);
 }
@@ -136,19 +123,19 @@ Test(store_batch, empty_batch_commits_and_other_writers_are_free)
 {
     OK(ctca_store_batch_begin(S));
     /* No write yet: the batch holds no lock, so another connection writes at once. */
-    EXPECT(CTCA_OK, other, journal(other, "0a", TBS, sizeof TBS));
+    EXPECT_ON(other, CTCA_OK, journal(other, "0a", TBS, sizeof TBS));
     OK(ctca_store_batch_commit(S));
     cr_assert(exists(S, "0a"));
 }
 
 Test(store_batch, misuse_is_refused)
 {
-    EXPECT(CTCA_ERR_STORE_CONFLICT, S, ctca_store_batch_commit(S));
+    EXPECT_ON(S, CTCA_ERR_STORE_CONFLICT, ctca_store_batch_commit(S));
     OK(ctca_store_batch_begin(S));
-    EXPECT(CTCA_ERR_STORE_CONFLICT, S, ctca_store_batch_begin(S));
+    EXPECT_ON(S, CTCA_ERR_STORE_CONFLICT, ctca_store_batch_begin(S));
     OK(journal(S, "01", TBS, sizeof TBS));
     OK(ctca_store_batch_commit(S));
-    EXPECT(CTCA_ERR_STORE_CONFLICT, S, ctca_store_batch_commit(S));
+    EXPECT_ON(S, CTCA_ERR_STORE_CONFLICT, ctca_store_batch_commit(S));
     /* After the batch, writes commit one by one again. */
     OK(journal(S, "02", TBS, sizeof TBS));
     cr_assert(exists(other, "02"));

@@ -8,36 +8,9 @@
 
 #include "ctca/store.h"
 #include "tests/helpers.h"
+#include "tests/store/store_fixture.h"
 
-static char *dir;
-static char path[512];
-static ctca_store *S;
-
-static void setup(void)
-{
-    dir = th_tmpdir();
-    snprintf(path, sizeof path, "%s/ctca.db", dir);
-    ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_store_open(path, &S, &eb), CTCA_OK, "open: %s", eb.msg);
-}
-
-static void teardown(void)
-{
-    ctca_store_close(S);
-    S = NULL;
-    th_rmdir(dir);
-    free(dir);
-}
-
-TestSuite(store_certs, .init = setup, .fini = teardown);
-
-#define EXPECT(code, expr)                                                              \
-    do {                                                                                \
-        ctca_err e_ = (expr);                                                           \
-        cr_assert_eq(e_, (code), "%s: got %s, want %s (%s)", #expr, ctca_err_name(e_),  \
-                     ctca_err_name(code), ctca_store_errmsg(S));                        \
-    } while (0)
-#define OK(expr) EXPECT(CTCA_OK, expr)
+TestSuite(store_certs, .init = store_setup, .fini = store_teardown);
 
 static const uint8_t TBS_A[] = {0x30, 0x05, 0x02, 0x03, 0x01, 0x02, 0x03};
 static const uint8_t TBS_B[] = {0x30, 0x05, 0x02, 0x03, 0x01, 0x02, 0x04};

@@ -11,37 +11,9 @@
 #include "ctca/store.h"
 #include "store/store_int.h"
 #include "tests/helpers.h"
+#include "tests/store/store_fixture.h"
 
-static char *dir;
-static char path[512];
-static ctca_store *S;
-
-static void setup(void)
-{
-    dir = th_tmpdir();
-    snprintf(path, sizeof path, "%s/ctca.db", dir);
-    ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_store_open(path, &S, &eb), CTCA_OK, "open: %s", eb.msg);
-}
-
-static void teardown(void)
-{
-    ctca_store_close(S);
-    S = NULL;
-    th_rmdir(dir);
-    free(dir);
-}
-
-TestSuite(store_queue, .init = setup, .fini = teardown);
-
-#define EXPECT_ON(s, code, expr)                                                        \
-    do {                                                                                \
-        ctca_err e_ = (expr);                                                           \
-        cr_assert_eq(e_, (code), "%s: got %s, want %s (%s)", #expr, ctca_err_name(e_),  \
-                     ctca_err_name(code), ctca_store_errmsg(s));                        \
-    } while (0)
-#define EXPECT(code, expr) EXPECT_ON(S, code, expr)
-#define OK(expr) EXPECT(CTCA_OK, expr)
+TestSuite(store_queue, .init = store_setup, .fini = store_teardown);
 
 static const ctca_store_queue_policy POLICY = {
     .max_attempts = 3, .backoff_base_ms = 1000, .backoff_max_ms = 8000,
