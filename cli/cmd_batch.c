@@ -22,7 +22,8 @@ static void usage(FILE *f)
             "Issues a certificate with embedded SCTs for every CSR file (PEM or DER) in\n"
             "CSR_DIR, writing OUT_DIR/<name>.pem for CSR <name>[.ext] and OUT_DIR/summary.json.\n"
             "Signing runs on N threads; all log submissions share one connection pool.\n"
-            "Re-running skips CSRs already issued and finishes interrupted or deferred ones.\n"
+            "Re-running skips CSRs already issued and finishes interrupted or deferred ones\n"
+            "(not those another running process is issuing: they are reported in progress).\n"
             "\n"
             "  --ca DIR          CA directory made by 'ctca init'\n"
             "  --out DIR         output directory (created when missing)\n"
@@ -34,7 +35,8 @@ static void usage(FILE *f)
             "                    fail (re-run later), or issue unembedded\n"
             "\n"
             "exit status: 0 every CSR issued (now or before); 1 some CSR failed;\n"
-            "75 none failed but some are deferred (re-run later); 2 usage or input error\n");
+            "75 none failed but some are deferred or in progress (re-run later);\n"
+            "2 usage or input error\n");
 }
 
 static bool parse_jobs(const char *s, unsigned *out)
@@ -144,20 +146,25 @@ int cli_cmd_batch(int argc, char **argv)
     }
     for (size_t i = 0; i < sum.n_problems && i < LISTED_PROBLEMS; i++)
         cli_error("%s: %s%s", sum.problems[i].csr,
-                  !sum.problems[i].deferred ? ""
-                  : sum.problems[i].queued  ? "deferred to the queue: "
-                                            : "deferred (marked failed; re-run later): ",
+                  sum.problems[i].in_progress ? "in progress: "
+                  : !sum.problems[i].deferred ? ""
+                  : sum.problems[i].queued    ? "deferred to the queue: "
+                                              : "deferred (marked failed; re-run later): ",
                   sum.problems[i].reason);
-    if (sum.deferred + sum.failed > LISTED_PROBLEMS)
-        cli_error("... and %zu more, all in %s/summary.json",
-                  sum.deferred + sum.failed - LISTED_PROBLEMS, opt.out_dir);
-    printf("%zu CSRs: %zu issued, %zu already issued, %zu deferred, %zu failed in %.1f s"
-           " (%.1f certificates/s); summary in %s/summary.json\n",
-           sum.total, sum.issued, sum.already_issued, sum.deferred, sum.failed, sum.elapsed_s,
-           sum.elapsed_s > 0 ? (double)sum.issued / sum.elapsed_s : 0.0, opt.out_dir);
-    status = sum.failed > 0     ? CLI_EXIT_FAIL
-             : sum.deferred > 0 ? CLI_EXIT_DEFERRED
-                                : CLI_EXIT_OK;
+    size_t problems = sum.deferred + sum.in_progress + sum.failed;
+    if (problems > LISTED_PROBLEMS)
+        cli_error("... and %zu more, all in %s/summary.json", problems - LISTED_PROBLEMS,
+                  opt.out_dir);
+    printf("%zu CSRs: %zu issued, %zu already issued, %zu deferred, %zu in progress, %zu failed"
+           " in %.1f s (%.1f certificates/s); summary in %s/summary.json\n",
+           sum.total, sum.issued, sum.already_issued, sum.deferred, sum.in_progress, sum.failed,
+           sum.elapsed_s, sum.elapsed_s > 0 ? (double)sum.issued / sum.elapsed_s : 0.0,
+           opt.out_dir);
+    /* An in-progress CSR is finished by its owner, or by a queue worker or a
+     * re-run once that has ended: like a deferred one, nothing failed. */
+    status = sum.failed > 0                            ? CLI_EXIT_FAIL
+             : sum.deferred + sum.in_progress > 0      ? CLI_EXIT_DEFERRED
+                                                       : CLI_EXIT_OK;
 done:
     ctca_batch_summary_cleanup(&sum);
     ctca_ca_free(ca);

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
 #include "ctca/loglist.h"
@@ -63,10 +64,17 @@ typedef enum stage {
     C_PRECERT,
     C_FINAL,
     C_DEFERRED,
+    C_CLAIMED,    /* a resumed record this run now owns */
     COLLECTING    /* its SCTs are being collected on the client */
 } stage;
 
-typedef enum outcome { OUT_ISSUED = 0, OUT_ALREADY, OUT_DEFERRED, OUT_FAILED } outcome;
+typedef enum outcome {
+    OUT_ISSUED = 0,
+    OUT_ALREADY,
+    OUT_DEFERRED,
+    OUT_IN_PROGRESS, /* its record is another live process's */
+    OUT_FAILED
+} outcome;
 
 typedef struct item {
     struct item *next;
@@ -78,6 +86,7 @@ typedef struct item {
     ctca_err err;
     bool queued;        /* deferred to the queue by this run */
     bool was_deferred;  /* resumed from the queue's hands */
+    ctca_store_unfinished seen; /* a resumed record as looked up, to claim */
     char serial[41];
     ctca_errbuf eb;
 } item;
@@ -92,6 +101,9 @@ typedef struct batch {
     const ctca_log_list *log_list;
     uint64_t *dup_stems; /* hashes of output names two CSR files share, sorted */
     size_t n_dup_stems;
+    ctca_store_owner self; /* this process, as records name their owners */
+    bool self_known;
+    int64_t recover_after_ms; /* queue.recover_after_ms */
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     queue work, done;
@@ -293,9 +305,57 @@ static ctca_err csr_digest(const batch *b, const char *name, uint8_t digest[32],
     return rc;
 }
 
+/* Whether this run may resume record u, by the queue's takeover rule (README
+ * "ctca queue run"): its owner provably ended, or its liveness cannot be told
+ * from here (another kernel or PID namespace, or no owner recorded) and the
+ * record has not changed for queue.recover_after_ms. A running owner keeps
+ * it however slow, this process included (another CSR file of this run with
+ * the same request is on it). */
+static bool may_resume(const batch *b, const ctca_store_unfinished *u, int64_t now,
+                       ctca_owner_liveness *l)
+{
+    *l = CTCA_OWNER_UNKNOWN;
+    if (u->has_owner && b->self_known)
+        *l = ctca_owner_liveness_of(&u->owner, &b->self);
+    if (*l != CTCA_OWNER_UNKNOWN)
+        return *l == CTCA_OWNER_DEAD;
+    return u->updated_ms < now - b->recover_after_ms;
+}
+
+/* Says in it->eb whose record u is: alive when its owner was found running. */
+static void owner_reason(item *it, const ctca_store_unfinished *u, bool alive, int64_t now)
+{
+    if (!u->has_owner)
+        ctca_errbuf_set(&it->eb, CTCA_ERR_IN_PROGRESS,
+                        "serial %s changed %lld s ago and names no owner: it is resumed once "
+                        "unchanged for queue.recover_after_ms",
+                        u->serial, (long long)((now - u->updated_ms) / 1000));
+    else if (alive)
+        ctca_errbuf_set(&it->eb, CTCA_ERR_IN_PROGRESS,
+                        "serial %s is being issued by pid %lld on %s", u->serial, (long long)u->owner.pid, u->owner.host);
+    else
+        ctca_errbuf_set(&it->eb, CTCA_ERR_IN_PROGRESS,
+                        "serial %s is being issued by pid %lld on %s (another kernel or PID "
+                        "namespace: it is resumed once unchanged for queue.recover_after_ms)",
+                        u->serial, (long long)u->owner.pid, u->owner.host);
+}
+
+/* Ends the item as in progress (the reason in it->eb): its record belongs to
+ * another process, which (or, once it ends, a queue worker or a re-run)
+ * finishes it. */
+static void in_progress_item(item *it)
+{
+    it->err = CTCA_ERR_IN_PROGRESS;
+    it->outcome = OUT_IN_PROGRESS;
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    it->stage = D_DONE;
+}
+
 /* Looks the CSR up by digest; then skips it (issued: only its output is
- * checked), resumes it (a precertificate without a final certificate), or
- * prepares a new issuance. */
+ * checked), resumes it (a precertificate without a final certificate, whose
+ * owner is gone: the driver claims it before going on), leaves it to the
+ * process that owns it, or prepares a new issuance. */
 static void step_lookup(batch *b, ctca_store *store, item *it)
 {
     const ctca_batch_options *opt = b->opt;
@@ -314,6 +374,7 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         return;
     }
     ctca_store_cert rec = {0};
+    ctca_owner_liveness owner = CTCA_OWNER_UNKNOWN;
     rc = ctca_store_get_cert_by_csr(store, digest, &rec);
     if (rc != CTCA_OK && rc != CTCA_ERR_STORE_NOT_FOUND) {
         ctca_errbuf_set(&it->eb, rc, "looking the CSR up: %s", ctca_store_errmsg(store));
@@ -329,10 +390,22 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     } else if (rc == CTCA_OK &&
                (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED ||
                 rec.state == CTCA_STORE_DEFERRED)) {
-        rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
-                                  &it->eb);
-        it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
-        it->stage = D_RESUMED;
+        /* Read before the resume reads the record, so that the claim, which
+         * holds only if nothing changed since, covers what was resumed. */
+        rc = ctca_store_get_unfinished(store, rec.serial, &it->seen);
+        if (rc != CTCA_OK) {
+            ctca_errbuf_set(&it->eb, rc, "reading serial %s: %s", rec.serial,
+                            ctca_store_errmsg(store));
+        } else if (!may_resume(b, &it->seen, now, &owner)) {
+            snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
+            owner_reason(it, &it->seen, owner == CTCA_OWNER_ALIVE, now);
+            in_progress_item(it);
+        } else {
+            rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
+                                      &it->eb);
+            it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
+            it->stage = D_RESUMED;
+        }
     } else {
         /* Nothing on record, or a journaled TBS that was never signed: start
          * afresh (that serial stays journaled, never signed). */
@@ -444,6 +517,7 @@ static void record(ctca_batch_summary *sum, item *it)
     case OUT_ISSUED: sum->issued++; return;
     case OUT_ALREADY: sum->already_issued++; return;
     case OUT_DEFERRED: sum->deferred++; break;
+    case OUT_IN_PROGRESS: sum->in_progress++; break;
     case OUT_FAILED: sum->failed++; break;
     }
     if (sum->n_problems == CTCA_BATCH_MAX_REPORTED || !grow_problems(sum)) {
@@ -461,6 +535,7 @@ static void record(ctca_batch_summary *sum, item *it)
     }
     p->err = it->err;
     p->deferred = it->outcome == OUT_DEFERRED;
+    p->in_progress = it->outcome == OUT_IN_PROGRESS;
     p->queued = it->queued;
     snprintf(p->serial, sizeof p->serial, "%s", it->serial);
     sum->n_problems++;
@@ -469,7 +544,7 @@ static void record(ctca_batch_summary *sum, item *it)
 static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_summary *sum,
                               ctca_errbuf *eb)
 {
-    cJSON *j = cJSON_CreateObject(), *def = NULL, *fail = NULL;
+    cJSON *j = cJSON_CreateObject(), *def = NULL, *busy = NULL, *fail = NULL;
     ctca_err rc = CTCA_ERR_NOMEM;
     char *text = NULL;
     if (j == NULL || !cJSON_AddStringToObject(j, "csr_dir", opt->csr_dir) ||
@@ -478,22 +553,26 @@ static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_su
         !cJSON_AddNumberToObject(j, "issued", (double)sum->issued) ||
         !cJSON_AddNumberToObject(j, "already_issued", (double)sum->already_issued) ||
         !cJSON_AddNumberToObject(j, "deferred", (double)sum->deferred) ||
+        !cJSON_AddNumberToObject(j, "in_progress", (double)sum->in_progress) ||
         !cJSON_AddNumberToObject(j, "failed", (double)sum->failed) ||
         !cJSON_AddNumberToObject(j, "unlisted", (double)sum->unlisted) ||
         !cJSON_AddNumberToObject(j, "elapsed_s", sum->elapsed_s) ||
         !cJSON_AddNumberToObject(j, "rate_per_s",
                                  sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0) ||
         (def = cJSON_AddArrayToObject(j, "deferred_csrs")) == NULL ||
+        (busy = cJSON_AddArrayToObject(j, "in_progress_csrs")) == NULL ||
         (fail = cJSON_AddArrayToObject(j, "failed_csrs")) == NULL)
         goto out;
     for (size_t i = 0; i < sum->n_problems; i++) {
         const ctca_batch_problem *p = &sum->problems[i];
         cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(p->deferred ? def : fail, o) ||
+        if (o == NULL ||
+            !cJSON_AddItemToArray(p->deferred ? def : p->in_progress ? busy : fail, o) ||
             !cJSON_AddStringToObject(o, "csr", p->csr) ||
-            (p->deferred ? !cJSON_AddStringToObject(o, "serial", p->serial) ||
-                               !cJSON_AddBoolToObject(o, "queued", p->queued)
-                         : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
+            (p->deferred      ? !cJSON_AddStringToObject(o, "serial", p->serial) ||
+                                    !cJSON_AddBoolToObject(o, "queued", p->queued)
+             : p->in_progress ? !cJSON_AddStringToObject(o, "serial", p->serial)
+                              : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
             !cJSON_AddStringToObject(o, "reason", p->reason))
             goto out;
     }
@@ -626,7 +705,7 @@ static void count(driver *d, item *it)
     if (opt->progress) {
         const ctca_batch_summary *s = d->sum;
         ctca_batch_progress p = {
-            .done = s->issued + s->already_issued + s->deferred + s->failed,
+            .done = s->issued + s->already_issued + s->deferred + s->in_progress + s->failed,
             .total = s->total, .issued = s->issued,
             .elapsed_s = (double)(ctca_now_ms() - d->t0_ms) / 1000.0};
         opt->progress(&p, opt->progress_arg);
@@ -682,6 +761,38 @@ static ctca_err fall_back(driver *d, item *it, stage *next)
     return CTCA_OK;
 }
 
+/* Makes this process the owner of a record it resumes, in the open batch,
+ * so that no queue worker or other run takes it meanwhile (a queue worker
+ * claims the records it finishes too). A lost claim means another process
+ * moved the record on since the lookup: the item is theirs. */
+static ctca_err claim(driver *d, item *it, stage *next)
+{
+    const batch *b = d->b;
+    bool won = false;
+    ctca_store_unfinished now;
+    ctca_err rc = ctca_store_claim(d->store, &it->seen, b->self_known ? &b->self : NULL,
+                                   ctca_now_ms(), &won);
+    if (rc == CTCA_OK && !won)
+        rc = ctca_store_get_unfinished(d->store, it->serial, &now);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(&it->eb, rc, "claiming serial %s: %s", it->serial,
+                               ctca_store_errmsg(d->store));
+    if (won) {
+        *next = C_CLAIMED;
+        return CTCA_OK;
+    }
+    if (now.state == CTCA_STORE_ISSUED)
+        ctca_errbuf_set(&it->eb, CTCA_ERR_IN_PROGRESS,
+                        "serial %s was issued by another process meanwhile: a re-run writes "
+                        "its certificate",
+                        it->serial);
+    else
+        owner_reason(it, &now, true, ctca_now_ms());
+    in_progress_item(it);
+    *next = D_DONE;
+    return CTCA_OK;
+}
+
 /* The driver's part of an item a worker handed back: its store write, in the
  * open batch. */
 static void handle_returned(driver *d, item *it)
@@ -712,8 +823,12 @@ static void handle_returned(driver *d, item *it)
         rc = fall_back(d, it, &next);
         break;
     case D_RESUMED:
-        start_collecting(d, it);
-        return;
+        rc = claim(d, it, &next);
+        if (rc == CTCA_OK && next == D_DONE) {
+            count(d, it);
+            return;
+        }
+        break;
     case D_DONE:
         count(d, it);
         return;
@@ -747,6 +862,10 @@ static void commit(driver *d)
         switch (it->stage) {
         case C_JOURNALED: to_workers(d, it, W_SIGN); break;
         case C_PRECERT: start_collecting(d, it); break;
+        case C_CLAIMED:
+            ctca_test_pause("batch-claimed");
+            start_collecting(d, it);
+            break;
         case C_FINAL: to_workers(d, it, W_OUTPUT); break;
         default: /* C_DEFERRED */
             it->outcome = OUT_DEFERRED;
@@ -815,7 +934,9 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     CTCA_GUARD(check_options(opt, eb));
     ctca_log_list *list = NULL;
     CTCA_GUARD(load_log_list(ca, opt->log_list_path, &list, eb));
-    batch b = {.ca = ca, .opt = opt, .log_list = list};
+    const ctca_queue_settings *qs = ctca_config_get0_queue(ctca_ca_get0_config(ca));
+    batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms};
+    b.self_known = ctca_owner_self(&b.self);
     driver d = {.b = &b, .window = opt->window ? opt->window : CTCA_BATCH_DEFAULT_WINDOW,
                 .sum = sum, .t0_ms = ctca_now_ms()};
     unsigned jobs = opt->jobs ? opt->jobs : default_jobs();

@@ -344,6 +344,43 @@ out:
 
 /* ---- finishing issuances ---------------------------------------------------------- */
 
+static bool same_owner(const ctca_store_owner *a, const ctca_store_owner *b)
+{
+    return a->pid == b->pid && a->start == b->start && strcmp(a->kernel, b->kernel) == 0 &&
+           strcmp(a->host, b->host) == 0;
+}
+
+/* Whether this worker may finish deferred record serial, claiming it first
+ * unless it is this worker's: a ctca batch re-run that resumes a deferred
+ * record claims it too, so of the two exactly one finishes it. A record whose
+ * owner runs in this kernel and PID namespace (a batch finishing it, another
+ * worker) is left to that owner, or to whoever finds it ended; an owner that
+ * cannot be checked from here does not hold the worker back, as before
+ * owners were recorded. An issued record may be "finished": its items are
+ * settled. */
+static bool may_finish(worker *w, const char *serial)
+{
+    ctca_store_unfinished u;
+    bool claimed = false;
+    ctca_err rc = ctca_store_get_unfinished(w->store, serial, &u);
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "reading a deferred record's owner");
+        return false;
+    }
+    if (u.state != CTCA_STORE_DEFERRED)
+        return u.state == CTCA_STORE_ISSUED;
+    if (u.has_owner && w->self_known) {
+        if (same_owner(&u.owner, &w->self))
+            return true;
+        if (ctca_owner_liveness_of(&u.owner, &w->self) == CTCA_OWNER_ALIVE)
+            return false;
+    }
+    rc = ctca_store_claim(w->store, &u, w->self_known ? &w->self : NULL, ctca_now_ms(), &claimed);
+    if (rc != CTCA_OK)
+        (void)store_failed(w, rc, "claiming a deferred issuance");
+    return rc == CTCA_OK && claimed;
+}
+
 static bool serial_in(char (*serials)[CTCA_STORE_SERIAL_MAX + 1], size_t n, const char *s)
 {
     for (size_t i = 0; i < n; i++)
@@ -389,13 +426,16 @@ static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, co
 }
 
 /* Finishes serial's deferred issuance when its stored SCTs comply; otherwise,
- * once nothing is pending for it, queues spares or gives up. */
+ * once nothing is pending for it, queues spares or gives up. Another live
+ * owner's record is left alone (may_finish). */
 static void finish_serial(worker *w, const char *serial)
 {
     ctca_issuance *is = NULL;
     ctca_issue_result res = {0};
     ctca_errbuf eb = {{0}};
     size_t counts[4];
+    if (!may_finish(w, serial))
+        return;
     ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, ctca_now_ms(),
                                        &is, &eb);
     if (rc == CTCA_ERR_STORE_CONFLICT) {
@@ -504,12 +544,6 @@ static void take_over(worker *w, const char *serial)
     }
     ctca_issue_result_cleanup(&res);
     ctca_issuance_free(is);
-}
-
-static bool same_owner(const ctca_store_owner *a, const ctca_store_owner *b)
-{
-    return a->pid == b->pid && a->start == b->start && strcmp(a->kernel, b->kernel) == 0 &&
-           strcmp(a->host, b->host) == 0;
 }
 
 /* Whether precert record u is abandoned: its owner provably dead (it ran in

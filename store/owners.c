@@ -124,6 +124,29 @@ out:
     return err;
 }
 
+ctca_err ctca_store_get_unfinished(ctca_store *s, const char *serial,
+                                   ctca_store_unfinished *out)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    memset(out, 0, sizeof *out);
+    CTCA_GUARD(st_check_serial(s, serial));
+    ST_TRY(st_prepare(s, UNFINISHED_COLUMNS "WHERE c.serial = ?1", &st));
+    ST_TRY(st_bind_text(s, st, 1, serial));
+    ST_TRY(st_step_row(s, st, "reading the record's owner", &row));
+    if (!row) {
+        err = st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "no record with serial %s", serial);
+        goto out;
+    }
+    ST_TRY(read_unfinished(s, st, out));
+out:
+    st_release(s, st);
+    if (err != CTCA_OK)
+        memset(out, 0, sizeof *out);
+    return err;
+}
+
 void ctca_store_unfinished_list_cleanup(ctca_store_unfinished_list *l)
 {
     if (l == NULL)
@@ -148,7 +171,6 @@ ctca_err ctca_store_claim(ctca_store *s, const ctca_store_unfinished *seen,
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
     ctca_store_unfinished now;
-    bool row = false;
     char was[CTCA_STORE_HOST_MAX + CTCA_STORE_KERNEL_MAX + 80];
     char by[sizeof was], detail[2 * sizeof was + 32];
     *claimed = false;
@@ -158,16 +180,7 @@ ctca_err ctca_store_claim(ctca_store *s, const ctca_store_unfinished *seen,
     if (self != NULL)
         CTCA_GUARD(st_check_owner(s, self));
     ST_TRY(st_begin(s));
-    ST_TRY(st_prepare(s, UNFINISHED_COLUMNS "WHERE c.serial = ?1", &st));
-    ST_TRY(st_bind_text(s, st, 1, seen->serial));
-    ST_TRY(st_step_row(s, st, "reading the record to claim", &row));
-    if (!row) {
-        err = st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "no record with serial %s", seen->serial);
-        goto out;
-    }
-    ST_TRY(read_unfinished(s, st, &now));
-    st_release(s, st);
-    st = NULL;
+    ST_TRY(ctca_store_get_unfinished(s, seen->serial, &now));
     if (now.state != seen->state || now.updated_ms != seen->updated_ms || !same_owner(&now, seen))
         goto out; /* it moved on: another worker claimed it, or its owner progressed */
     ST_TRY(st_prepare(s, "UPDATE certs SET updated_ms = ?1 WHERE serial = ?2", &st));

@@ -17,6 +17,13 @@
  * resumed with the SCTs already stored; anything else starts afresh. A CSR
  * that cannot be issued is reported and does not stop the others.
  *
+ * A record is resumed only when its owner (core/owner_int.h) is gone, by the
+ * queue worker's takeover rule: provably ended, or unknown from here and
+ * unchanged for queue.recover_after_ms. The run then claims it
+ * (ctca_store_claim) and is its owner. A record whose owner still runs (a
+ * ctca issue, another ctca batch, a queue worker), or that another process
+ * claimed first, is left to it and reported in progress.
+ *
  * When the logs do not give SCTs meeting the CT policy by the deadline, the
  * fallback decides as for ctca_issue: "defer" hands the issuance to the queue
  * (ctca_issuance_defer), "fail" marks the record failed, "unembedded" issues
@@ -25,8 +32,9 @@
  * Outputs: OUT_DIR/<name>.pem for CSR file <name>[.ext] (the final certificate),
  * and OUT_DIR/summary.json:
  *   {"csr_dir", "out_dir", "total", "issued", "already_issued", "deferred",
- *    "failed", "elapsed_s", "rate_per_s",
+ *    "in_progress", "failed", "elapsed_s", "rate_per_s",
  *    "deferred_csrs": [{"csr", "serial", "queued", "reason"}],
+ *    "in_progress_csrs": [{"csr", "serial", "reason"}],
  *    "failed_csrs": [{"csr", "error", "reason"}]}
  * where "issued" counts certificates issued by this run (with the unembedded
  * fallback, some without embedded SCTs), "deferred" CSRs whose precertificate
@@ -48,7 +56,7 @@
 #define CTCA_BATCH_MAX_WINDOW 4096
 #define CTCA_BATCH_MAX_JOBS 256       /* signing threads */
 #define CTCA_BATCH_MAX_FILES 1000000  /* CSR files per directory */
-#define CTCA_BATCH_MAX_REPORTED 10000 /* deferred + failed CSRs listed by name */
+#define CTCA_BATCH_MAX_REPORTED 10000 /* deferred, in progress, failed CSRs listed by name */
 
 /* Where a run stands, for a progress display. */
 typedef struct ctca_batch_progress {
@@ -77,13 +85,15 @@ typedef struct ctca_batch_problem {
     char serial[41]; /* "" when nothing was journaled */
     bool deferred;   /* deferred (queued or marked failed), not failed */
     bool queued;     /* deferred to the queue */
+    bool in_progress; /* its record is another running process's */
     ctca_err err;
     char *reason;
 } ctca_batch_problem;
 
 typedef struct ctca_batch_summary {
-    size_t total, issued, already_issued, deferred, failed;
-    ctca_batch_problem *problems; /* deferred and failed CSRs, at most MAX_REPORTED */
+    size_t total, issued, already_issued, deferred, in_progress, failed;
+    ctca_batch_problem *problems; /* deferred, in progress and failed CSRs, at most
+                                     MAX_REPORTED */
     size_t n_problems;
     size_t unlisted;              /* problems beyond MAX_REPORTED, counted only */
     double elapsed_s;

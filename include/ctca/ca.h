@@ -91,8 +91,9 @@ typedef struct ctca_queue_settings {
     uint32_t breaker_cooldown_ms; /* 60000: how long it stays open */
     uint32_t lease_ms;            /* 120000: how long a worker holds an item */
     uint32_t recover_after_ms;    /* 300000: an issuance left unfinished this long is
-                                   * taken over by the queue, unless its owner runs on
-                                   * this host (one provably dead is taken at once) */
+                                   * taken over by the queue or a ctca batch re-run,
+                                   * unless its owner runs on this host (one
+                                   * provably dead is taken at once) */
     unsigned batch;               /* 64: items leased at once */
 } ctca_queue_settings;
 

@@ -15,7 +15,11 @@
  * namespace and provably ended, never while that owner runs, and otherwise
  * (an owner elsewhere, or none recorded) once the record has not changed for
  * queue.recover_after_ms. The worker claims a record before taking it over,
- * so exactly one worker does.
+ * so exactly one worker does; it claims a deferred issuance before finishing
+ * it too (unless it owns it already) and leaves one alone while its owner
+ * runs in the worker's kernel and PID namespace (a ctca batch re-run
+ * finishing it, which claims it the same way), so the two never both finish
+ * one record.
  *
  * Several workers (threads or processes, each with its own store connection)
  * may run on one store: a lease is held by one worker, and a worker killed

@@ -193,7 +193,9 @@ CTCA_RESULT ctca_store_list_serials(ctca_store *s, ctca_store_state st,
 /* ctca_store_serial_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
 void ctca_store_serial_list_cleanup(ctca_store_serial_list *l);
 
-/* An unfinished record (journaled or precert) and who owns it. */
+/* A record's state, last update and owner: the view ctca_store_claim
+ * compares. Listed for unfinished (journaled or precert) records by
+ * ctca_store_list_unfinished, read for any one by ctca_store_get_unfinished. */
 typedef struct ctca_store_unfinished {
     char serial[CTCA_STORE_SERIAL_MAX + 1];
     ctca_store_state state;
@@ -220,8 +222,16 @@ CTCA_RESULT ctca_store_list_unfinished(ctca_store *s, ctca_store_state st,
 /* ctca_store_unfinished_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
 void ctca_store_unfinished_list_cleanup(ctca_store_unfinished_list *l);
 
+/* ctca_store_get_unfinished: serial's record (in any state) as
+ * ctca_store_list_unfinished lists one, into *out (zeroed on failure), for a
+ * caller about to resume it by serial to check its owner and claim it.
+ * CTCA_ERR_STORE_NOT_FOUND when absent. */
+CTCA_RESULT ctca_store_get_unfinished(ctca_store *s, const char *serial,
+                                      ctca_store_unfinished *out);
+
 /* ctca_store_claim: makes self (NULL: no one; the owner then stays as it was)
- * the owner of the record seen (from ctca_store_list_unfinished) and sets its
+ * the owner of the record seen (from ctca_store_list_unfinished or
+ * ctca_store_get_unfinished) and sets its
  * updated_ms to now_ms, with a "cert.claimed" audit entry naming the previous
  * owner, all only if the record is still as seen (same state, updated_ms and
  * owner): of several workers claiming one record, exactly one gets

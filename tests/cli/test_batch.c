@@ -1,7 +1,9 @@
 /* End to end: `ctca batch` over directories of CSRs against real ctca-testlog
  * processes: every good CSR issued with SCTs that OpenSSL's own CT code
  * validates, bad ones listed with reasons, a killed run resumed without
- * issuing anything twice, deferred CSRs finished by a later run. */
+ * issuing anything twice, deferred CSRs finished by a later run, and a CSR
+ * whose record another running process owns left to it. */
+#define _GNU_SOURCE /* memmem */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -473,4 +475,148 @@ Test(batch, usage_and_name_collisions, .init = setup, .fini = teardown, .timeout
                         fx.ca_dir, fx.dir, out, fx.log_list),
                  2, "%s", o);
     free(o);
+}
+
+/* ---- records another process owns --------------------------------------------- */
+
+/* How many audit entries named event have needle in their detail. */
+static size_t audit_count(const char *event, const char *needle)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
+    ctca_store *s = NULL;
+    cr_assert_eq(ctca_store_open(path, &s, NULL), CTCA_OK);
+    size_t n = 0;
+    for (int64_t after = 0;;) {
+        ctca_store_audit_list l = {0};
+        cr_assert_eq(ctca_store_audit_read(s, after, CTCA_STORE_AUDIT_PAGE_MAX, &l), CTCA_OK);
+        for (size_t i = 0; i < l.count; i++)
+            n += strcmp(l.items[i].event, event) == 0 && strstr(l.items[i].detail, needle) != NULL;
+        size_t got = l.count;
+        if (got > 0)
+            after = l.items[got - 1].seq;
+        ctca_store_audit_list_cleanup(&l);
+        if (got == 0)
+            break;
+    }
+    ctca_store_close(s);
+    return n;
+}
+
+/* `ctca issue` of csrs/<name>, paused (CTCA_TEST_PAUSE_AT) right after it
+ * stored its precertificate; returns its pid, a live owner of the record. */
+static pid_t issue_paused_at_precert(const char *name)
+{
+    char log[400], cmd[2000];
+    snprintf(log, sizeof log, "%s/issue-paused.out", fx.dir);
+    snprintf(cmd, sizeof cmd,
+             "CTCA_TEST_PAUSE_AT=precert exec '%s' issue --ca '%s' --csr '%s/%s' --log-list '%s'"
+             " --out '%s/paused.pem' >'%s' 2>&1",
+             fx.ctca, fx.ca_dir, csrs, name, fx.log_list, fx.dir, log);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000; i++) {
+        size_t len = 0;
+        char *text = access(log, F_OK) == 0 ? (char *)th_read_file(log, &len) : NULL;
+        bool paused = text != NULL && memmem(text, len, "paused at precert", 17) != NULL;
+        free(text);
+        if (paused)
+            return pid;
+        cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "ctca issue ended before pausing");
+        usleep(10000);
+    }
+    cr_assert_fail("ctca issue never paused at precert");
+    return -1;
+}
+
+/* The state of the one record of the store. */
+static ctca_store_state only_record_state(char serial[CTCA_STORE_SERIAL_MAX + 1])
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
+    ctca_store *s = NULL;
+    cr_assert_eq(ctca_store_open(path, &s, NULL), CTCA_OK);
+    size_t found = 0;
+    ctca_store_state st = CTCA_STORE_JOURNALED;
+    for (int k = CTCA_STORE_JOURNALED; k <= CTCA_STORE_DEFERRED; k++) {
+        ctca_store_serial_list l;
+        cr_assert_eq(ctca_store_list_serials(s, (ctca_store_state)k, INT64_MAX, NULL, 10, &l),
+                     CTCA_OK);
+        if (l.count > 0) {
+            st = (ctca_store_state)k;
+            snprintf(serial, CTCA_STORE_SERIAL_MAX + 1, "%s", l.serials[0]);
+        }
+        found += l.count;
+        ctca_store_serial_list_cleanup(&l);
+    }
+    cr_assert_eq(found, 1, "one record");
+    ctca_store_close(s);
+    return st;
+}
+
+/* A CSR whose precertificate a live `ctca issue` holds is not resumed by a
+ * batch: it is reported in progress, naming the issuer, and left alone. Once
+ * the issuer is killed -9, a re-run claims the record (the one cert.claimed,
+ * naming the dead issuer), resumes and issues it, and a queue worker told to
+ * take over at once finds nothing to take over. */
+Test(batch, a_record_a_live_process_owns_is_in_progress_and_resumed_once_it_is_killed,
+     .init = setup, .fini = teardown, .timeout = 120)
+{
+    start_logs("");
+    write_good_csrs(1, "host-");
+    pid_t issuer = issue_paused_at_precert("host-00000.csr");
+    char *o = NULL, serial[CTCA_STORE_SERIAL_MAX + 1], owner[80];
+    snprintf(owner, sizeof owner, "is being issued by pid %d on ", (int)issuer);
+
+    cr_assert_eq(batch(&o, ""), 75, "in progress exits as deferred: %s", o);
+    cr_assert_not_null(strstr(o, "host-00000.csr: in progress: serial "), "%s", o);
+    cr_assert_not_null(strstr(o, owner), "%s", o);
+    cr_assert_not_null(strstr(o, "1 in progress, 0 failed"), "%s", o);
+    free(o);
+    cJSON *j = summary();
+    cr_assert_eq(num(j, "in_progress"), 1);
+    cr_assert_eq(num(j, "issued") + num(j, "deferred") + num(j, "failed"), 0);
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "in_progress_csrs"), 0);
+    cr_assert_not_null(e);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "csr")), "host-00000.csr");
+    cr_assert_not_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(e, "reason")), owner));
+    cr_assert_eq(only_record_state(serial), CTCA_STORE_PRECERT, "the batch left it alone");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(e, "serial")), serial);
+    cJSON_Delete(j);
+    cr_assert_eq(count_outputs(), 0);
+    cr_assert_eq(audit_count("cert.claimed", ""), 0, "nothing claimed from a live owner");
+
+    kill(issuer, SIGKILL);
+    int st = 0;
+    cr_assert_eq(waitpid(issuer, &st, 0), issuer);
+    cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    cr_assert_eq(batch(&o, ""), 0, "%s", o);
+    free(o);
+    j = summary();
+    cr_assert_eq(num(j, "issued"), 1);
+    cr_assert_eq(num(j, "in_progress"), 0);
+    cJSON_Delete(j);
+    cr_assert_eq(count_outputs(), 1);
+    cr_assert_eq(only_record_state(serial), CTCA_STORE_ISSUED, "the same serial, resumed");
+    char host[256] = "", was[400];
+    cr_assert_eq(gethostname(host, sizeof host), 0);
+    snprintf(was, sizeof was, "; was: host=%s pid=%d start=", host, (int)issuer);
+    cr_assert_eq(audit_count("cert.claimed", "state=precert owner: host="), 1);
+    cr_assert_eq(audit_count("cert.claimed", was), 1, "the claim names the dead issuer");
+
+    th_ca_config_set(&fx, "queue", "recover_after_ms", "0");
+    cr_assert_eq(th_run(&o, "'%s' queue run --ca '%s' --once --log-list '%s'", fx.ctca, fx.ca_dir,
+                        fx.log_list),
+                 0, "%s", o);
+    cr_assert_not_null(strstr(o, " 0 taken over;"), "%s", o);
+    free(o);
+    cr_assert_eq(audit_count("cert.claimed", ""), 1, "only the batch's claim");
+    size_t issued = 0, journaled = 0;
+    issued_events(&issued, &journaled);
+    cr_assert_eq(issued, 1);
+    cr_assert_eq(journaled, 1);
 }

@@ -931,6 +931,46 @@ Test(queue, an_owner_on_another_host_is_taken_over_only_after_recover_after_ms,
     cr_assert_eq(audit_count("cert.claimed", "was: host=ca2"), 1);
 }
 
+/* A deferred issuance that a `ctca batch` re-run claimed (and is paused on)
+ * is the batch's: a worker submits its items but does not finish it while
+ * the batch runs; once the batch is killed -9, the next worker claims it and
+ * finishes it, once. */
+Test(queue, a_deferred_record_a_live_batch_claimed_is_finished_only_after_the_batch_dies,
+     .init = setup_logs_down, .fini = teardown, .timeout = 120)
+{
+    char *out = NULL, cmd[1500], csr_dir[400];
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    free(out);
+    for (size_t i = 0; i < fx.n_logs; i++)
+        log_restart(&fx.logs[i], "");
+    snprintf(csr_dir, sizeof csr_dir, "%s/csrs", fx.dir);
+    cr_assert_eq(th_run(NULL, "mkdir '%s' && cp '%s' '%s/'", csr_dir, fx.csr, csr_dir), 0);
+    snprintf(cmd, sizeof cmd, "'%s' batch --ca '%s' '%s' --out '%s/out'", fx.ctca, fx.ca_dir,
+             csr_dir, fx.dir);
+    pid_t batch = pause_at("batch-claimed", cmd);
+    cr_assert_eq(audit_count("cert.claimed", "state=deferred"), 1, "the batch claimed it");
+
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    cr_assert_null(strstr(out, "issued with"), "the live batch's record: %s", out);
+    free(out);
+    cr_assert_eq(records_in(CTCA_STORE_DEFERRED), 1);
+    cr_assert_eq(audit_count("cert.claimed", ""), 1, "the worker claimed nothing");
+    ctca_store *store = open_store();
+    size_t counts[4];
+    cr_assert_eq(ctca_store_queue_count(store, NULL, CTCA_ENTRY_PRECERT, counts), CTCA_OK);
+    ctca_store_close(store);
+    cr_assert_eq(counts[CTCA_QUEUE_DONE], 2, "both SCTs are in: only the owner held it back");
+
+    kill(batch, SIGKILL);
+    cr_assert_eq(wait_status(batch), 128 + SIGKILL);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "issued with 2 embedded SCTs"), "%s", out);
+    free(out);
+    cr_assert_eq(records_in(CTCA_STORE_ISSUED), 1);
+    cr_assert_eq(audit_count("cert.claimed", "state=deferred"), 2, "then the worker claimed it");
+    cr_assert_eq(audit_count("cert.issued", ""), 1);
+}
+
 /* ---- an operator's retry ------------------------------------------------------- */
 
 static cJSON *breaker_for(cJSON *root, const char *name)

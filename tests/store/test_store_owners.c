@@ -183,6 +183,45 @@ Test(store_owners, a_record_without_an_owner_can_be_claimed_and_gains_one)
     EXPECT(CTCA_ERR_STORE_NOT_FOUND, ctca_store_claim(S, &seen, &WORKER, 4000, &claimed));
 }
 
+/* The one-record read a caller resuming by serial claims from: any state,
+ * with or without an owner, as the list would give it. */
+Test(store_owners, one_record_is_read_by_serial_in_any_state_with_its_owner)
+{
+    ctca_store_unfinished u;
+    OK(journal("6e01", &ISSUER, 1000));
+    OK(journal("6e02", NULL, 1001));
+    OK(ctca_store_get_unfinished(S, "6e01", &u));
+    cr_assert_str_eq(u.serial, "6e01");
+    cr_assert_eq(u.state, CTCA_STORE_JOURNALED);
+    cr_assert_eq(u.updated_ms, 1000);
+    cr_assert(u.has_owner);
+    cr_assert_str_eq(u.owner.host, "ca1");
+    cr_assert_str_eq(u.owner.kernel, "boot-a/pid:[1]");
+    cr_assert_eq(u.owner.pid, 4242);
+    cr_assert_eq(u.owner.start, 777);
+
+    precert("6e01", 1100);
+    OK(ctca_store_mark_failed(S, "6e01", "no SCTs", 1200));
+    OK(ctca_store_get_unfinished(S, "6e01", &u));
+    cr_assert_eq(u.state, CTCA_STORE_FAILED, "records past precert are read too");
+    cr_assert_eq(u.updated_ms, 1200);
+    bool claimed = false;
+    OK(ctca_store_claim(S, &u, &WORKER, 1300, &claimed));
+    cr_assert(claimed, "what was read is what a claim compares");
+    OK(ctca_store_get_unfinished(S, "6e01", &u));
+    cr_assert_eq(u.owner.pid, 5151);
+    cr_assert_eq(u.updated_ms, 1300);
+
+    OK(ctca_store_get_unfinished(S, "6e02", &u));
+    cr_assert_eq(u.state, CTCA_STORE_JOURNALED);
+    cr_assert_not(u.has_owner);
+    cr_assert_eq(u.owner.pid, 0);
+
+    EXPECT(CTCA_ERR_STORE_NOT_FOUND, ctca_store_get_unfinished(S, "6eff", &u));
+    cr_assert_eq(u.serial[0], '\0', "zeroed on failure");
+    EXPECT(CTCA_ERR_VALUE_RANGE, ctca_store_get_unfinished(S, "6E01", &u));
+}
+
 static void raw_exec_fails(const char *sql, const char *why)
 {
     sqlite3 *db = NULL;
