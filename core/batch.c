@@ -353,9 +353,9 @@ static void in_progress_item(item *it)
 }
 
 /* Looks the CSR up by digest; then skips it (issued: only its output is
- * checked), resumes it (a precertificate without a final certificate, whose
- * owner is gone: the driver claims it before going on), leaves it to the
- * process that owns it, or prepares a new issuance. */
+ * checked), leaves it to the live process that owns its unfinished record,
+ * resumes it (a precertificate without a final certificate, whose owner is
+ * gone: the driver claims it before going on), or prepares a new issuance. */
 static void step_lookup(batch *b, ctca_store *store, item *it)
 {
     const ctca_batch_options *opt = b->opt;
@@ -382,33 +382,34 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         return;
     }
     int64_t now = ctca_now_ms();
+    /* An unfinished record's owner is read before the resume reads the
+     * record, so that the claim, which holds only if nothing changed since,
+     * covers what was resumed. */
+    bool unfinished = rc == CTCA_OK && rec.state != CTCA_STORE_ISSUED;
     if (rc == CTCA_OK && rec.state == CTCA_STORE_ISSUED) {
         snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
         rc = write_output(b, it->name, rec.final_der, rec.final_len, &it->eb);
         it->outcome = OUT_ALREADY;
         it->stage = D_DONE;
-    } else if (rc == CTCA_OK &&
-               (rec.state == CTCA_STORE_PRECERT || rec.state == CTCA_STORE_FAILED ||
-                rec.state == CTCA_STORE_DEFERRED)) {
-        /* Read before the resume reads the record, so that the claim, which
-         * holds only if nothing changed since, covers what was resumed. */
-        rc = ctca_store_get_unfinished(store, rec.serial, &it->seen);
-        if (rc != CTCA_OK) {
-            ctca_errbuf_set(&it->eb, rc, "reading serial %s: %s", rec.serial,
-                            ctca_store_errmsg(store));
-        } else if (!may_resume(b, &it->seen, now, &owner)) {
-            snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
-            owner_reason(it, &it->seen, owner == CTCA_OWNER_ALIVE, now);
-            in_progress_item(it);
-        } else {
-            rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
-                                      &it->eb);
-            it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
-            it->stage = D_RESUMED;
-        }
+    } else if (unfinished &&
+               (rc = ctca_store_get_unfinished(store, rec.serial, &it->seen)) != CTCA_OK) {
+        ctca_errbuf_set(&it->eb, rc, "reading serial %s: %s", rec.serial,
+                        ctca_store_errmsg(store));
+    } else if (unfinished && !may_resume(b, &it->seen, now, &owner)) {
+        /* Also a journaled record: its live owner is about to sign it, and a
+         * fresh start here would issue a second certificate for the CSR. */
+        snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
+        owner_reason(it, &it->seen, owner == CTCA_OWNER_ALIVE, now);
+        in_progress_item(it);
+    } else if (unfinished && rec.state != CTCA_STORE_JOURNALED) {
+        rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
+                                  &it->eb);
+        it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
+        it->stage = D_RESUMED;
     } else {
-        /* Nothing on record, or a journaled TBS that was never signed: start
-         * afresh (that serial stays journaled, never signed). */
+        /* Nothing on record, or a journaled TBS that was never signed and
+         * whose owner is gone: start afresh (that serial stays journaled,
+         * never signed). */
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", opt->csr_dir, it->name);
         ctca_issue_request req = {.csr_path = path, .profile = opt->profile,

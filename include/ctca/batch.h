@@ -22,7 +22,9 @@
  * unchanged for queue.recover_after_ms. The run then claims it
  * (ctca_store_claim) and is its owner. A record whose owner still runs (a
  * ctca issue, another ctca batch, a queue worker), or that another process
- * claimed first, is left to it and reported in progress.
+ * claimed first, is left to it and reported in progress; so is a record only
+ * journaled whose owner runs (it is about to sign it: a fresh start would
+ * issue the CSR twice).
  *
  * When the logs do not give SCTs meeting the CT policy by the deadline, the
  * fallback decides as for ctca_issue: "defer" hands the issuance to the queue

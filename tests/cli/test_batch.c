@@ -503,16 +503,17 @@ static size_t audit_count(const char *event, const char *needle)
     return n;
 }
 
-/* `ctca issue` of csrs/<name>, paused (CTCA_TEST_PAUSE_AT) right after it
- * stored its precertificate; returns its pid, a live owner of the record. */
-static pid_t issue_paused_at_precert(const char *name)
+/* `ctca issue` of csrs/<name>, paused (CTCA_TEST_PAUSE_AT) at step ("journaled",
+ * "precert"); returns its pid, a live owner of the record. */
+static pid_t issue_paused_at(const char *step, const char *name)
 {
-    char log[400], cmd[2000];
+    char log[400], cmd[2000], want[64];
     snprintf(log, sizeof log, "%s/issue-paused.out", fx.dir);
+    snprintf(want, sizeof want, "paused at %s", step);
     snprintf(cmd, sizeof cmd,
-             "CTCA_TEST_PAUSE_AT=precert exec '%s' issue --ca '%s' --csr '%s/%s' --log-list '%s'"
+             "CTCA_TEST_PAUSE_AT=%s exec '%s' issue --ca '%s' --csr '%s/%s' --log-list '%s'"
              " --out '%s/paused.pem' >'%s' 2>&1",
-             fx.ctca, fx.ca_dir, csrs, name, fx.log_list, fx.dir, log);
+             step, fx.ctca, fx.ca_dir, csrs, name, fx.log_list, fx.dir, log);
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
@@ -522,14 +523,14 @@ static pid_t issue_paused_at_precert(const char *name)
     for (int i = 0; i < 1000; i++) {
         size_t len = 0;
         char *text = access(log, F_OK) == 0 ? (char *)th_read_file(log, &len) : NULL;
-        bool paused = text != NULL && memmem(text, len, "paused at precert", 17) != NULL;
+        bool paused = text != NULL && memmem(text, len, want, strlen(want)) != NULL;
         free(text);
         if (paused)
             return pid;
         cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "ctca issue ended before pausing");
         usleep(10000);
     }
-    cr_assert_fail("ctca issue never paused at precert");
+    cr_assert_fail("ctca issue never paused at %s", step);
     return -1;
 }
 
@@ -568,7 +569,7 @@ Test(batch, a_record_a_live_process_owns_is_in_progress_and_resumed_once_it_is_k
 {
     start_logs("");
     write_good_csrs(1, "host-");
-    pid_t issuer = issue_paused_at_precert("host-00000.csr");
+    pid_t issuer = issue_paused_at("precert", "host-00000.csr");
     char *o = NULL, serial[CTCA_STORE_SERIAL_MAX + 1], owner[80];
     snprintf(owner, sizeof owner, "is being issued by pid %d on ", (int)issuer);
 
@@ -619,4 +620,40 @@ Test(batch, a_record_a_live_process_owns_is_in_progress_and_resumed_once_it_is_k
     issued_events(&issued, &journaled);
     cr_assert_eq(issued, 1);
     cr_assert_eq(journaled, 1);
+}
+
+/* A live `ctca issue` that journaled a CSR's TBS but has not signed it yet is
+ * about to: a batch re-run does not start that CSR afresh (which would issue
+ * it twice) but reports it in progress; once the issuer is killed -9, a
+ * re-run issues it under a new serial, the old one left journaled, unsigned. */
+Test(batch, a_journaled_record_of_a_live_issuer_is_in_progress_not_issued_twice,
+     .init = setup, .fini = teardown, .timeout = 120)
+{
+    start_logs("");
+    write_good_csrs(1, "host-");
+    pid_t issuer = issue_paused_at("journaled", "host-00000.csr");
+    char *o = NULL, serial[CTCA_STORE_SERIAL_MAX + 1], owner[80];
+    snprintf(owner, sizeof owner, "is being issued by pid %d on ", (int)issuer);
+    cr_assert_eq(batch(&o, ""), 75, "%s", o);
+    cr_assert_not_null(strstr(o, owner), "%s", o);
+    free(o);
+    cJSON *j = summary();
+    cr_assert_eq(num(j, "in_progress"), 1);
+    cr_assert_eq(num(j, "issued"), 0);
+    cJSON_Delete(j);
+    cr_assert_eq(only_record_state(serial), CTCA_STORE_JOURNALED, "no second record");
+    cr_assert_eq(count_outputs(), 0);
+
+    kill(issuer, SIGKILL);
+    int st = 0;
+    cr_assert_eq(waitpid(issuer, &st, 0), issuer);
+    cr_assert_eq(batch(&o, ""), 0, "%s", o);
+    free(o);
+    j = summary();
+    cr_assert_eq(num(j, "issued"), 1);
+    cJSON_Delete(j);
+    size_t issued = 0, journaled = 0;
+    issued_events(&issued, &journaled);
+    cr_assert_eq(issued, 1);
+    cr_assert_eq(journaled, 2, "afresh: the dead issuer's serial stays journaled");
 }
