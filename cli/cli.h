@@ -26,6 +26,8 @@ int cli_cmd_batch(int argc, char **argv);
 int cli_cmd_get(int argc, char **argv);
 int cli_cmd_queue(int argc, char **argv);
 int cli_cmd_backfill(int argc, char **argv);
+int cli_cmd_revoke(int argc, char **argv);
+int cli_cmd_ocsp(int argc, char **argv);
 
 /* cli_take_value: when argv[*i] is option name ("--name VALUE" or
  * "--name=VALUE"), sets *out to its value, advances *i past it and returns

@@ -15,6 +15,8 @@ static const struct {
     {"get", cli_cmd_get, "write a stored certificate (final or precertificate) and its SCTs"},
     {"queue", cli_cmd_queue, "list, run or retry the queue of log submissions"},
     {"backfill", cli_cmd_backfill, "queue issued certificates for logging to another log"},
+    {"revoke", cli_cmd_revoke, "revoke a certificate (or precertificate) by serial"},
+    {"ocsp", cli_cmd_ocsp, "answer OCSP requests (one, or as an HTTP server) with SCTs"},
 };
 
 static void usage(FILE *f)

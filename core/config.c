@@ -22,6 +22,7 @@ struct ctca_config {
     char *log_list;
     ctca_ct_settings ct;
     ctca_queue_settings queue;
+    ctca_ocsp_settings ocsp;
     ctca_profile *profiles;
     size_t profile_count;
 };
@@ -425,6 +426,31 @@ static ctca_err parse_queue(const cJSON *root, ctca_queue_settings *q, ctca_errb
     return CTCA_OK;
 }
 
+static ctca_err parse_ocsp(const cJSON *root, ctca_ocsp_settings *o, ctca_errbuf *eb)
+{
+    static const char *const keys[] = {"validity_hours", "responder_cert", "responder_key",
+                                       NULL};
+    o->validity_hours = 96;
+    const cJSON *obj = NULL;
+    CTCA_GUARD(get_object(root, "ocsp", "", false, &obj, eb));
+    if (obj == NULL)
+        return CTCA_OK;
+    CTCA_GUARD(check_keys(obj, "ocsp", keys, eb));
+    /* CA/B Forum Baseline Requirements 4.9.10: a response's validity interval
+     * is at least eight hours and at most ten days. */
+    CTCA_GUARD(get_uint(obj, "validity_hours", "ocsp", false, 8, 240, &o->validity_hours, eb));
+    CTCA_GUARD(get_string(obj, "responder_cert", "ocsp", false, true, 4096, &o->responder_cert,
+                          eb));
+    CTCA_GUARD(get_string(obj, "responder_key", "ocsp", false, true, 4096, &o->responder_key,
+                          eb));
+    if ((o->responder_cert == NULL) != (o->responder_key == NULL))
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "ocsp.%s: missing (a delegated responder needs both "
+                               "responder_cert and responder_key)",
+                               o->responder_cert == NULL ? "responder_cert" : "responder_key");
+    return CTCA_OK;
+}
+
 static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *eb)
 {
     static const char *const keys[] = {"log_timeout_ms", "deadline_ms", "min_scts",
@@ -471,7 +497,8 @@ static ctca_err parse_ct(const cJSON *root, ctca_ct_settings *ct, ctca_errbuf *e
 static ctca_err parse_root(const cJSON *root, ctca_config *cfg, ctca_errbuf *eb)
 {
     static const char *const keys[] = {"ca_cert", "ca_key", "preca_cert", "preca_key", "store",
-                                       "log_list", "ct",    "queue",      "profiles",  NULL};
+                                       "log_list", "ct",    "queue",      "ocsp",      "profiles",
+                                       NULL};
     if (!cJSON_IsObject(root))
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "the document must be a JSON object");
     CTCA_GUARD(check_keys(root, "", keys, eb));
@@ -487,6 +514,7 @@ static ctca_err parse_root(const cJSON *root, ctca_config *cfg, ctca_errbuf *eb)
     CTCA_GUARD(get_string(root, "log_list", "", false, true, 4096, &cfg->log_list, eb));
     CTCA_GUARD(parse_ct(root, &cfg->ct, eb));
     CTCA_GUARD(parse_queue(root, &cfg->queue, eb));
+    CTCA_GUARD(parse_ocsp(root, &cfg->ocsp, eb));
 
     const cJSON *profiles = NULL;
     CTCA_GUARD(get_object(root, "profiles", "", true, &profiles, eb));
@@ -580,6 +608,8 @@ void ctca_config_free(ctca_config *cfg)
     free(cfg->preca_key);
     free(cfg->store);
     free(cfg->log_list);
+    free(cfg->ocsp.responder_cert);
+    free(cfg->ocsp.responder_key);
     free(cfg->ct.policy);
     for (size_t i = 0; i < cfg->profile_count; i++)
         profile_cleanup(&cfg->profiles[i]);
@@ -595,6 +625,11 @@ const ctca_ct_settings *ctca_config_get0_ct(const ctca_config *cfg)
 const ctca_queue_settings *ctca_config_get0_queue(const ctca_config *cfg)
 {
     return &cfg->queue;
+}
+
+const ctca_ocsp_settings *ctca_config_get0_ocsp(const ctca_config *cfg)
+{
+    return &cfg->ocsp;
 }
 
 const char *ctca_config_get0_log_list(const ctca_config *cfg)

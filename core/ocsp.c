@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
+#include "core/ocsp_int.h"
 #include "core/x509_int.h"
 
 /* Encoded OID arcs. */
@@ -36,9 +37,7 @@ static ctca_err cert_info_parse(ctca_view der, cert_info *out)
     return ctca_der_get_bit_string(&body, &out->key_bits);
 }
 
-/* The digest named by a hash AlgorithmIdentifier's OID (SHA-1 or SHA-2);
- * NULL for any other. */
-static const EVP_MD *hash_md(ctca_view oid)
+const EVP_MD *ctca_ocsp_hash_md(ctca_view oid)
 {
     if (ctca_oid_eq(oid, OID_SHA1, sizeof OID_SHA1))
         return EVP_sha1();
@@ -338,7 +337,7 @@ static ctca_err find_single(ctca_view responses, ctca_view serial, const cert_in
     while (responses.len > 0) {
         single_response s;
         CTCA_GUARD(get_single(&responses, &s));
-        const EVP_MD *md = hash_md(s.hash_oid);
+        const EVP_MD *md = ctca_ocsp_hash_md(s.hash_oid);
         if (*found || md == NULL || !ctca_view_eq(s.serial, serial))
             continue;
         uint8_t name_hash[EVP_MAX_MD_SIZE], key_hash[EVP_MAX_MD_SIZE];

@@ -208,6 +208,24 @@ static const char *const migrations[] = {
     "CREATE TRIGGER owners_no_delete BEFORE DELETE ON owners BEGIN"
     "  SELECT RAISE(ABORT, 'owners are never deleted');"
     "END;",
+
+    /* Version 4: revocation. One row per revoked serial, never updated nor
+     * deleted: a revocation is final (certificateHold is not supported, so
+     * there is nothing to undo). reason is an RFC 5280 5.3.1 CRLReason code
+     * other than certificateHold (6), 7 (unused) and removeFromCRL (8). That
+     * only a signed record can be revoked is checked by ctca_store_revoke. */
+    "CREATE TABLE revocations ("
+    "  serial TEXT PRIMARY KEY REFERENCES certs (serial),"
+    "  reason INTEGER NOT NULL CHECK (reason IN (0, 1, 2, 3, 4, 5, 9, 10)),"
+    "  revoked_ms INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'a revocation is final');"
+    "END;"
+    "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN"
+    "  SELECT RAISE(ABORT, 'a revocation is final');"
+    "END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

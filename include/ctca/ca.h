@@ -97,6 +97,16 @@ typedef struct ctca_queue_settings {
     unsigned batch;               /* 64: items leased at once */
 } ctca_queue_settings;
 
+/* The OCSP responder ("ocsp" object; every key optional). */
+typedef struct ctca_ocsp_settings {
+    uint32_t validity_hours; /* 96: nextUpdate - thisUpdate, 8..240 (CA/B BR 4.9.10) */
+    /* A delegated responder (RFC 6960 4.2.2.2): its certificate (PEM, issued by
+     * the CA with the id-kp-OCSPSigning EKU) and key (PEM, mode 0600), relative
+     * to the CA directory; both NULL: the CA key signs responses. */
+    char *responder_cert;
+    char *responder_key;
+} ctca_ocsp_settings;
+
 /* Key usage bits allowed in an end-entity profile (RFC 5280 4.2.1.3 bit numbers). */
 enum {
     CTCA_KU_DIGITAL_SIGNATURE = 1u << 0,
@@ -160,6 +170,8 @@ void ctca_config_free(ctca_config *cfg);
 const ctca_ct_settings *ctca_config_get0_ct(const ctca_config *cfg);
 /* ctca_config_get0_queue: the queue settings, borrowed from cfg. */
 const ctca_queue_settings *ctca_config_get0_queue(const ctca_config *cfg);
+/* ctca_config_get0_ocsp: the OCSP responder settings, borrowed from cfg. */
+const ctca_ocsp_settings *ctca_config_get0_ocsp(const ctca_config *cfg);
 /* ctca_config_get0_log_list: the "log_list" path as written (NULL when null),
  * borrowed; ctca_ca_get0_log_list_path resolves it against the CA directory. */
 const char *ctca_config_get0_log_list(const ctca_config *cfg);

@@ -71,6 +71,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_CMS_MALFORMED, DECODE,                                                   \
       "CMS precertificate does not follow the RFC 9162 3.2 profile")                    \
     X(CTCA_ERR_OCSP_MALFORMED, DECODE, "malformed OCSP response")                       \
+    X(CTCA_ERR_OCSP_REQUEST, DECODE, "malformed OCSP request")                          \
     X(CTCA_ERR_BUILDER_CAP, ENCODE, "output exceeds its size cap")                      \
     X(CTCA_ERR_BUILDER_MISUSE, ENCODE, "builder used out of order")                     \
     X(CTCA_ERR_VALUE_RANGE, ENCODE, "value out of encodable range")                     \

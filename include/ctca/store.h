@@ -273,6 +273,45 @@ CTCA_RESULT ctca_store_get_cert_by_csr(ctca_store *s, const uint8_t *csr_sha256,
 /* ctca_store_cert_cleanup: frees c's buffers and zeroes it; accepts a zeroed c. */
 void ctca_store_cert_cleanup(ctca_store_cert *c);
 
+/* ---- revocation ------------------------------------------------------------ */
+
+/* RFC 5280 5.3.1 CRLReason codes ctca_store_revoke accepts: all but
+ * certificateHold (6) and removeFromCRL (8), since a revocation is final. */
+enum {
+    CTCA_REASON_UNSPECIFIED = 0,
+    CTCA_REASON_KEY_COMPROMISE = 1,
+    CTCA_REASON_CA_COMPROMISE = 2,
+    CTCA_REASON_AFFILIATION_CHANGED = 3,
+    CTCA_REASON_SUPERSEDED = 4,
+    CTCA_REASON_CESSATION_OF_OPERATION = 5,
+    CTCA_REASON_PRIVILEGE_WITHDRAWN = 9,
+    CTCA_REASON_AA_COMPROMISE = 10
+};
+
+/* ctca_store_revoke: records serial as revoked since revoked_ms (ms since the
+ * epoch, the revocationTime) for reason (a CTCA_REASON_* code, else
+ * CTCA_ERR_VALUE_RANGE), with a "cert.revoked" audit entry in the same
+ * transaction. Any record whose precertificate was signed can be revoked,
+ * whatever became of its issuance (a precertificate counts as a certificate
+ * for revocation: RFC 6962 3.1 makes its signature a binding commitment); a
+ * journaled record (nothing signed) and one already revoked are
+ * CTCA_ERR_STORE_CONFLICT, an unknown serial CTCA_ERR_STORE_NOT_FOUND.
+ * Nothing un-revokes a serial. */
+CTCA_RESULT ctca_store_revoke(ctca_store *s, const char *serial, int reason, int64_t revoked_ms,
+                              int64_t now_ms);
+
+typedef struct ctca_store_revocation {
+    bool revoked;
+    int reason;          /* CTCA_REASON_*, when revoked */
+    int64_t revoked_ms;  /* the revocationTime, when revoked */
+    int64_t recorded_ms; /* when ctca_store_revoke ran, when revoked */
+} ctca_store_revocation;
+
+/* ctca_store_get_revocation: whether serial is revoked, into *out (zeroed
+ * when not, and on failure). CTCA_ERR_STORE_NOT_FOUND for an unknown serial. */
+CTCA_RESULT ctca_store_get_revocation(ctca_store *s, const char *serial,
+                                      ctca_store_revocation *out);
+
 /* ---- SCTs ----------------------------------------------------------------- */
 
 typedef struct ctca_store_sct {
@@ -541,10 +580,10 @@ CTCA_RESULT ctca_store_breaker_reset(ctca_store *s, const uint8_t *log_id, int64
  * bytes, serial NULL or a valid serial, detail NULL or up to TEXT_MAX bytes).
  * The journal is append-only: SQL triggers refuse updates and deletes. The
  * store itself appends "cert.journaled", "cert.precert", "cert.issued",
- * "cert.failed", "cert.deferred", "cert.claimed", "sct.stored",
- * "sct.kept_first", "queue.added", "queue.done", "queue.parked",
- * "queue.retried", "queue.backfill", "breaker.open", "breaker.closed" and
- * "breaker.reset" in the same transaction as the change they record, so
+ * "cert.failed", "cert.deferred", "cert.claimed", "cert.revoked",
+ * "sct.stored", "sct.kept_first", "queue.added", "queue.done",
+ * "queue.parked", "queue.retried", "queue.backfill", "breaker.open",
+ * "breaker.closed" and "breaker.reset" in the same transaction as the change they record, so
  * callers need not log those. */
 CTCA_RESULT ctca_store_audit(ctca_store *s, int64_t now_ms, const char *event,
                              const char *serial, const char *detail);

@@ -291,3 +291,33 @@ Test(config, preca_cert_without_its_key_and_a_non_boolean_preca_are_named)
     expect_error(HEAD "\"profiles\": {\"p\": {" PROFILE_OK ", \"preca\": 1}}}", CTCA_ERR_CONFIG,
                  "profiles.p.preca: expected true or false");
 }
+
+Test(config, ocsp_settings_parse_with_defaults_and_bounds)
+{
+    ctca_config *cfg = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(parse(HEAD "\"profiles\": {\"p\": {" PROFILE_OK "}}}", &cfg, &eb), CTCA_OK);
+    cr_assert_eq(ctca_config_get0_ocsp(cfg)->validity_hours, 96);
+    cr_assert_null(ctca_config_get0_ocsp(cfg)->responder_cert, "absent: the CA key signs");
+    ctca_config_free(cfg);
+    cr_assert_eq(parse(HEAD "\"ocsp\": {\"validity_hours\": 8, \"responder_cert\": \"r.pem\","
+                            " \"responder_key\": \"r.key\"}, \"profiles\": {\"p\": {" PROFILE_OK
+                            "}}}",
+                       &cfg, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_config_get0_ocsp(cfg)->validity_hours, 8);
+    cr_assert_str_eq(ctca_config_get0_ocsp(cfg)->responder_cert, "r.pem");
+    cr_assert_str_eq(ctca_config_get0_ocsp(cfg)->responder_key, "r.key");
+    ctca_config_free(cfg);
+    expect_error(HEAD "\"ocsp\": {\"validity_hours\": 241}, \"profiles\": {\"p\": {" PROFILE_OK
+                      "}}}",
+                 CTCA_ERR_CONFIG, "ocsp.validity_hours");
+    expect_error(HEAD "\"ocsp\": {\"validity_hours\": 7}, \"profiles\": {\"p\": {" PROFILE_OK
+                      "}}}",
+                 CTCA_ERR_CONFIG, "ocsp.validity_hours");
+    expect_error(HEAD "\"ocsp\": {\"responder_cert\": \"r.pem\"}, \"profiles\": {\"p\": {"
+                      PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ocsp.responder_key: missing");
+    expect_error(HEAD "\"ocsp\": {\"nextUpdate\": 1}, \"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ocsp.nextUpdate: unknown key");
+}
