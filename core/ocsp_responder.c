@@ -239,19 +239,6 @@ out:
 static const uint8_t OID_NONCE[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x02};
 #define MAX_EXTENSIONS 16
 
-/* One Request of the requestList. */
-typedef struct req_cert {
-    ctca_view cert_id;  /* the CertID element, echoed in the response */
-    ctca_view hash_oid, name_hash, key_hash;
-    ctca_view serial;   /* INTEGER contents */
-} req_cert;
-
-typedef struct parsed_request {
-    req_cert certs[CTCA_OCSP_MAX_REQUESTS];
-    size_t n;
-    ctca_view nonce; /* extnValue contents of the nonce extension; len 0: none */
-} parsed_request;
-
 /* Records where a request is malformed and returns CTCA_ERR_OCSP_REQUEST. */
 static ctca_err bad(ctca_errbuf *eb, ctca_err rc, const char *where)
 {
@@ -307,7 +294,7 @@ static ctca_err get_optional_extensions(ctca_view *v, unsigned n, ctca_view *non
 /* CertID ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, issuerNameHash
  * OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER }. The hash
  * algorithm's parameters are NULL or absent (RFC 5754 2). */
-static ctca_err get_cert_id(ctca_view *v, req_cert *c)
+static ctca_err get_cert_id(ctca_view *v, ctca_ocsp_req_cert *c)
 {
     static const uint8_t der_null[] = {0x05, 0x00};
     ctca_view body, alg;
@@ -326,7 +313,7 @@ static ctca_err get_cert_id(ctca_view *v, req_cert *c)
 
 /* Request ::= SEQUENCE { reqCert CertID, singleRequestExtensions [0]
  * EXPLICIT Extensions OPTIONAL }. */
-static ctca_err get_request_list(ctca_view list, parsed_request *p, ctca_errbuf *eb)
+static ctca_err get_request_list(ctca_view list, ctca_ocsp_request *p, ctca_errbuf *eb)
 {
     if (list.len == 0)
         return bad(eb, CTCA_ERR_OCSP_REQUEST, "the requestList is empty");
@@ -366,7 +353,7 @@ static ctca_err check_nonce(ctca_view value, ctca_errbuf *eb)
  * EXPLICIT DEFAULT v1, requestorName [1] EXPLICIT GeneralName OPTIONAL,
  * requestList SEQUENCE OF Request, requestExtensions [2] EXPLICIT Extensions
  * OPTIONAL }. */
-static ctca_err parse_request(ctca_view der, parsed_request *p, ctca_errbuf *eb)
+ctca_err ctca_ocsp_request_parse(ctca_view der, ctca_ocsp_request *p, ctca_errbuf *eb)
 {
     ctca_view v = der, req, tbs, skipped, list;
     bool present = false;
@@ -396,7 +383,7 @@ static ctca_err parse_request(ctca_view der, parsed_request *p, ctca_errbuf *eb)
 /* ---- answering ------------------------------------------------------------- */
 
 /* Whether c names this CA: the same hashes under a digest it may use. */
-static bool names_ca(const ctca_ocsp_responder *r, const req_cert *c)
+static bool names_ca(const ctca_ocsp_responder *r, const ctca_ocsp_req_cert *c)
 {
     const EVP_MD *md = ctca_ocsp_hash_md(c->hash_oid);
     for (size_t i = 0; md != NULL && i < N_HASHES; i++) {
@@ -507,7 +494,7 @@ static ctca_err add_sct_ext(OCSP_SINGLERESP *single, const uint8_t *list, size_t
 
 /* One SingleResponse: the request's own CertID, the status, this/next
  * update, and the SCTs. */
-static ctca_err add_single(OCSP_BASICRESP *bs, const req_cert *c, const cert_state *cs,
+static ctca_err add_single(OCSP_BASICRESP *bs, const ctca_ocsp_req_cert *c, const cert_state *cs,
                            ASN1_GENERALIZEDTIME *this_update, ASN1_GENERALIZEDTIME *next_update)
 {
     const unsigned char *p = c->cert_id.data;
@@ -567,12 +554,12 @@ static ctca_err refuse(ctca_ocsp_response_status status, ctca_ocsp_answer *answe
 /* The statuses of p's CertIDs, into states and answer; *authorized false when
  * none names this CA. */
 static ctca_err statuses(const ctca_ocsp_responder *r, ctca_store *store,
-                         const parsed_request *p, cert_state *states, ctca_ocsp_answer *answer,
+                         const ctca_ocsp_request *p, cert_state *states, ctca_ocsp_answer *answer,
                          bool *authorized, ctca_errbuf *eb)
 {
     *authorized = false;
     for (size_t i = 0; i < p->n; i++) {
-        const req_cert *c = &p->certs[i];
+        const ctca_ocsp_req_cert *c = &p->certs[i];
         cert_state *cs = &states[i];
         bool ours = names_ca(r, c);
         bool known = serial_hex(c->serial, answer->items[i].serial);
@@ -595,7 +582,7 @@ static ctca_err statuses(const ctca_ocsp_responder *r, ctca_store *store,
 }
 
 /* The signed BasicOCSPResponse for p with the statuses in states. */
-static ctca_err build_basic(const ctca_ocsp_responder *r, const parsed_request *p,
+static ctca_err build_basic(const ctca_ocsp_responder *r, const ctca_ocsp_request *p,
                             const cert_state *states, int64_t now_ms, OCSP_BASICRESP **out)
 {
     ctca_err rc = CTCA_ERR_NOMEM;
@@ -640,7 +627,7 @@ ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca
                            int64_t now_ms, uint8_t **response, size_t *response_len,
                            ctca_ocsp_answer *answer, ctca_errbuf *eb)
 {
-    parsed_request p;
+    ctca_ocsp_request p;
     cert_state states[CTCA_OCSP_MAX_REQUESTS];
     OCSP_BASICRESP *bs = NULL;
     OCSP_RESPONSE *resp = NULL;
@@ -649,7 +636,7 @@ ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca
     *response_len = 0;
     memset(answer, 0, sizeof *answer);
     memset(states, 0, sizeof states);
-    if (parse_request(request, &p, eb) != CTCA_OK)
+    if (ctca_ocsp_request_parse(request, &p, eb) != CTCA_OK)
         return refuse(CTCA_OCSP_MALFORMED_REQUEST, answer, response, response_len);
     ctca_err rc = statuses(r, store, &p, states, answer, &authorized, eb);
     if (rc == CTCA_OK && !authorized) {
