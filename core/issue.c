@@ -916,10 +916,27 @@ out:
     return rc;
 }
 
+/* A revoked precertificate (ctca revoke) is never followed by a certificate:
+ * the queue, a batch re-run or a racing issuance stop here. */
+static ctca_err refuse_if_revoked(const ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
+{
+    ctca_store_revocation r;
+    ctca_err rc = ctca_store_get_revocation(store, is->serial, &r);
+    if (rc != CTCA_OK)
+        return ctca_errbuf_set(eb, rc, "serial %s: reading its revocation: %s", is->serial,
+                               ctca_store_errmsg(store));
+    if (r.revoked)
+        return ctca_errbuf_set(eb, CTCA_ERR_REVOKED,
+                               "serial %s was revoked: no certificate is issued for it",
+                               is->serial);
+    return CTCA_OK;
+}
+
 ctca_err ctca_issuance_build_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                    ctca_errbuf *eb)
 {
     CTCA_GUARD(fill_result(is, res));
+    CTCA_GUARD(refuse_if_revoked(is, store, eb));
     if (is->store_err != CTCA_OK)
         return ctca_errbuf_set(eb, is->store_err, "%s", is->store_msg);
     embed_set e = {0};
@@ -1086,6 +1103,7 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                          ctca_issue_result *res, ctca_errbuf *eb)
 {
     CTCA_GUARD(fill_result(is, res));
+    CTCA_GUARD(refuse_if_revoked(is, store, eb));
     uint8_t *ids = calloc(is->n_cands + 1, CTCA_LOG_ID_LEN);
     if (ids == NULL)
         return CTCA_ERR_NOMEM;

@@ -425,6 +425,19 @@ static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, co
     progress(w, "serial %s: failed: %s", serial, reason);
 }
 
+/* A revoked issuance ends: failed, its queued submissions not needed. */
+static void end_revoked(worker *w, const char *serial, const char *why)
+{
+    ctca_err rc = ctca_store_mark_failed(w->store, serial, why, ctca_now_ms());
+    if (rc != CTCA_OK) {
+        (void)store_failed(w, rc, "marking a revoked issuance failed");
+        return;
+    }
+    settle_items(w, serial, "not needed: the serial is revoked");
+    w->stats->failed++;
+    progress(w, "serial %s: revoked, not issued", serial);
+}
+
 /* Finishes serial's deferred issuance when its stored SCTs comply; otherwise,
  * once nothing is pending for it, queues spares or gives up. Another live
  * owner's record is left alone (may_finish). */
@@ -454,6 +467,8 @@ static void finish_serial(worker *w, const char *serial)
         w->stats->issued++;
         progress(w, "serial %s: issued with %zu embedded SCTs", serial, res.n_embedded);
         settle_items(w, serial, "not needed: the certificate was issued");
+    } else if (rc == CTCA_ERR_REVOKED) {
+        end_revoked(w, serial, eb.msg);
     } else if (rc == CTCA_ERR_STORE_CONFLICT) {
         settle_items(w, serial, "not needed: the certificate was issued");
     } else if (rc == CTCA_ERR_POLICY_UNMET) {
@@ -523,6 +538,8 @@ static void take_over(worker *w, const char *serial)
         w->stats->issued++;
         progress(w, "serial %s: taken over and issued with %zu embedded SCTs", serial,
                  res.n_embedded);
+    } else if (rc == CTCA_ERR_REVOKED) {
+        end_revoked(w, serial, eb.msg);
     } else if (rc == CTCA_ERR_POLICY_UNMET) {
         char why[CTCA_STORE_TEXT_MAX];
         snprintf(why, sizeof why, "taken over by the queue (the issuing process ended): %s",

@@ -113,6 +113,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_BAD_RESPONSE, NETWORK, "log response is malformed")                      \
     X(CTCA_ERR_NO_LOGS, POLICY, "no usable CT logs for this certificate")               \
     X(CTCA_ERR_POLICY_UNMET, POLICY, "SCTs obtained do not satisfy the CT policy")      \
+    X(CTCA_ERR_REVOKED, POLICY, "the serial was revoked before its certificate was issued") \
     X(CTCA_ERR_DEFERRED, POLICY, "issuance deferred: the queue will collect its SCTs")  \
     X(CTCA_ERR_INTERNAL, INTERNAL, "internal error")
 

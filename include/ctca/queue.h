@@ -53,7 +53,7 @@ typedef struct ctca_queue_stats {
     size_t parked;    /* items that gave up (see ctca queue list) */
     size_t settled;   /* items not needed any more (their issuance completed) */
     size_t issued;    /* deferred issuances completed */
-    size_t failed;    /* deferred issuances given up: no log left to try */
+    size_t failed;    /* deferred issuances given up: no log left to try, or revoked */
     size_t recovered; /* unfinished issuances taken over */
     size_t pending;   /* items left pending (waiting for a retry) when the run ended */
 } ctca_queue_stats;

@@ -196,6 +196,16 @@ Test(ocsp_respond, a_precertificate_whose_issuance_was_deferred_can_be_revoked,
     cr_assert_eq(respond("req", &out), 0, "%s", out);
     cr_assert_not_null(strstr(out, ": revoked (cessationOfOperation)"), "%s", out);
     free(out);
+    /* The logs answer now, yet the queue issues no certificate for a revoked serial. */
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 1, "%s",
+                 out);
+    cr_assert_not_null(strstr(out, "revoked, not issued"), "%s", out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/site.pem'", fx.ctca, fx.ca_dir,
+                        serial, fx.dir),
+                 1, "%s", out);
+    cr_assert_not_null(strstr(out, "was revoked"), "%s", out);
+    free(out);
 }
 
 Test(ocsp_respond, an_unknown_serial_is_answered_unknown, .init = setup)
