@@ -36,6 +36,11 @@ int cli_cmd_ocsp(int argc, char **argv);
 bool cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *name,
                     const char **out, bool *error);
 
+/* cli_take_operand: arg, an argument that is no option cli_take_value took,
+ * as the command's one operand (*slot, which names it as what): false, with
+ * an error for cmd, when arg is an unknown option or a second operand. */
+bool cli_take_operand(const char *cmd, const char *arg, const char *what, const char **slot);
+
 /* cli_normalize_serial: the store's spelling of serial s into out:
  * lower-case hex of the minimal magnitude ("0x" prefix, colons and upper
  * case accepted). False when s is not hex or longer than 20 octets. */

@@ -68,14 +68,8 @@ static int parse_args(int argc, char **argv, const char **ca_dir, ctca_batch_opt
                                   &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("batch: unknown option '%s'", argv[i]);
+        } else if (!cli_take_operand("batch", argv[i], "CSR directory", &o->csr_dir)) {
             return CLI_EXIT_USAGE;
-        } else if (o->csr_dir != NULL) {
-            cli_error("batch: one CSR directory only ('%s' and '%s')", o->csr_dir, argv[i]);
-            return CLI_EXIT_USAGE;
-        } else {
-            o->csr_dir = argv[i];
         }
     }
     if (*ca_dir == NULL || o->csr_dir == NULL || o->out_dir == NULL) {

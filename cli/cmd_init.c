@@ -56,14 +56,8 @@ static int parse_args(int argc, char **argv, ctca_init_params *p)
                    cli_take_value("init", argc, argv, &i, "--log-list", &p->log_list, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("init: unknown option '%s'", argv[i]);
+        } else if (!cli_take_operand("init", argv[i], "directory", &p->dir)) {
             return CLI_EXIT_USAGE;
-        } else if (p->dir != NULL) {
-            cli_error("init: one directory only ('%s' and '%s')", p->dir, argv[i]);
-            return CLI_EXIT_USAGE;
-        } else {
-            p->dir = argv[i];
         }
     }
     if (p->dir == NULL) {

@@ -45,14 +45,8 @@ static int parse_args(int argc, char **argv, revoke_args *a)
                    cli_take_value("revoke", argc, argv, &i, "--at", &a->at, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("revoke: unknown option '%s'", argv[i]);
+        } else if (!cli_take_operand("revoke", argv[i], "serial", &a->serial)) {
             return CLI_EXIT_USAGE;
-        } else if (a->serial != NULL) {
-            cli_error("revoke: one serial only ('%s' and '%s')", a->serial, argv[i]);
-            return CLI_EXIT_USAGE;
-        } else {
-            a->serial = argv[i];
         }
     }
     if (a->dir == NULL || a->serial == NULL) {

@@ -67,6 +67,20 @@ bool cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *
     return true;
 }
 
+bool cli_take_operand(const char *cmd, const char *arg, const char *what, const char **slot)
+{
+    if (arg[0] == '-' && arg[1] != '\0') {
+        cli_error("%s: unknown option '%s'", cmd, arg);
+        return false;
+    }
+    if (*slot != NULL) {
+        cli_error("%s: one %s only ('%s' and '%s')", cmd, what, *slot, arg);
+        return false;
+    }
+    *slot = arg;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {

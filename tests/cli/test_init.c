@@ -196,6 +196,30 @@ Test(init, usage_errors_exit_2)
     cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0);
 }
 
+/* The commands that take one operand (cli_take_operand) refuse an unknown
+ * option and a second operand, naming both, with exit 2. */
+Test(init, an_unknown_option_or_a_second_operand_is_a_usage_error)
+{
+    static const struct {
+        const char *args, *message;
+    } cases[] = {
+        {"init a b", "init: one directory only ('a' and 'b')"},
+        {"init a --bogus", "init: unknown option '--bogus'"},
+        {"get --ca x 01 02 --out y", "get: one serial only ('01' and '02')"},
+        {"revoke --ca x 01 02", "revoke: one serial only ('01' and '02')"},
+        {"batch --ca x d1 d2 --out o", "batch: one CSR directory only ('d1' and 'd2')"},
+        {"batch --ca x d1 -q --out o", "batch: unknown option '-q'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        cr_assert_eq(th_run(&out, "cd '%s' && '%s' %s", dir, ctca, cases[i].args), 2, "%s: %s",
+                     cases[i].args, out);
+        assert_contains(out, cases[i].message);
+        free(out);
+    }
+    cr_assert_neq(th_run(NULL, "test -e '%s/a'", dir), 0, "nothing was made");
+}
+
 /* --preca: a key of the CA's type (0600) and a PreCA the CA issued: CA:TRUE
  * pathlen 0, keyCertSign, the CT EKU only, AKI = the CA's SKI, a subject named
  * after the CA's; ctca.json names both. */
