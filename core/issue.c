@@ -729,18 +729,15 @@ static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *
     return rc;
 }
 
-static bool bytes_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
-{
-    return a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0);
-}
-
 static bool sct_eq(const ctca_sct *a, const ctca_sct *b)
 {
     return a->version == b->version && memcmp(a->log_id, b->log_id, CTCA_LOG_ID_LEN) == 0 &&
            a->timestamp == b->timestamp && a->hash_alg == b->hash_alg &&
            a->sig_alg == b->sig_alg &&
-           bytes_eq(a->extensions, a->extensions_len, b->extensions, b->extensions_len) &&
-           bytes_eq(a->signature, a->signature_len, b->signature, b->signature_len);
+           ctca_view_eq(ctca_view_make(a->extensions, a->extensions_len),
+                        ctca_view_make(b->extensions, b->extensions_len)) &&
+           ctca_view_eq(ctca_view_make(a->signature, a->signature_len),
+                        ctca_view_make(b->signature, b->signature_len));
 }
 
 /* sct, over entry, with key, is one memo holds as verified. */
