@@ -65,6 +65,7 @@ typedef enum stage {
     C_FINAL,
     C_DEFERRED,
     C_CLAIMED,    /* a resumed record this run now owns */
+    C_RELOOK,     /* its journal was refused: the CSR got a record meanwhile */
     COLLECTING    /* its SCTs are being collected on the client */
 } stage;
 
@@ -86,6 +87,7 @@ typedef struct item {
     ctca_err err;
     bool queued;        /* deferred to the queue by this run */
     bool was_deferred;  /* resumed from the queue's hands */
+    bool relooked;      /* looked up again after a refused journal */
     ctca_store_unfinished seen; /* a resumed record as looked up, to claim */
     char serial[41];
     ctca_errbuf eb;
@@ -375,7 +377,8 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     }
     ctca_store_cert rec = {0};
     ctca_owner_liveness owner = CTCA_OWNER_UNKNOWN;
-    rc = ctca_store_get_cert_by_csr(store, digest, &rec);
+    const char *profile = opt->profile ? opt->profile : CTCA_DEFAULT_PROFILE;
+    rc = ctca_store_get_cert_by_csr(store, digest, profile, &rec);
     if (rc != CTCA_OK && rc != CTCA_ERR_STORE_NOT_FOUND) {
         ctca_errbuf_set(&it->eb, rc, "looking the CSR up: %s", ctca_store_errmsg(store));
         fail_item(it, rc);
@@ -409,12 +412,15 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     } else {
         /* Nothing on record, or a journaled TBS that was never signed and
          * whose owner is gone: start afresh (that serial stays journaled,
-         * never signed). */
+         * never signed). The journal refuses this if the CSR got a record
+         * meanwhile (another run, on any host), so it is issued once. */
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", opt->csr_dir, it->name);
         ctca_issue_request req = {.csr_path = path, .profile = opt->profile,
                                   .log_list_path = opt->log_list_path,
-                                  .log_list = b->log_list, .now_ms = now};
+                                  .log_list = b->log_list, .now_ms = now,
+                                  .once_per_csr = true,
+                                  .supersedes = unfinished ? &it->seen : NULL};
         rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
         it->stage = D_PREPARED;
     }
@@ -804,6 +810,20 @@ static void handle_returned(driver *d, item *it)
     case D_PREPARED:
         rc = ctca_issuance_journal(it->is, d->store, &it->eb);
         next = C_JOURNALED;
+        if (rc == CTCA_ERR_STORE_DUPLICATE) {
+            /* Another process journaled the CSR since the lookup: look again
+             * once this batch is committed, and leave it to its owner if it
+             * happens twice. */
+            it->serial[0] = '\0'; /* never journaled */
+            if (!it->relooked) {
+                rc = CTCA_OK;
+                next = C_RELOOK;
+            } else {
+                in_progress_item(it);
+                count(d, it);
+                return;
+            }
+        }
         break;
     case D_SIGNED:
         rc = ctca_issuance_store_precert(it->is, d->store, &it->eb);
@@ -868,6 +888,13 @@ static void commit(driver *d)
             start_collecting(d, it);
             break;
         case C_FINAL: to_workers(d, it, W_OUTPUT); break;
+        case C_RELOOK:
+            ctca_issuance_free(it->is);
+            it->is = NULL;
+            it->relooked = true;
+            it->eb.msg[0] = '\0';
+            to_workers(d, it, W_LOOKUP);
+            break;
         default: /* C_DEFERRED */
             it->outcome = OUT_DEFERRED;
             ctca_issuance_free(it->is);

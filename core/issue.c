@@ -53,6 +53,9 @@ struct ctca_issuance {
     const char *profile_name;    /* borrowed from the CA's config */
     unsigned ct_version;         /* 1: RFC 6962; 2: RFC 9162 */
     uint8_t csr_sha256[32];      /* for the journal */
+    bool once_per_csr;           /* ctca_issue_request's, for the journal */
+    bool has_supersedes;
+    ctca_store_unfinished supersedes;
     /* The journaled TBS: for CT 1.0 the precertificate's (with the poison), for
      * CT 2.0 the final TBS minus 1.3.101.75, which is the CMS eContent. */
     uint8_t *tbs;
@@ -433,11 +436,16 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
         is->clock_ms = req->clock_ms;
         is->clock_arg = req->clock_arg;
     }
-    const char *name = req->profile ? req->profile : "tls-server";
+    const char *name = req->profile ? req->profile : CTCA_DEFAULT_PROFILE;
     const ctca_profile *profile = ctca_config_get0_profile(ctca_ca_get0_config(ca), name);
     if (profile == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
     is->profile_name = profile->name;
+    is->once_per_csr = req->once_per_csr;
+    if (req->supersedes != NULL) {
+        is->supersedes = *req->supersedes;
+        is->has_supersedes = true;
+    }
     is->ct_version = req->ct_version ? req->ct_version : profile->ct_version;
     if (is->ct_version != 1 && is->ct_version != 2)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "CT version %u: expected 1 or 2",
@@ -498,6 +506,8 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
         .csr_sha256 = is->csr_sha256, .tbs = is->tbs, .tbs_len = is->tbs_len,
         .not_before = is->not_before_ms / 1000, .not_after = is->not_after_ms / 1000,
         .now_ms = is->now_ms, .owner = owned ? &self : NULL,
+        .once_per_csr = is->once_per_csr,
+        .supersedes = is->has_supersedes ? &is->supersedes : NULL,
     };
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)

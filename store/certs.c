@@ -62,7 +62,35 @@ static ctca_err check_entry(ctca_store *s, const ctca_store_journal_entry *e)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "CSR digest is missing");
     if (e->not_after < e->not_before)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "notAfter is before notBefore");
+    if (e->supersedes != NULL && !e->once_per_csr)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "supersedes is for once_per_csr journals");
+    if (e->supersedes != NULL)
+        CTCA_GUARD(st_check_serial(s, e->supersedes->serial));
     return e->owner != NULL ? st_check_owner(s, e->owner) : CTCA_OK;
+}
+
+/* once_per_csr: inside the journal's transaction, so that of two processes
+ * (on any hosts) journaling one CSR under one profile, the second sees the
+ * first's record. The new record may follow no record, or exactly the
+ * abandoned journaled one the caller saw (e->supersedes), still as it was. */
+static ctca_err check_once(ctca_store *s, const ctca_store_journal_entry *e)
+{
+    ctca_store_unfinished latest;
+    bool found = false;
+    CTCA_GUARD(st_latest_for_csr(s, e->csr_sha256, e->profile, &latest, &found));
+    const ctca_store_unfinished *was = e->supersedes;
+    if (!found && was == NULL)
+        return CTCA_OK;
+    if (found && was != NULL && latest.state == CTCA_STORE_JOURNALED &&
+        strcmp(latest.serial, was->serial) == 0 && st_unfinished_same(&latest, was))
+        return CTCA_OK;
+    if (!found)
+        return st_fail(s, CTCA_ERR_STORE_CONFLICT,
+                       "serial %s, which the new record was to replace, has no record for "
+                       "this CSR under profile %s",
+                       was->serial, e->profile);
+    return st_fail(s, CTCA_ERR_STORE_DUPLICATE, "the CSR already has serial %s (%s) under profile %s",
+                   latest.serial, ctca_store_state_name(latest.state), e->profile);
 }
 
 /* Compares an existing record (columns profile, ct_version, csr_sha256, tbs,
@@ -108,6 +136,8 @@ ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
     }
     st_release(s, st);
     st = NULL;
+    if (e->once_per_csr)
+        ST_TRY(check_once(s, e));
 
     ST_TRY(st_prepare(s,
                       "INSERT INTO certs (serial, state, profile, ct_version, csr_sha256, tbs,"
@@ -430,9 +460,10 @@ static ctca_err read_row(ctca_store *s, sqlite3_stmt *st, ctca_store_cert *out)
     return CTCA_OK;
 }
 
-/* Runs a one-parameter SELECT over CERT_COLUMNS and reads its first row. */
+/* Runs a SELECT over CERT_COLUMNS and reads its first row: by serial
+ * (text_key), or by CSR digest (blob_key) and profile (?2). */
 static ctca_err get_one(ctca_store *s, const char *sql, const char *text_key,
-                        const uint8_t *blob_key, ctca_store_cert *out)
+                        const uint8_t *blob_key, const char *profile, ctca_store_cert *out)
 {
     ctca_err err = CTCA_OK;
     sqlite3_stmt *st = NULL;
@@ -442,10 +473,13 @@ static ctca_err get_one(ctca_store *s, const char *sql, const char *text_key,
         ST_TRY(st_bind_text(s, st, 1, text_key));
     else
         ST_TRY(st_bind_blob(s, st, 1, blob_key, CTCA_STORE_DIGEST_LEN));
+    if (profile != NULL)
+        ST_TRY(st_bind_text(s, st, 2, profile));
     ST_TRY(st_step_row(s, st, "reading a certificate record", &row));
     if (!row) {
         err = st_fail(s, CTCA_ERR_STORE_NOT_FOUND, "no record for %s %s",
-                      text_key ? "serial" : "this CSR digest", text_key ? text_key : "");
+                      text_key ? "serial" : "this CSR digest under profile",
+                      text_key ? text_key : profile);
         goto out;
     }
     ST_TRY(read_row(s, st, out));
@@ -460,18 +494,21 @@ ctca_err ctca_store_get_cert(ctca_store *s, const char *serial, ctca_store_cert 
 {
     memset(out, 0, sizeof *out);
     CTCA_GUARD(st_check_serial(s, serial));
-    return get_one(s, CERT_COLUMNS "WHERE serial = ?1", serial, NULL, out);
+    return get_one(s, CERT_COLUMNS "WHERE serial = ?1", serial, NULL, NULL, out);
 }
 
 ctca_err ctca_store_get_cert_by_csr(ctca_store *s, const uint8_t *csr_sha256,
-                                    ctca_store_cert *out)
+                                    const char *profile, ctca_store_cert *out)
 {
     memset(out, 0, sizeof *out);
     if (csr_sha256 == NULL)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "CSR digest is missing");
-    /* id breaks ties between records created in the same millisecond. */
-    return get_one(s, CERT_COLUMNS "WHERE csr_sha256 = ?1 ORDER BY created_ms DESC, id DESC LIMIT 1",
-                   NULL, csr_sha256, out);
+    CTCA_GUARD(st_check_text(s, "profile name", profile, CTCA_STORE_NAME_MAX, false));
+    /* The latest by id, the order the store created them in (created_ms
+     * comes from the callers' clocks), as ctca_store_journal's once_per_csr
+     * check reads it. */
+    return get_one(s, CERT_COLUMNS "WHERE csr_sha256 = ?1 AND profile = ?2 ORDER BY id DESC LIMIT 1",
+                   NULL, csr_sha256, profile, out);
 }
 
 void ctca_store_cert_cleanup(ctca_store_cert *c)

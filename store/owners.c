@@ -155,9 +155,30 @@ void ctca_store_unfinished_list_cleanup(ctca_store_unfinished_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static bool same_owner(const ctca_store_unfinished *a, const ctca_store_unfinished *b)
+ctca_err st_latest_for_csr(ctca_store *s, const uint8_t *csr_sha256, const char *profile,
+                           ctca_store_unfinished *out, bool *found)
 {
-    if (a->has_owner != b->has_owner)
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    *found = false;
+    ST_TRY(st_prepare(s,
+                      UNFINISHED_COLUMNS "WHERE c.csr_sha256 = ?1 AND c.profile = ?2"
+                                         " ORDER BY c.id DESC LIMIT 1",
+                      &st));
+    ST_TRY(st_bind_blob(s, st, 1, csr_sha256, CTCA_STORE_DIGEST_LEN));
+    ST_TRY(st_bind_text(s, st, 2, profile));
+    ST_TRY(st_step_row(s, st, "looking the CSR's records up", found));
+    if (*found)
+        ST_TRY(read_unfinished(s, st, out));
+out:
+    st_release(s, st);
+    return err;
+}
+
+bool st_unfinished_same(const ctca_store_unfinished *a, const ctca_store_unfinished *b)
+{
+    if (a->state != b->state || a->updated_ms != b->updated_ms || a->has_owner != b->has_owner)
         return false;
     return !a->has_owner ||
            (strcmp(a->owner.host, b->owner.host) == 0 &&
@@ -181,7 +202,7 @@ ctca_err ctca_store_claim(ctca_store *s, const ctca_store_unfinished *seen,
         CTCA_GUARD(st_check_owner(s, self));
     ST_TRY(st_begin(s));
     ST_TRY(ctca_store_get_unfinished(s, seen->serial, &now));
-    if (now.state != seen->state || now.updated_ms != seen->updated_ms || !same_owner(&now, seen))
+    if (!st_unfinished_same(&now, seen))
         goto out; /* it moved on: another worker claimed it, or its owner progressed */
     ST_TRY(st_prepare(s, "UPDATE certs SET updated_ms = ?1 WHERE serial = ?2", &st));
     ST_TRY(st_bind_i64(s, st, 1, now_ms));

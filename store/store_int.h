@@ -113,6 +113,15 @@ CTCA_RESULT st_foreign_key_check(ctca_store *s);
  * version + 1 (NULL past the last), so tests can build older stores. */
 const char *st_migration_sql(int version);
 
+/* st_latest_for_csr: the latest record (by id) journaled for csr_sha256
+ * under profile, as ctca_store_get_unfinished reads one; *found false when
+ * there is none. */
+CTCA_RESULT st_latest_for_csr(ctca_store *s, const uint8_t *csr_sha256, const char *profile,
+                              ctca_store_unfinished *out, bool *found);
+/* st_unfinished_same: a and b show one record unchanged: same state,
+ * updated_ms and owner (what ctca_store_claim compares). */
+bool st_unfinished_same(const ctca_store_unfinished *a, const ctca_store_unfinished *b);
+
 /* st_check_log_ids: n packed log IDs; NULL is allowed only when n is 0. */
 CTCA_RESULT st_check_log_ids(ctca_store *s, const uint8_t *log_ids, size_t n);
 

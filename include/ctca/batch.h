@@ -10,8 +10,8 @@
  * together instead of one after another. At most `window` issuances are in
  * flight, so memory does not grow with the number of CSRs.
  *
- * Resumable, by CSR digest (ctca_store_get_cert_by_csr): a CSR whose latest
- * record is issued is not issued again (its output file is rewritten when
+ * Resumable, by CSR digest and profile (ctca_store_get_cert_by_csr): a CSR
+ * whose latest record under the run's profile is issued is not issued again (its output file is rewritten when
  * missing or different); one whose record holds a precertificate without a
  * final certificate (killed mid-way, failed, or deferred to the queue) is
  * resumed with the SCTs already stored; anything else starts afresh. A CSR
@@ -24,7 +24,10 @@
  * ctca issue, another ctca batch, a queue worker), or that another process
  * claimed first, is left to it and reported in progress; so is a record only
  * journaled whose owner runs (it is about to sign it: a fresh start would
- * issue the CSR twice).
+ * issue the CSR twice). The journal itself refuses a second record for one
+ * CSR and profile (once_per_csr, in the store's transaction), so runs started
+ * together over one directory, on one host or many, issue each CSR once: a
+ * CSR another run journaled first is looked up again and left to it.
  *
  * When the logs do not give SCTs meeting the CT policy by the deadline, the
  * fallback decides as for ctca_issue: "defer" hands the issuance to the queue
@@ -71,7 +74,7 @@ typedef struct ctca_batch_progress {
 typedef struct ctca_batch_options {
     const char *csr_dir;
     const char *out_dir;       /* created (mode 0755) when missing; not csr_dir */
-    const char *profile;       /* NULL: "tls-server" */
+    const char *profile;       /* NULL: CTCA_DEFAULT_PROFILE */
     const char *log_list_path; /* NULL: the CA's configured list */
     unsigned jobs;             /* signing threads, 1..MAX_JOBS; 0: the online CPUs */
     ctca_fallback fallback;    /* CTCA_FALLBACK_CONFIG (0): the CA's ct.fallback */

@@ -106,6 +106,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_STORE_NOT_FOUND, STORE, "no such record in the store")                   \
     X(CTCA_ERR_STORE_CONFLICT, STORE, "record conflicts with the store")                \
     X(CTCA_ERR_IN_PROGRESS, STORE, "another process is issuing this record")            \
+    X(CTCA_ERR_STORE_DUPLICATE, STORE, "the CSR already has a record under this profile") \
     X(CTCA_ERR_HTTP, NETWORK, "HTTP transfer failed")                                   \
     X(CTCA_ERR_HTTP_STATUS, NETWORK, "log answered with an HTTP error status")          \
     X(CTCA_ERR_TIMEOUT, NETWORK, "log did not answer in time")                          \

@@ -48,9 +48,12 @@
 #include "ctca/sct.h"
 #include "ctca/store.h"
 
+/* The profile a request that names none is issued under. */
+#define CTCA_DEFAULT_PROFILE "tls-server"
+
 typedef struct ctca_issue_request {
     const char *csr_path;      /* PEM or DER */
-    const char *profile;       /* NULL: "tls-server" */
+    const char *profile;       /* NULL: CTCA_DEFAULT_PROFILE */
     const char *log_list_path; /* NULL: the CA's configured list */
     unsigned ct_version;       /* 1 (RFC 6962) or 2 (RFC 9162); 0: the profile's */
     /* A list already loaded, used instead of reading log_list_path (borrowed:
@@ -62,6 +65,13 @@ typedef struct ctca_issue_request {
     int64_t (*clock_ms)(void *arg);
     void *clock_arg;
     ctca_fallback fallback;    /* CTCA_FALLBACK_CONFIG (0): the CA's ct.fallback */
+    /* At most one issuance per CSR and profile (ctca batch): the journal is
+     * refused with CTCA_ERR_STORE_DUPLICATE unless the CSR has no record
+     * under the profile, or its latest is *supersedes (borrowed for the
+     * call), unchanged: a journaled record whose owner is gone
+     * (ctca_store_journal_entry). */
+    bool once_per_csr;
+    const ctca_store_unfinished *supersedes;
 } ctca_issue_request;
 
 /* What happened at one log. Strings are owned by the result. */

@@ -110,6 +110,18 @@ typedef struct ctca_store_owner {
     int64_t start;                          /* >= 0 */
 } ctca_store_owner;
 
+/* A record's state, last update and owner: the view ctca_store_claim
+ * compares. Listed for unfinished (journaled or precert) records by
+ * ctca_store_list_unfinished, read for any one by ctca_store_get_unfinished. */
+typedef struct ctca_store_unfinished {
+    char serial[CTCA_STORE_SERIAL_MAX + 1];
+    ctca_store_state state;
+    int64_t updated_ms;
+    bool has_owner;         /* false: journaled before owners were recorded, or
+                               by a caller that gave none */
+    ctca_store_owner owner; /* meaningful when has_owner */
+} ctca_store_unfinished;
+
 /* What the issuance engine journals before signing. All pointers are borrowed
  * for the duration of the call. */
 typedef struct ctca_store_journal_entry {
@@ -122,6 +134,12 @@ typedef struct ctca_store_journal_entry {
     int64_t not_before, not_after;              /* seconds since the epoch */
     int64_t now_ms;
     const ctca_store_owner *owner;              /* the issuing process; NULL: unknown */
+    /* At most one live issuance per CSR and profile (ctca batch): the entry
+     * is journaled only when the latest record of csr_sha256 under profile
+     * is supersedes, unchanged since the caller read it (a journaled record
+     * whose owner is gone), or when there is none and supersedes is NULL. */
+    bool once_per_csr;
+    const ctca_store_unfinished *supersedes;
 } ctca_store_journal_entry;
 
 /* ctca_store_journal: inserts a record for e->serial in state journaled,
@@ -129,7 +147,10 @@ typedef struct ctca_store_journal_entry {
  * (same TBS, profile, CT version, CSR digest and validity) is CTCA_OK and
  * changes nothing, so a crashed attempt can be retried; any difference for an
  * existing serial is CTCA_ERR_STORE_CONFLICT, which is how "one serial, one
- * TBS" is kept. A malformed owner is CTCA_ERR_VALUE_RANGE. */
+ * TBS" is kept. A malformed owner is CTCA_ERR_VALUE_RANGE. With once_per_csr,
+ * a CSR that already has another record under the profile is
+ * CTCA_ERR_STORE_DUPLICATE (checked in the journal's transaction, so it
+ * holds between processes and hosts sharing the store). */
 CTCA_RESULT ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e);
 
 /* ctca_store_serial_exists: *exists tells whether serial has a record. */
@@ -193,17 +214,6 @@ CTCA_RESULT ctca_store_list_serials(ctca_store *s, ctca_store_state st,
 /* ctca_store_serial_list_cleanup: frees l and zeroes it; accepts a zeroed l. */
 void ctca_store_serial_list_cleanup(ctca_store_serial_list *l);
 
-/* A record's state, last update and owner: the view ctca_store_claim
- * compares. Listed for unfinished (journaled or precert) records by
- * ctca_store_list_unfinished, read for any one by ctca_store_get_unfinished. */
-typedef struct ctca_store_unfinished {
-    char serial[CTCA_STORE_SERIAL_MAX + 1];
-    ctca_store_state state;
-    int64_t updated_ms;
-    bool has_owner;         /* false: journaled before owners were recorded, or
-                               by a caller that gave none */
-    ctca_store_owner owner; /* meaningful when has_owner */
-} ctca_store_unfinished;
 
 typedef struct ctca_store_unfinished_list {
     ctca_store_unfinished *items; /* owned */
@@ -264,11 +274,11 @@ typedef struct ctca_store_cert {
  * CTCA_ERR_STORE_NOT_FOUND when absent. */
 CTCA_RESULT ctca_store_get_cert(ctca_store *s, const char *serial, ctca_store_cert *out);
 
-/* ctca_store_get_cert_by_csr: as ctca_store_get_cert, for the most recently
- * created record journaled for this CSR digest (CTCA_STORE_DIGEST_LEN bytes),
+/* ctca_store_get_cert_by_csr: as ctca_store_get_cert, for the latest record
+ * journaled for this CSR digest (CTCA_STORE_DIGEST_LEN bytes) under profile,
  * so an interrupted batch can resume instead of issuing twice. */
 CTCA_RESULT ctca_store_get_cert_by_csr(ctca_store *s, const uint8_t *csr_sha256,
-                                       ctca_store_cert *out);
+                                       const char *profile, ctca_store_cert *out);
 
 /* ctca_store_cert_cleanup: frees c's buffers and zeroes it; accepts a zeroed c. */
 void ctca_store_cert_cleanup(ctca_store_cert *c);

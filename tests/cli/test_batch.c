@@ -657,3 +657,77 @@ Test(batch, a_journaled_record_of_a_live_issuer_is_in_progress_not_issued_twice,
     cr_assert_eq(issued, 1);
     cr_assert_eq(journaled, 2, "afresh: the dead issuer's serial stays journaled");
 }
+
+#define N_RACE 300
+
+/* Starts `ctca batch` over csrs into out_dir, its output into log. */
+static pid_t batch_start(const char *out_dir, const char *log)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        if (freopen(log, "w", stdout) == NULL || dup2(fileno(stdout), 2) < 0)
+            _exit(126);
+        execl(fx.ctca, "ctca", "batch", "--ca", fx.ca_dir, csrs, "--out", out_dir, "--log-list",
+              fx.log_list, "--jobs", "2", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int batch_wait(pid_t pid)
+{
+    int st = 0;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st), "ctca batch died");
+    return WEXITSTATUS(st);
+}
+
+/* Two runs over one directory, the second started offset_us after the
+ * first: each CSR is journaled and issued exactly once over both (the
+ * reliability issue's H1: 217 of 300 were issued twice when started
+ * together). What one run leaves to the other is in progress (exit 75), and a
+ * third run afterwards issues nothing new. */
+static void race(useconds_t offset_us)
+{
+    start_logs("--latency-ms 100");
+    write_good_csrs(N_RACE, "host-");
+    char out2[400], log1[400], log2[400];
+    snprintf(out2, sizeof out2, "%s/out2", fx.dir);
+    snprintf(log1, sizeof log1, "%s/batch1.log", fx.dir);
+    snprintf(log2, sizeof log2, "%s/batch2.log", fx.dir);
+    pid_t a = batch_start(out, log1);
+    if (offset_us)
+        usleep(offset_us);
+    pid_t b = batch_start(out2, log2);
+    int ra = batch_wait(a), rb = batch_wait(b);
+    cr_assert(ra == 0 || ra == 75, "first run exit %d", ra);
+    cr_assert(rb == 0 || rb == 75, "second run exit %d", rb);
+
+    size_t events = 0, journaled = 0;
+    issued_events(&events, &journaled);
+    cr_assert_eq(events, N_RACE, "each CSR issued once over both runs, not %zu times", events);
+    cr_assert_eq(journaled, N_RACE, "each CSR journaled once, not %zu times", journaled);
+
+    char *o = NULL;
+    cr_assert_eq(batch(&o, ""), 0, "%s", o);
+    free(o);
+    cJSON *j = summary();
+    cr_assert_eq(num(j, "already_issued"), N_RACE);
+    cr_assert_eq(num(j, "issued"), 0);
+    cJSON_Delete(j);
+    issued_events(&events, &journaled);
+    cr_assert_eq(events, N_RACE);
+}
+
+Test(batch, two_runs_started_together_issue_each_csr_once, .init = setup, .fini = teardown,
+     .timeout = 180)
+{
+    race(0);
+}
+
+Test(batch, a_run_started_later_issues_nothing_twice, .init = setup, .fini = teardown,
+     .timeout = 180)
+{
+    race(200000);
+}

@@ -287,11 +287,108 @@ Test(store_certs, lookup_by_csr_digest_finds_the_most_recent_record)
     OK(ctca_store_journal(S, &e));
 
     ctca_store_cert c;
-    OK(ctca_store_get_cert_by_csr(S, DIGEST, &c));
+    OK(ctca_store_get_cert_by_csr(S, DIGEST, "tls-server", &c));
     cr_assert_str_eq(c.serial, "82");
     ctca_store_cert_cleanup(&c);
     uint8_t none[32] = {0};
-    EXPECT(CTCA_ERR_STORE_NOT_FOUND, ctca_store_get_cert_by_csr(S, none, &c));
+    EXPECT(CTCA_ERR_STORE_NOT_FOUND, ctca_store_get_cert_by_csr(S, none, "tls-server", &c));
+}
+
+/* A CSR issued under one profile is not issued under another. */
+Test(store_certs, lookup_by_csr_digest_is_per_profile)
+{
+    journal("84");
+    ctca_store_journal_entry e = entry("85", TBS_B, sizeof TBS_B);
+    e.profile = "tls-client";
+    OK(ctca_store_journal(S, &e));
+    ctca_store_cert c;
+    OK(ctca_store_get_cert_by_csr(S, DIGEST, "tls-server", &c));
+    cr_assert_str_eq(c.serial, "84");
+    ctca_store_cert_cleanup(&c);
+    OK(ctca_store_get_cert_by_csr(S, DIGEST, "tls-client", &c));
+    cr_assert_str_eq(c.serial, "85");
+    ctca_store_cert_cleanup(&c);
+    EXPECT(CTCA_ERR_STORE_NOT_FOUND, ctca_store_get_cert_by_csr(S, DIGEST, "other", &c));
+}
+
+/* The order is the store's, not the callers' clocks: a record journaled
+ * later by a host whose clock is behind is still the latest. */
+Test(store_certs, lookup_by_csr_digest_takes_the_last_journaled)
+{
+    ctca_store_journal_entry e = entry("86", TBS_A, sizeof TBS_A);
+    e.now_ms = 9000;
+    OK(ctca_store_journal(S, &e));
+    e = entry("87", TBS_B, sizeof TBS_B);
+    e.now_ms = 2000;
+    OK(ctca_store_journal(S, &e));
+    ctca_store_cert c;
+    OK(ctca_store_get_cert_by_csr(S, DIGEST, "tls-server", &c));
+    cr_assert_str_eq(c.serial, "87");
+    ctca_store_cert_cleanup(&c);
+}
+
+/* once_per_csr: the journal itself refuses a second record for one CSR and
+ * profile, whatever became of the first, so two processes that both looked
+ * the CSR up and found nothing cannot both issue it. */
+Test(store_certs, once_per_csr_refuses_a_second_record)
+{
+    ctca_store_journal_entry e = entry("a1", TBS_A, sizeof TBS_A);
+    e.once_per_csr = true;
+    OK(ctca_store_journal(S, &e));
+    e = entry("a2", TBS_B, sizeof TBS_B);
+    e.once_per_csr = true;
+    EXPECT(CTCA_ERR_STORE_DUPLICATE, ctca_store_journal(S, &e));
+    cr_assert(strstr(ctca_store_errmsg(S), "serial a1 (journaled)") != NULL, "%s",
+              ctca_store_errmsg(S));
+    OK(ctca_store_put_precert(S, "a1", PRE_A, sizeof PRE_A, 2000));
+    OK(ctca_store_put_final(S, "a1", FIN_A, sizeof FIN_A, 3000));
+    EXPECT(CTCA_ERR_STORE_DUPLICATE, ctca_store_journal(S, &e));
+    bool exists = true;
+    OK(ctca_store_serial_exists(S, "a2", &exists));
+    cr_assert_not(exists);
+    /* the same CSR under another profile, and without once_per_csr */
+    e.profile = "tls-client";
+    OK(ctca_store_journal(S, &e));
+    e = entry("a3", TBS_B, sizeof TBS_B);
+    OK(ctca_store_journal(S, &e));
+    /* an identical retry of the journaled serial is still fine */
+    e = entry("a1", TBS_A, sizeof TBS_A);
+    e.once_per_csr = true;
+    OK(ctca_store_journal(S, &e));
+}
+
+/* A journaled record whose owner is gone may be superseded by exactly one
+ * new record, and only while it is as the caller saw it. */
+Test(store_certs, once_per_csr_supersedes_only_the_record_seen)
+{
+    ctca_store_owner dead = {.host = "h", .kernel = "k", .pid = 42, .start = 7};
+    ctca_store_journal_entry e = entry("b1", TBS_A, sizeof TBS_A);
+    e.owner = &dead;
+    OK(ctca_store_journal(S, &e));
+    ctca_store_unfinished seen;
+    OK(ctca_store_get_unfinished(S, "b1", &seen));
+
+    /* once the record moved on (claimed), the view is stale */
+    ctca_store_unfinished moved = seen;
+    moved.updated_ms = 1;
+    e = entry("b2", TBS_B, sizeof TBS_B);
+    e.once_per_csr = true;
+    e.supersedes = &moved;
+    EXPECT(CTCA_ERR_STORE_DUPLICATE, ctca_store_journal(S, &e));
+    e.supersedes = NULL;
+    EXPECT(CTCA_ERR_STORE_DUPLICATE, ctca_store_journal(S, &e));
+
+    e.supersedes = &seen;
+    OK(ctca_store_journal(S, &e));
+    /* a second process superseding the same record loses */
+    e = entry("b3", TBS_B, sizeof TBS_B);
+    e.once_per_csr = true;
+    e.supersedes = &seen;
+    EXPECT(CTCA_ERR_STORE_DUPLICATE, ctca_store_journal(S, &e));
+    cr_assert(strstr(ctca_store_errmsg(S), "serial b2") != NULL, "%s", ctca_store_errmsg(S));
+    /* supersedes without once_per_csr is a misuse */
+    e.once_per_csr = false;
+    EXPECT(CTCA_ERR_VALUE_RANGE, ctca_store_journal(S, &e));
 }
 
 /* The schema enforces the invariants too: raw SQL cannot delete a record,
