@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/ca_int.h"
+#include "core/cms_int.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
 
@@ -40,59 +41,6 @@ static char *join(const char *dir, const char *name)
     if (s != NULL)
         snprintf(s, n, "%s/%s", dir, name);
     return s;
-}
-
-/* no_passphrase: a pem_password_cb that refuses instead of prompting on a terminal. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-    (void)buf;
-    (void)size;
-    (void)rwflag;
-    (void)u;
-    return -1;
-}
-
-static ctca_err load_key_fd(int fd, const char *path, EVP_PKEY **out, ctca_errbuf *eb)
-{
-    BIO *bio = BIO_new_fd(fd, BIO_NOCLOSE);
-    if (bio == NULL)
-        return CTCA_ERR_NOMEM;
-    *out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-    BIO_free(bio);
-    if (*out == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                               "%s: not an unencrypted PEM private key", path);
-    return CTCA_OK;
-}
-
-/* Permissions are checked on the open descriptor, so there is no race. */
-ctca_err ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb)
-{
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
-    ctca_err rc = CTCA_OK;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a regular file", path);
-        goto out;
-    }
-    if (st.st_size > (off_t)CTCA_FILE_MAX) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: larger than the file cap", path);
-        goto out;
-    }
-    if (strict && (st.st_mode & 077) != 0) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_KEY_PERMISSIONS,
-                             "%s has mode %04o, so group or others can read it; restrict it "
-                             "with: chmod 600 %s",
-                             path, (unsigned)(st.st_mode & 07777), path);
-        goto out;
-    }
-    rc = load_key_fd(fd, path, out, eb);
-out:
-    close(fd);
-    return rc;
 }
 
 /* check_ca_cert: cert (DER) is a v3 CA:TRUE certificate allowed to sign
@@ -384,42 +332,24 @@ ctca_err ctca_name_from_string(const char *s, uint8_t **out, size_t *out_len, ct
 
 /* ---- the root ------------------------------------------------------------------- */
 
-ctca_err ctca_key_spki(EVP_PKEY *key, uint8_t **out, size_t *out_len)
-{
-    unsigned char *der = NULL;
-    int n = i2d_PUBKEY(key, &der);
-    if (n <= 0)
-        return CTCA_ERR_CRYPTO;
-    *out = malloc((size_t)n);
-    if (*out == NULL) {
-        OPENSSL_free(der);
-        return CTCA_ERR_NOMEM;
-    }
-    memcpy(*out, der, (size_t)n);
-    *out_len = (size_t)n;
-    OPENSSL_free(der);
-    return CTCA_OK;
-}
-
-ctca_err ctca_ca_build_root(EVP_PKEY *key, ctca_view subject, const uint8_t *serial,
+ctca_err ctca_ca_build_root(const ctca_signer *signer, ctca_view subject, const uint8_t *serial,
                             size_t serial_len, int64_t now, unsigned days, uint8_t **cert,
                             size_t *cert_len)
 {
-    uint8_t alg[32], ski[20], *spki = NULL, *tbs = NULL;
-    size_t alg_len = 0, spki_len = 0, tbs_len = 0;
-    const EVP_MD *md = NULL;
+    uint8_t ski[20], *spki = NULL, *tbs = NULL;
+    size_t spki_len = 0, tbs_len = 0;
+    ctca_view alg = ctca_signer_get0_alg(signer);
     ctca_builder b;
     ctca_builder_init(&b, 64 * 1024);
-    ctca_err rc = ctca_key_sig_alg(key, alg, &alg_len, &md);
-    if (rc != CTCA_OK || (rc = ctca_key_spki(key, &spki, &spki_len)) != CTCA_OK ||
-        (rc = ctca_key_id(ctca_view_make(spki, spki_len), ski)) != CTCA_OK)
+    ctca_err rc = ctca_key_spki(ctca_signer_get0_public(signer), &spki, &spki_len);
+    if (rc != CTCA_OK || (rc = ctca_key_id(ctca_view_make(spki, spki_len), ski)) != CTCA_OK)
         goto out;
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_open_der(&b, CTCA_DER_CTX_C(0));
     ctca_builder_add_der_u64(&b, 2);
     ctca_builder_close(&b);
     ctca_builder_add_der_uint_bytes(&b, serial, serial_len);
-    ctca_builder_add_bytes(&b, alg, alg_len);
+    ctca_builder_add_view(&b, alg);
     ctca_builder_add_view(&b, subject);
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_add_der_time(&b, now);
@@ -446,8 +376,7 @@ ctca_err ctca_ca_build_root(EVP_PKEY *key, ctca_view subject, const uint8_t *ser
     ctca_builder_close(&b);
     if ((rc = ctca_builder_finish(&b, &tbs, &tbs_len)) != CTCA_OK)
         goto out;
-    rc = ctca_sign_tbs_with(key, md, ctca_view_make(alg, alg_len), ctca_view_make(tbs, tbs_len),
-                            cert, cert_len);
+    rc = ctca_signer_sign_tbs(signer, ctca_view_make(tbs, tbs_len), cert, cert_len);
 out:
     ctca_builder_cleanup(&b);
     free(spki);
@@ -546,6 +475,7 @@ static ctca_err new_root(const ctca_init_params *pp, EVP_PKEY **key, ctca_ca_cha
 {
     uint8_t *name = NULL, serial[CTCA_SERIAL_LEN];
     size_t name_len = 0;
+    ctca_signer *signer = NULL;
     unsigned days = pp->validity_days != 0 ? pp->validity_days : ROOT_DEFAULT_DAYS;
     if (days > ROOT_MAX_DAYS)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "--validity-days must be 1..%d", ROOT_MAX_DAYS);
@@ -561,11 +491,14 @@ static ctca_err new_root(const ctca_init_params *pp, EVP_PKEY **key, ctca_ca_cha
         rc = ctca_errbuf_set(eb, CTCA_ERR_CRYPTO, "generating the CA key failed");
         goto out;
     }
-    rc = ctca_ca_build_root(*key, ctca_view_make(name, name_len), serial, sizeof serial, pp->now,
+    if ((rc = ctca_signer_from_key(*key, &signer)) != CTCA_OK)
+        goto out;
+    rc = ctca_ca_build_root(signer, ctca_view_make(name, name_len), serial, sizeof serial, pp->now,
                             days, &chain->der[0], &chain->len[0]);
     if (rc == CTCA_OK)
         chain->n = 1;
 out:
+    ctca_signer_free(signer);
     free(name);
     return rc;
 }
@@ -578,12 +511,14 @@ static ctca_err new_preca(const ctca_init_params *pp, EVP_PKEY *ca_key, const ct
                           char *const *paths, bool *written, ctca_errbuf *eb)
 {
     EVP_PKEY *key = NULL;
+    ctca_signer *ca_signer = NULL;
     uint8_t *cert = NULL;
     size_t cert_len = 0;
     char *pem = NULL;
-    ctca_err rc = ctca_preca_make(ca_key, ctca_view_make(chain->der[0], chain->len[0]), pp->now,
-                                  pp->rand, pp->rand_ctx, &key, &cert, &cert_len, eb);
-    if (rc != CTCA_OK)
+    ctca_err rc = ctca_signer_from_key(ca_key, &ca_signer);
+    if (rc != CTCA_OK ||
+        (rc = ctca_preca_make(ca_signer, ctca_view_make(chain->der[0], chain->len[0]), pp->now,
+                              pp->rand, pp->rand_ctx, &key, &cert, &cert_len, eb)) != CTCA_OK)
         goto out;
     if ((rc = write_key(paths[F_PRECA_KEY], key, eb)) != CTCA_OK)
         goto out;
@@ -593,6 +528,7 @@ static ctca_err new_preca(const ctca_init_params *pp, EVP_PKEY *ca_key, const ct
         goto out;
     written[F_PRECA_CERT] = true;
 out:
+    ctca_signer_free(ca_signer);
     EVP_PKEY_free(key);
     free(cert);
     free(pem);
@@ -756,8 +692,9 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
         goto out;
     if ((rc = load_policy(ca, eb)) != CTCA_OK)
         goto out;
-    if ((rc = ctca_key_file_load(key_path, true, &ca->key, eb)) != CTCA_OK ||
-        (rc = ctca_ca_chain_load(cert_path, ca->key, &ca->chain, eb)) != CTCA_OK)
+    if ((rc = ctca_signer_load_file(key_path, true, &ca->signer, eb)) != CTCA_OK ||
+        (rc = ctca_ca_chain_load(cert_path, ctca_signer_get0_public(ca->signer), &ca->chain,
+                                 eb)) != CTCA_OK)
         goto out;
     ca->cert = ca->chain.der[0];
     ca->cert_len = ca->chain.len[0];
@@ -775,8 +712,6 @@ static ctca_err open_parts(ctca_ca *ca, ctca_errbuf *eb)
         rc = ctca_errbuf_set(eb, CTCA_ERR_CERT_MALFORMED, "%s: malformed validity", cert_path);
         goto out;
     }
-    if ((rc = ctca_key_sig_alg(ca->key, ca->sig_alg, &ca->sig_alg_len, &ca->md)) != CTCA_OK)
-        goto out;
     if (EVP_Digest(ca->tbs.spki.data, ca->tbs.spki.len, ca->issuer_key_hash, NULL, EVP_sha256(),
                    NULL) != 1) {
         rc = CTCA_ERR_CRYPTO;
@@ -818,8 +753,8 @@ void ctca_ca_free(ctca_ca *ca)
 {
     if (ca == NULL)
         return;
-    EVP_PKEY_free(ca->key);
-    EVP_PKEY_free(ca->preca_key);
+    ctca_signer_free(ca->signer);
+    ctca_signer_free(ca->preca_signer);
     free(ca->preca_cert);
     ctca_config_free(ca->cfg);
     ctca_ca_chain_cleanup(&ca->chain);
@@ -863,7 +798,29 @@ const uint8_t *ctca_ca_get0_issuer_key_hash(const ctca_ca *ca)
 
 ctca_view ctca_ca_get0_sig_alg(const ctca_ca *ca)
 {
-    return ctca_view_make(ca->sig_alg, ca->sig_alg_len);
+    return ctca_signer_get0_alg(ca->signer);
+}
+
+const ctca_signer *ctca_ca_get0_signer(const ctca_ca *ca)
+{
+    return ca->signer;
+}
+
+ctca_err ctca_ca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert, size_t *cert_len)
+{
+    return ctca_signer_sign_tbs(ca->signer, tbs, cert, cert_len);
+}
+
+ctca_err ctca_ca_sign_cms_precert(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
+                                  size_t *out_len)
+{
+    return ctca_cms_precert_build(ca->signer, ctca_view_make(ca->key_id, ca->key_id_len), tbs,
+                                  out, out_len);
+}
+
+ctca_err ctca_ca_check_cms_signer(const ctca_ca *ca)
+{
+    return ctca_cms_precert_check_signer(ca->signer);
 }
 
 const ctca_config *ctca_ca_get0_config(const ctca_ca *ca)

@@ -5,6 +5,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/signer_int.h"
 #include "core/x509_int.h"
 #include "ctca/ca.h"
 
@@ -50,34 +51,22 @@ void ctca_san_describe(const ctca_san *san, char *buf, size_t buf_len);
 CTCA_RESULT ctca_name_from_string(const char *s, uint8_t **out, size_t *out_len,
                                   ctca_errbuf *eb);
 
-/* ---- keys and signatures (signer.c) --------------------------------------- */
+/* ---- signing with the CA's keys ------------------------------------------- */
 
-/* ctca_key_sig_alg: the AlgorithmIdentifier DER (into alg, >= 32 bytes) and
- * digest a CA key signs with: sha256WithRSAEncryption with NULL parameters for
- * RSA >= 2048, ecdsa-with-SHA256 for P-256 and ecdsa-with-SHA384 for P-384 (no
- * parameters). CTCA_ERR_KEY_UNSUPPORTED for anything else. */
-CTCA_RESULT ctca_key_sig_alg(EVP_PKEY *key, uint8_t alg[32], size_t *alg_len,
-                             const EVP_MD **md);
-/* ctca_sign_tbs_with: the Certificate of tbs signed by key with (alg, md); the
- * TBS's signature field must equal alg; the signature is verified before the
- * certificate is returned. *cert malloc'd. */
-CTCA_RESULT ctca_sign_tbs_with(EVP_PKEY *key, const EVP_MD *md, ctca_view alg, ctca_view tbs,
-                               uint8_t **cert, size_t *cert_len);
-/* ctca_sign_bytes_with: key's signature of data with md (ECDSA as DER
- * Ecdsa-Sig-Value, RSA as PKCS#1 v1.5), verified before it is returned. *sig
- * malloc'd, caller frees. */
-CTCA_RESULT ctca_sign_bytes_with(EVP_PKEY *key, const EVP_MD *md, ctca_view data, uint8_t **sig,
-                                 size_t *sig_len);
-/* ctca_ca_sign_bytes: ctca_sign_bytes_with the CA key and its digest. Internal
- * on purpose: a public "sign anything with the CA key" would let a caller sign
- * a TBS that was never journaled; core signs only structures it built (the CMS
- * precertificate's signed attributes). Thread-safe. */
-CTCA_RESULT ctca_ca_sign_bytes(const ctca_ca *ca, ctca_view data, uint8_t **sig, size_t *sig_len);
-/* ctca_key_spki: key's public half as a DER SubjectPublicKeyInfo; *out malloc'd. */
-CTCA_RESULT ctca_key_spki(EVP_PKEY *key, uint8_t **out, size_t *out_len);
-/* ctca_key_id: SHA-1 of the subjectPublicKey BIT STRING contents of spki
- * (RFC 5280 4.2.1.2 method (1)). */
-CTCA_RESULT ctca_key_id(ctca_view spki, uint8_t out[20]);
+/* ctca_ca_sign_tbs: tbs signed by the CA's signer (ctca_signer_sign_tbs).
+ * Internal: only the issuance engine's steps sign what they journaled
+ * (ctca/issue.h); tests use it to make certificates. Thread-safe. */
+CTCA_RESULT ctca_ca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert, size_t *cert_len);
+/* ctca_ca_sign_cms_precert: the CMS precertificate over tbs signed by the CA
+ * (ctca_cms_precert_build with the CA's key ID); internal as
+ * ctca_ca_sign_tbs is. */
+CTCA_RESULT ctca_ca_sign_cms_precert(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
+                                     size_t *out_len);
+/* ctca_ca_check_cms_signer: whether the CA can sign CMS precertificates
+ * (ctca_cms_precert_check_signer). */
+CTCA_RESULT ctca_ca_check_cms_signer(const ctca_ca *ca);
+/* ctca_ca_get0_signer: the CA key's signer, borrowed. */
+const ctca_signer *ctca_ca_get0_signer(const ctca_ca *ca);
 
 /* ---- certificates (tbs.c, ca.c) ------------------------------------------------ */
 
@@ -93,7 +82,7 @@ void ctca_tbs_add_ski(ctca_builder *b, const uint8_t id[20]);
  * Name), the serial, validity [now, now+days*86400-1], and basicConstraints
  * CA:TRUE (critical), keyUsage keyCertSign+cRLSign (critical) and SKI, signed.
  * *cert malloc'd. */
-CTCA_RESULT ctca_ca_build_root(EVP_PKEY *key, ctca_view subject, const uint8_t *serial,
+CTCA_RESULT ctca_ca_build_root(const ctca_signer *signer, ctca_view subject, const uint8_t *serial,
                                size_t serial_len, int64_t now, unsigned days, uint8_t **cert,
                                size_t *cert_len);
 
@@ -139,10 +128,7 @@ struct ctca_ca {
     size_t key_id_len;
     uint8_t issuer_key_hash[32];  /* SHA-256 of the SPKI */
     int64_t not_before, not_after; /* the CA certificate's validity, seconds */
-    uint8_t sig_alg[32];
-    size_t sig_alg_len;
-    const EVP_MD *md;
-    EVP_PKEY *key;
+    ctca_signer *signer;          /* the CA key */
     ctca_policy policy;           /* what issuance must meet (ct.policy) */
     /* The PreCA (ctca_preca_open); preca_cert NULL when none. */
     uint8_t *preca_cert;
@@ -152,7 +138,7 @@ struct ctca_ca {
     uint8_t preca_key_id[CTCA_KEY_ID_MAX]; /* its SKI, or computed; the precertificates' AKI */
     size_t preca_key_id_len;
     int64_t preca_not_before, preca_not_after;
-    EVP_PKEY *preca_key;
+    ctca_signer *preca_signer;    /* the PreCA's key, signing with the CA's algorithm */
 };
 
 /* ctca_tbs_key_id: the subjectKeyIdentifier of a certificate's TBS, or its key
@@ -162,10 +148,6 @@ CTCA_RESULT ctca_tbs_key_id(const ctca_tbs_fields *tbs, uint8_t out[CTCA_KEY_ID_
 
 /* ---- the PreCA (preca.c) ----------------------------------------------------- */
 
-/* ctca_key_file_load: a PEM private key from path; with strict, a file group
- * or others can access is refused (CTCA_ERR_KEY_PERMISSIONS). */
-CTCA_RESULT ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb);
-
 /* ctca_preca_make: a new PreCA key of ca_key's type (same curve, same RSA size)
  * and its certificate, signed by ca_key for the CA certificate ca_cert: serial
  * from rand, validity from now to the CA's notAfter, subject the CA's with its
@@ -174,7 +156,7 @@ CTCA_RESULT ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ct
  * CN), basicConstraints CA:TRUE pathLen 0 and keyUsage keyCertSign (both
  * critical), extKeyUsage exactly 1.3.6.1.4.1.11129.2.4.4, SKI, and AKI = the
  * CA's key ID. *cert malloc'd; caller frees it and *key. */
-CTCA_RESULT ctca_preca_make(EVP_PKEY *ca_key, ctca_view ca_cert, int64_t now, ctca_rand_fn rand,
+CTCA_RESULT ctca_preca_make(const ctca_signer *ca_signer, ctca_view ca_cert, int64_t now, ctca_rand_fn rand,
                             void *rand_ctx, EVP_PKEY **key, uint8_t **cert, size_t *cert_len,
                             ctca_errbuf *eb);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/cms_int.h"
 
 static const uint8_t oid_signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
 static const uint8_t oid_ct_tbs[] = {0x2b, 0x65, 0x4e}; /* id-ct-tbsCertificate 1.3.101.78 */
@@ -102,21 +102,23 @@ static void add_sha256_alg(ctca_builder *b)
     ctca_builder_close(b);
 }
 
-ctca_err ctca_cms_precert_check_ca(const ctca_ca *ca)
+ctca_err ctca_cms_precert_check_signer(const ctca_signer *s)
 {
-    return EVP_MD_get_type(ca->md) == NID_sha256 ? CTCA_OK : CTCA_ERR_KEY_UNSUPPORTED;
+    return EVP_MD_get_type(ctca_signer_get0_md(s)) == NID_sha256 ? CTCA_OK
+                                                                  : CTCA_ERR_KEY_UNSUPPORTED;
 }
 
-ctca_err ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out, size_t *out_len)
+ctca_err ctca_cms_precert_build(const ctca_signer *s, ctca_view key_id, ctca_view tbs,
+                                uint8_t **out, size_t *out_len)
 {
     ctca_tbs_fields f;
     uint8_t *attrs = NULL, *to_sign = NULL, *sig = NULL;
     size_t attrs_len = 0, to_sign_len = 0, sig_len = 0;
     *out = NULL;
     *out_len = 0;
-    CTCA_GUARD(ctca_cms_precert_check_ca(ca));
+    CTCA_GUARD(ctca_cms_precert_check_signer(s));
     CTCA_GUARD(check_tbs(tbs, &f));
-    if (!ctca_view_eq(f.signature, ctca_ca_get0_sig_alg(ca)))
+    if (!ctca_view_eq(f.signature, ctca_signer_get0_alg(s)))
         return CTCA_ERR_SIG_ALG_MISMATCH;
     ctca_err rc = build_signed_attrs(tbs, &attrs, &attrs_len);
     if (rc != CTCA_OK)
@@ -126,7 +128,7 @@ ctca_err ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
     ctca_builder_init(&b, 1024);
     ctca_builder_add_der(&b, CTCA_DER_SET, attrs, attrs_len);
     if ((rc = ctca_builder_finish(&b, &to_sign, &to_sign_len)) != CTCA_OK ||
-        (rc = ctca_ca_sign_bytes(ca, ctca_view_make(to_sign, to_sign_len), &sig, &sig_len)) !=
+        (rc = ctca_signer_sign(s, ctca_view_make(to_sign, to_sign_len), &sig, &sig_len)) !=
             CTCA_OK)
         goto out;
 
@@ -148,10 +150,10 @@ ctca_err ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
     ctca_builder_open_der(&b, CTCA_DER_SET); /* signerInfos */
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE); /* SignerInfo */
     ctca_builder_add_der_u64(&b, CMS_VERSION);
-    ctca_builder_add_der(&b, CTCA_DER_CTX(0), ca->key_id, ca->key_id_len); /* sid */
+    ctca_builder_add_der(&b, CTCA_DER_CTX(0), key_id.data, key_id.len); /* sid */
     add_sha256_alg(&b);
     ctca_builder_add_der(&b, CTCA_DER_CTX_C(0), attrs, attrs_len); /* signedAttrs */
-    ctca_builder_add_view(&b, ctca_ca_get0_sig_alg(ca));
+    ctca_builder_add_view(&b, ctca_signer_get0_alg(s));
     ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, sig, sig_len);
     ctca_builder_close(&b);
     ctca_builder_close(&b);

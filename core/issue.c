@@ -457,7 +457,7 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
                                "this CA signs profile %s's precertificates with one: issue with "
                                "CT 1.0, or set \"preca\": false in the profile",
                                profile->name);
-    ctca_err ca_ok = is->ct_version == 2 ? ctca_cms_precert_check_ca(ca) : CTCA_OK;
+    ctca_err ca_ok = is->ct_version == 2 ? ctca_ca_check_cms_signer(ca) : CTCA_OK;
     if (ca_ok != CTCA_OK)
         return ctca_errbuf_set(eb, ca_ok, "CT 2.0 needs a CA that signs with SHA-256 (RFC 9162 "
                                "3.2 pairs the CMS SHA-256 digest with the TBS's signature "
@@ -519,7 +519,7 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
 ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
 {
     ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
-    ctca_err rc = is->ct_version == 2 ? ctca_cms_precert_build(is->ca, tbs, &is->precert,
+    ctca_err rc = is->ct_version == 2 ? ctca_ca_sign_cms_precert(is->ca, tbs, &is->precert,
                                                                &is->precert_len)
                   : is->preca ? ctca_preca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len)
                               : ctca_ca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len);

@@ -73,8 +73,8 @@ const char *ctca_ocsp_response_status_name(ctca_ocsp_response_status status)
 struct ctca_ocsp_responder {
     const ctca_ca *ca;
     X509 *signer;           /* the CA certificate or the delegated responder's */
-    EVP_PKEY *key;          /* its key (a reference of its own) */
-    const EVP_MD *md;
+    const ctca_signer *key; /* its key: the CA's, or own */
+    ctca_signer *own;       /* the delegated responder's key */
     STACK_OF(X509) *certs;  /* sent with the response: the delegated certificate */
     unsigned long flags;
     uint32_t validity_hours;
@@ -90,7 +90,7 @@ void ctca_ocsp_responder_free(ctca_ocsp_responder *r)
     if (r == NULL)
         return;
     X509_free(r->signer);
-    EVP_PKEY_free(r->key);
+    ctca_signer_free(r->own);
     sk_X509_pop_free(r->certs, X509_free);
     free(r);
 }
@@ -146,8 +146,7 @@ static ctca_err load_delegated(ctca_ocsp_responder *r, const ctca_ocsp_settings 
 {
     ctca_err rc = CTCA_OK;
     uint8_t *der = NULL;
-    size_t der_len = 0, alg_len = 0;
-    uint8_t alg[32];
+    size_t der_len = 0;
     char *cert_path = ca_path(r->ca, o->responder_cert);
     char *key_path = ca_path(r->ca, o->responder_key);
     if (cert_path == NULL || key_path == NULL) {
@@ -155,15 +154,17 @@ static ctca_err load_delegated(ctca_ocsp_responder *r, const ctca_ocsp_settings 
         goto out;
     }
     if ((rc = ctca_der_or_pem_load(cert_path, "CERTIFICATE", &der, &der_len, eb)) != CTCA_OK ||
-        (rc = ctca_key_file_load(key_path, true, &r->key, eb)) != CTCA_OK)
+        (rc = ctca_signer_load_file(key_path, true, &r->own, eb)) != CTCA_OK)
         goto out;
+    r->key = r->own;
     if ((r->signer = x509_from(ctca_view_make(der, der_len))) == NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: not a certificate", cert_path);
         goto out;
     }
     const char *why = NULL;
     EVP_PKEY *ca_pub = X509_get0_pubkey(ca_x509);
-    if (X509_check_private_key(r->signer, r->key) != 1)
+    if (X509_get0_pubkey(r->signer) == NULL ||
+        EVP_PKEY_eq(X509_get0_pubkey(r->signer), ctca_signer_get0_public(r->key)) != 1)
         why = "does not match ocsp.responder_key";
     else if (X509_NAME_cmp(X509_get_issuer_name(r->signer), X509_get_subject_name(ca_x509)) != 0 ||
              ca_pub == NULL || X509_verify(r->signer, ca_pub) != 1)
@@ -174,10 +175,6 @@ static ctca_err load_delegated(ctca_ocsp_responder *r, const ctca_ocsp_settings 
     if (why != NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: the responder certificate %s", cert_path,
                              why);
-        goto out;
-    }
-    if ((rc = ctca_key_sig_alg(r->key, alg, &alg_len, &r->md)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "%s: not a key ctca signs with", key_path);
         goto out;
     }
     if ((r->certs = sk_X509_new_null()) == NULL || !X509_up_ref(r->signer) ||
@@ -218,13 +215,8 @@ ctca_err ctca_ocsp_responder_new(const ctca_ca *ca, ctca_ocsp_responder **out, c
     /* The CA itself signs; its certificate is what the client already has. */
     r->signer = ca_x509;
     ca_x509 = NULL;
-    r->key = ca->key;
-    r->md = ca->md;
+    r->key = ctca_ca_get0_signer(ca);
     r->flags |= OCSP_NOCERTS;
-    if (!EVP_PKEY_up_ref(r->key)) {
-        r->key = NULL;
-        rc = CTCA_ERR_NOMEM;
-    }
 out:
     X509_free(ca_x509);
     if (rc != CTCA_OK)
@@ -602,7 +594,14 @@ static ctca_err build_basic(const ctca_ocsp_responder *r, const ctca_ocsp_reques
         ((nonce = extension(NID_id_pkix_OCSP_Nonce, p->nonce.data, p->nonce.len)) == NULL ||
          !OCSP_BASICRESP_add_ext(bs, nonce, -1)))
         goto out;
-    if (OCSP_basic_sign(bs, r->signer, r->key, r->md, r->certs, r->flags) != 1)
+    /* OCSP_basic_sign holds the key itself: a key whose private half is
+     * elsewhere cannot sign here yet. */
+    EVP_PKEY *key = ctca_signer_get0_file_key(r->key);
+    if (key == NULL) {
+        rc = CTCA_ERR_KEY_UNSUPPORTED;
+        goto out;
+    }
+    if (OCSP_basic_sign(bs, r->signer, key, ctca_signer_get0_md(r->key), r->certs, r->flags) != 1)
         goto out;
     *out = bs;
     bs = NULL;

@@ -119,15 +119,15 @@ static void add_aki(ctca_builder *b, const uint8_t *id, size_t id_len)
     add_ext_close(b);
 }
 
-static ctca_err build_preca_tbs(EVP_PKEY *ca_key, ctca_view ca_cert, EVP_PKEY *key, int64_t now,
+static ctca_err build_preca_tbs(const ctca_signer *ca_signer, ctca_view ca_cert, EVP_PKEY *key,
+                                int64_t now,
                                 const uint8_t serial[CTCA_SERIAL_LEN], uint8_t **tbs,
                                 size_t *tbs_len, ctca_errbuf *eb)
 {
     ctca_cert_parts parts;
     ctca_tbs_fields ca;
-    uint8_t alg[32], ca_id[CTCA_KEY_ID_MAX], ski[20], *spki = NULL;
-    size_t alg_len = 0, ca_id_len = 0, spki_len = 0;
-    const EVP_MD *md = NULL;
+    uint8_t ca_id[CTCA_KEY_ID_MAX], ski[20], *spki = NULL;
+    size_t ca_id_len = 0, spki_len = 0;
     int64_t ca_not_before = 0, ca_not_after = 0;
     CTCA_GUARD(ctca_cert_get_tbs_fields(ca_cert, &parts, &ca));
     ctca_view validity = ca.validity, times;
@@ -137,7 +137,6 @@ static ctca_err build_preca_tbs(EVP_PKEY *ca_key, ctca_view ca_cert, EVP_PKEY *k
     if (now >= ca_not_after)
         return ctca_errbuf_set(eb, CTCA_ERR_PRECA, "the CA certificate has expired");
     CTCA_GUARD(ctca_tbs_key_id(&ca, ca_id, &ca_id_len));
-    CTCA_GUARD(ctca_key_sig_alg(ca_key, alg, &alg_len, &md));
     CTCA_GUARD(ctca_key_spki(key, &spki, &spki_len));
     ctca_err rc = ctca_key_id(ctca_view_make(spki, spki_len), ski);
     ctca_builder b;
@@ -147,7 +146,7 @@ static ctca_err build_preca_tbs(EVP_PKEY *ca_key, ctca_view ca_cert, EVP_PKEY *k
     ctca_builder_add_der_u64(&b, 2);
     ctca_builder_close(&b);
     ctca_builder_add_der_uint_bytes(&b, serial, CTCA_SERIAL_LEN);
-    ctca_builder_add_bytes(&b, alg, alg_len);
+    ctca_builder_add_view(&b, ctca_signer_get0_alg(ca_signer));
     ctca_builder_add_view(&b, ca.subject);
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_add_der_time(&b, now);
@@ -183,23 +182,20 @@ static ctca_err build_preca_tbs(EVP_PKEY *ca_key, ctca_view ca_cert, EVP_PKEY *k
     return rc;
 }
 
-ctca_err ctca_preca_make(EVP_PKEY *ca_key, ctca_view ca_cert, int64_t now, ctca_rand_fn rand,
-                         void *rand_ctx, EVP_PKEY **key, uint8_t **cert, size_t *cert_len,
-                         ctca_errbuf *eb)
+ctca_err ctca_preca_make(const ctca_signer *ca_signer, ctca_view ca_cert, int64_t now,
+                         ctca_rand_fn rand, void *rand_ctx, EVP_PKEY **key, uint8_t **cert,
+                         size_t *cert_len, ctca_errbuf *eb)
 {
-    uint8_t serial[CTCA_SERIAL_LEN], alg[32], *tbs = NULL;
-    size_t alg_len = 0, tbs_len = 0;
-    const EVP_MD *md = NULL;
+    uint8_t serial[CTCA_SERIAL_LEN], *tbs = NULL;
+    size_t tbs_len = 0;
     *cert = NULL;
     *cert_len = 0;
     CTCA_GUARD(ctca_serial_generate(rand, rand_ctx, serial));
-    CTCA_GUARD(ctca_key_sig_alg(ca_key, alg, &alg_len, &md));
-    if ((*key = keygen_like(ca_key)) == NULL)
+    if ((*key = keygen_like(ctca_signer_get0_public(ca_signer))) == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_CRYPTO, "generating the PreCA key failed");
-    ctca_err rc = build_preca_tbs(ca_key, ca_cert, *key, now, serial, &tbs, &tbs_len, eb);
+    ctca_err rc = build_preca_tbs(ca_signer, ca_cert, *key, now, serial, &tbs, &tbs_len, eb);
     if (rc == CTCA_OK)
-        rc = ctca_sign_tbs_with(ca_key, md, ctca_view_make(alg, alg_len),
-                                ctca_view_make(tbs, tbs_len), cert, cert_len);
+        rc = ctca_signer_sign_tbs(ca_signer, ctca_view_make(tbs, tbs_len), cert, cert_len);
     if (rc != CTCA_OK && eb != NULL && eb->msg[0] == '\0')
         ctca_errbuf_set(eb, rc, "making the PreCA certificate: %s", ctca_err_str(rc));
     free(tbs);
@@ -262,7 +258,8 @@ static ctca_err check_aki(ctca_ca *ca, const char *path, ctca_errbuf *eb)
 /* check_issued: the PreCA is a CA certificate the CA issued directly. */
 static ctca_err check_issued(ctca_ca *ca, X509 *x, const char *path, ctca_errbuf *eb)
 {
-    if (!ctca_view_eq(ca->preca_tbs.issuer, ca->tbs.subject) || X509_verify(x, ca->key) != 1)
+    if (!ctca_view_eq(ca->preca_tbs.issuer, ca->tbs.subject) ||
+        X509_verify(x, ctca_signer_get0_public(ca->signer)) != 1)
         return ctca_errbuf_set(eb, CTCA_ERR_PRECA,
                                "%s: not issued by this CA (its issuer must be the CA "
                                "certificate's subject and its signature the CA key's; RFC 6962 "
@@ -282,18 +279,16 @@ static ctca_err check_issued(ctca_ca *ca, X509 *x, const char *path, ctca_errbuf
     return CTCA_OK;
 }
 
-/* check_key: key is the PreCA's and signs with the CA's AlgorithmIdentifier. */
-static ctca_err check_key(const ctca_ca *ca, X509 *x, EVP_PKEY *key, const char *path,
+/* check_key: the PreCA's signer holds its key and signs with the CA's
+ * AlgorithmIdentifier. */
+static ctca_err check_key(const ctca_ca *ca, X509 *x, const ctca_signer *key, const char *path,
                           const char *key_path, ctca_errbuf *eb)
 {
-    uint8_t alg[32];
-    size_t alg_len = 0;
-    const EVP_MD *md = NULL;
-    if (X509_get0_pubkey(x) == NULL || EVP_PKEY_eq(X509_get0_pubkey(x), key) != 1)
+    if (X509_get0_pubkey(x) == NULL ||
+        EVP_PKEY_eq(X509_get0_pubkey(x), ctca_signer_get0_public(key)) != 1)
         return ctca_errbuf_set(eb, CTCA_ERR_PRECA, "%s: its public key does not match %s", path,
                                key_path);
-    if (ctca_key_sig_alg(key, alg, &alg_len, &md) != CTCA_OK ||
-        !ctca_view_eq(ctca_view_make(alg, alg_len), ctca_view_make(ca->sig_alg, ca->sig_alg_len)))
+    if (!ctca_view_eq(ctca_signer_get0_alg(key), ctca_signer_get0_alg(ca->signer)))
         return ctca_errbuf_set(eb, CTCA_ERR_PRECA,
                                "%s: its key does not sign with the CA key's algorithm; RFC 6962 "
                                "3.2 needs one for the precertificate and the final certificate",
@@ -328,9 +323,9 @@ ctca_err ctca_preca_open(ctca_ca *ca, const char *cert_path, const char *key_pat
         rc = ctca_errbuf_set(eb, CTCA_ERR_PRECA, "%s: malformed validity or SKI", cert_path);
         goto out;
     }
-    if ((rc = ctca_key_file_load(key_path, true, &ca->preca_key, eb)) != CTCA_OK)
+    if ((rc = ctca_signer_load_file(key_path, true, &ca->preca_signer, eb)) != CTCA_OK)
         goto out;
-    rc = check_key(ca, x, ca->preca_key, cert_path, key_path, eb);
+    rc = check_key(ca, x, ca->preca_signer, cert_path, key_path, eb);
 out:
     X509_free(x);
     return rc;
@@ -398,17 +393,17 @@ ctca_err ctca_preca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert, s
     CTCA_GUARD(ctca_tbs_parse(tbs, &f));
     if (!ctca_view_eq(f.issuer, ca->preca_tbs.subject))
         return CTCA_ERR_ISSUER_MISMATCH;
-    return ctca_sign_tbs_with(ca->preca_key, ca->md, ctca_view_make(ca->sig_alg, ca->sig_alg_len),
-                              tbs, cert, cert_len);
+    return ctca_signer_sign_tbs(ca->preca_signer, tbs, cert, cert_len);
 }
 
 /* signed_by_preca: the PreCA's key verifies precert's signature. */
 static bool signed_by_preca(const ctca_ca *ca, const ctca_cert_parts *parts)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx != NULL &&
-              ctca_view_eq(parts->sig_alg, ctca_view_make(ca->sig_alg, ca->sig_alg_len)) &&
-              EVP_DigestVerifyInit(ctx, NULL, ca->md, NULL, ca->preca_key) == 1 &&
+    const ctca_signer *s = ca->preca_signer;
+    bool ok = ctx != NULL && ctca_view_eq(parts->sig_alg, ctca_signer_get0_alg(s)) &&
+              EVP_DigestVerifyInit(ctx, NULL, ctca_signer_get0_md(s), NULL,
+                                   ctca_signer_get0_public(s)) == 1 &&
               EVP_DigestVerify(ctx, parts->signature.data, parts->signature.len, parts->tbs.data,
                                parts->tbs.len) == 1;
     EVP_MD_CTX_free(ctx);

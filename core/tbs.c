@@ -303,7 +303,7 @@ ctca_err ctca_tbs_build_precert(const ctca_ca *ca, const ctca_profile *profile,
     ctca_builder_add_der_u64(&b, 2);
     ctca_builder_close(&b);
     ctca_builder_add_der_uint_bytes(&b, serial, serial_len);
-    ctca_builder_add_bytes(&b, ca->sig_alg, ca->sig_alg_len);
+    ctca_builder_add_view(&b, ctca_signer_get0_alg(ca->signer));
     ctca_builder_add_view(&b, ca->tbs.subject); /* issuer: the CA's subject, verbatim */
     ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
     ctca_builder_add_der_time(&b, now);

@@ -1,6 +1,7 @@
 /* ctca/ca.h - the CA building blocks the issuance pipeline is assembled from:
  * the CA directory (init and open), its configuration and profiles, CSRs,
- * serials, TBSCertificate building and signing.
+ * serials and TBSCertificate building. Signing is not here: the issuance
+ * engine signs what it journaled (ctca/issue.h).
  *
  * Every TBSCertificate is built with ctca_builder so its bytes are fully
  * determined (and can be journaled) before anything is signed; OpenSSL is used
@@ -9,10 +10,9 @@
  * Time and randomness are injected: builders take `now` in seconds since the
  * epoch, serials take a ctca_rand_fn (NULL means OpenSSL's RAND_bytes).
  *
- * Threads: a ctca_ca is immutable once opened. ctca_ca_sign_tbs and every
- * accessor may be called from several threads on one ctca_ca at once (each
- * signature uses its own EVP_MD_CTX; the shared EVP_PKEY is only read, which
- * OpenSSL 3 allows). ctca_ca_free must not race with them. */
+ * Threads: a ctca_ca is immutable once opened. Every accessor, and the
+ * engine's signing through the CA's signers, may run on several threads on
+ * one ctca_ca at once. ctca_ca_free must not race with them. */
 #ifndef CTCA_CA_H
 #define CTCA_CA_H
 
@@ -393,12 +393,5 @@ CTCA_RESULT ctca_tbs_build_v2(const ctca_ca *ca, const ctca_profile *profile, co
  * construction. *out malloc'd, caller frees. */
 CTCA_RESULT ctca_tbs_precert_to_final(ctca_view precert_tbs, ctca_view sct_list,
                                       uint8_t **out, size_t *out_len);
-
-/* ctca_ca_sign_tbs: Certificate ::= SEQUENCE { tbs, signatureAlgorithm,
- * signature BIT STRING } signed with the CA key (EVP_DigestSign) and verified
- * before it is returned. The TBS's own signature field must equal the CA's
- * AlgorithmIdentifier byte for byte (CTCA_ERR_SIG_ALG_MISMATCH otherwise).
- * Thread-safe. *cert malloc'd, caller frees. */
-CTCA_RESULT ctca_ca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert, size_t *cert_len);
 
 #endif

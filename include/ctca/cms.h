@@ -1,5 +1,6 @@
-/* ctca/cms.h - RFC 9162 3.2 CMS precertificates: built by the CA, parsed and
- * verified by a log (or anyone checking the CA).
+/* ctca/cms.h - RFC 9162 3.2 CMS precertificates: parsed and verified by a
+ * log (or anyone checking the CA). The issuance engine builds them
+ * (ctca/issue.h); signing one is not a public function.
  *
  * The profile, exactly: a DER ContentInfo holding SignedData v3;
  * digestAlgorithms = { SHA-256 } (the only hash of RFC 9162 10.2.1);
@@ -24,23 +25,7 @@
 #include <stdint.h>
 
 #include "ctca/asn1.h"
-#include "ctca/ca.h"
 #include "ctca/error.h"
-
-/* ctca_cms_precert_check_ca: CTCA_OK when ca can sign CMS precertificates
- * (its signature algorithm uses SHA-256), CTCA_ERR_KEY_UNSUPPORTED otherwise:
- * checked before anything is journaled. */
-CTCA_RESULT ctca_cms_precert_check_ca(const ctca_ca *ca);
-
-/* ctca_cms_precert_build: the CMS precertificate over tbs (a TBSCertificate
- * element signed with ca's algorithm, without 1.3.101.75 and without the CT
- * poison, else CTCA_ERR_CMS_MALFORMED; CTCA_ERR_SIG_ALG_MISMATCH when its
- * signature field is not ca's algorithm) signed by ca's key, the signature
- * verified before it is returned. The sid is the CA's subjectKeyIdentifier
- * (or the RFC 5280 method-1 key ID when its certificate has none). *out
- * malloc'd, caller frees. Thread-safe. */
-CTCA_RESULT ctca_cms_precert_build(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
-                                   size_t *out_len);
 
 /* A parsed CMS precertificate; every view borrows the parsed DER. */
 typedef struct ctca_cms_precert {

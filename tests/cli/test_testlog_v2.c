@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/ca_int.h"
 #include "ctca/cms.h"
 #include "ctca/ctclient.h"
 #include "ctca/transitem.h"
@@ -53,7 +54,7 @@ static void make_fixture(fixture *f, const char *sub)
     f->ca = tca_make_ca(d, CTCA_KEY_EC_P256);
     snprintf(f->roots, sizeof f->roots, "%s/ca/ca.pem", d);
     tca_v2_tbs(f->ca, d, "leaf", &f->tbs, &f->tbs_len);
-    cr_assert_eq(ctca_cms_precert_build(f->ca, ctca_view_make(f->tbs, f->tbs_len), &f->cms,
+    cr_assert_eq(ctca_ca_sign_cms_precert(f->ca, ctca_view_make(f->tbs, f->tbs_len), &f->cms,
                                         &f->cms_len),
                  CTCA_OK);
     free(d);

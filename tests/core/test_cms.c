@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
+#include "core/ca_int.h"
 #include "core/x509_int.h"
 #include "ctca/cms.h"
 #include "tests/core/test_ca_helpers.h"
@@ -30,7 +31,7 @@ TestSuite(cms, .init = setup, .fini = teardown, .timeout = 120);
 static void build(ctca_ca *ca, uint8_t **tbs, size_t *tbs_len, uint8_t **cms, size_t *cms_len)
 {
     tca_v2_tbs(ca, dir, "leaf", tbs, tbs_len);
-    cr_assert_eq(ctca_cms_precert_build(ca, ctca_view_make(*tbs, *tbs_len), cms, cms_len), CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(*tbs, *tbs_len), cms, cms_len), CTCA_OK);
 }
 
 /* openssl cms -verify with the CA certificate given and chain checks off. */
@@ -167,7 +168,7 @@ Test(cms, builder_refuses_p384_cas_and_tbs_it_must_not_wrap)
     uint8_t *tbs = NULL, *cms = NULL;
     size_t tbs_len = 0, cms_len = 0;
     tca_v2_tbs(ca, dir, "leaf", &tbs, &tbs_len);
-    cr_expect_eq(ctca_cms_precert_build(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len),
+    cr_expect_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len),
                  CTCA_ERR_KEY_UNSUPPORTED, "ecdsa-with-SHA384 cannot pair with SHA-256 digests");
     cr_expect_null(cms);
     free(tbs);
@@ -187,7 +188,7 @@ Test(cms, builder_refuses_p384_cas_and_tbs_it_must_not_wrap)
     cr_assert_eq(ctca_tbs_edit(ctca_view_make(tbs, tbs_len), ctca_view_make(NULL, 0), &add_ti, 1,
                                &with, &with_len),
                  CTCA_OK);
-    cr_expect_eq(ctca_cms_precert_build(ca, ctca_view_make(with, with_len), &cms, &cms_len),
+    cr_expect_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(with, with_len), &cms, &cms_len),
                  CTCA_ERR_CMS_MALFORMED);
     free(with);
     ctca_ext_edit add_poison = {CTCA_OID_CT_POISON, sizeof CTCA_OID_CT_POISON,
@@ -196,12 +197,12 @@ Test(cms, builder_refuses_p384_cas_and_tbs_it_must_not_wrap)
     cr_assert_eq(ctca_tbs_edit(ctca_view_make(tbs, tbs_len), ctca_view_make(NULL, 0), &add_poison,
                                1, &with, &with_len),
                  CTCA_OK);
-    cr_expect_eq(ctca_cms_precert_build(ca, ctca_view_make(with, with_len), &cms, &cms_len),
+    cr_expect_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(with, with_len), &cms, &cms_len),
                  CTCA_ERR_CMS_MALFORMED);
     free(with);
     /* Not a TBSCertificate. */
     static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
-    cr_expect_eq(ctca_cms_precert_build(ca, ctca_view_make(junk, sizeof junk), &cms, &cms_len),
+    cr_expect_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(junk, sizeof junk), &cms, &cms_len),
                  CTCA_ERR_CMS_MALFORMED);
     free(tbs);
     free(d2);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ca_int.h"
 #include "ctca/issue.h"
 #include "tests/core/test_ca_helpers.h"
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ca_int.h"
 #include "core/x509_int.h"
 #include "tests/core/test_ca_helpers.h"
 
@@ -167,7 +168,7 @@ Test(signer, one_ca_signs_from_several_threads)
     ctca_ca_free(ca);
 }
 
-/* ctca_ca_sign_bytes: what the CMS precertificate's signer uses. The signature
+/* ctca_signer_sign with the CA's signer: what the CMS precertificate uses. The signature
  * verifies with the CA certificate's key and the CA's digest, and no other. */
 static void check_sign_bytes(ctca_key_type kt, const EVP_MD *md, const EVP_MD *other)
 {
@@ -175,7 +176,8 @@ static void check_sign_bytes(ctca_key_type kt, const EVP_MD *md, const EVP_MD *o
     static const uint8_t data[] = "signed attributes";
     uint8_t *sig = NULL;
     size_t sig_len = 0;
-    cr_assert_eq(ctca_ca_sign_bytes(ca, ctca_view_make(data, sizeof data), &sig, &sig_len),
+    cr_assert_eq(ctca_signer_sign(ctca_ca_get0_signer(ca), ctca_view_make(data, sizeof data), &sig,
+                                  &sig_len),
                  CTCA_OK);
     ctca_view der = ctca_ca_get0_cert(ca);
     const unsigned char *p = der.data;
@@ -207,4 +209,95 @@ Test(signer, sign_bytes_with_p384_uses_sha384)
 Test(signer, sign_bytes_with_rsa_uses_sha256)
 {
     check_sign_bytes(CTCA_KEY_RSA_2048, EVP_sha256(), EVP_sha384());
+}
+
+/* ---- the signer interface ------------------------------------------------------ */
+
+/* A kind of signer whose device answers with a bad signature (a fault): the
+ * interface checks every signature before it leaves, whoever made it. */
+static ctca_err faulty_sign(void *impl, const EVP_MD *md, ctca_view msg, uint8_t **sig,
+                            size_t *sig_len)
+{
+    (void)impl;
+    (void)md;
+    (void)msg;
+    *sig = malloc(8);
+    cr_assert_not_null(*sig);
+    memset(*sig, 0x30, 8);
+    *sig_len = 8;
+    return CTCA_OK;
+}
+
+static int faulty_freed;
+
+static void faulty_free(void *impl)
+{
+    (void)impl;
+    faulty_freed++;
+}
+
+static const ctca_signer_ops faulty_ops = {.kind = "faulty", .sign = faulty_sign,
+                                           .free = faulty_free};
+
+static EVP_PKEY *public_of(EVP_PKEY *key)
+{
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(key, &der);
+    const unsigned char *p = der;
+    EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, n);
+    OPENSSL_free(der);
+    cr_assert_not_null(pub);
+    return pub;
+}
+
+Test(signer, a_signature_that_does_not_verify_never_leaves_the_signer)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    cr_assert_not_null(key);
+    ctca_signer *s = NULL;
+    faulty_freed = 0;
+    cr_assert_eq(ctca_signer_new(&faulty_ops, NULL, public_of(key), &s), CTCA_OK);
+    cr_assert_str_eq(ctca_signer_get0_kind(s), "faulty");
+    static const uint8_t msg[] = "to be signed";
+    uint8_t *sig = (uint8_t *)1;
+    size_t sig_len = 1;
+    cr_assert_eq(ctca_signer_sign(s, ctca_view_make(msg, sizeof msg), &sig, &sig_len),
+                 CTCA_ERR_CRYPTO);
+    cr_assert_null(sig);
+    cr_assert_eq(sig_len, 0);
+    cr_assert_null(ctca_signer_get0_file_key(s), "only file signers hold a key here");
+    ctca_signer_free(s);
+    cr_assert_eq(faulty_freed, 1);
+    EVP_PKEY_free(key);
+}
+
+Test(signer, a_key_ctca_does_not_sign_with_is_refused_and_released)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-521");
+    cr_assert_not_null(key);
+    ctca_signer *s = (ctca_signer *)1;
+    faulty_freed = 0;
+    cr_assert_eq(ctca_signer_new(&faulty_ops, NULL, public_of(key), &s),
+                 CTCA_ERR_KEY_UNSUPPORTED);
+    cr_assert_null(s);
+    cr_assert_eq(faulty_freed, 1, "the kind's state is released on failure too");
+    EVP_PKEY_free(key);
+}
+
+/* The public key a signer hands out has no private half. */
+Test(signer, a_file_signer_hands_out_only_the_public_key)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    cr_assert_not_null(key);
+    ctca_signer *s = NULL;
+    cr_assert_eq(ctca_signer_from_key(key, &s), CTCA_OK);
+    EVP_PKEY *pub = ctca_signer_get0_public(s);
+    cr_assert_eq(EVP_PKEY_eq(pub, key), 1);
+    BIGNUM *priv = NULL;
+    cr_assert_eq(EVP_PKEY_get_bn_param(pub, "priv", &priv), 0, "a private scalar leaked");
+    cr_assert_eq(EVP_PKEY_get_bn_param(key, "priv", &priv), 1);
+    BN_free(priv);
+    cr_assert_str_eq(ctca_signer_get0_kind(s), "file");
+    ctca_signer_free(s);
+    EVP_PKEY_free(key);
 }

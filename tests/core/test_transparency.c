@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ca_int.h"
 #include "ctca/cms.h"
 #include "ctca/transparency.h"
 #include "tests/core/test_ca_helpers.h"
@@ -27,7 +28,7 @@ static void setup(void)
     dir = th_tmpdir();
     ca = tca_make_ca(dir, CTCA_KEY_EC_P256);
     tca_v2_tbs(ca, dir, "leaf", &tbs, &tbs_len);
-    cr_assert_eq(ctca_cms_precert_build(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len), CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len), CTCA_OK);
     log_pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     unsigned char *spki = NULL;
     int n = i2d_PUBKEY(log_pkey, &spki);

@@ -565,9 +565,11 @@ typedef struct issuer_ctx {
 static void sign_cert(const issuer_ctx *ctx, const uint8_t *tbs, size_t tbs_len, uint8_t **cert,
                       size_t *cert_len)
 {
-    check(ctca_sign_tbs_with(ctx->ca.pkey, EVP_sha256(), ctca_view_make(ctx->alg, ctx->alg_len),
-                             ctca_view_make(tbs, tbs_len), cert, cert_len),
+    ctca_signer *signer = NULL;
+    check(ctca_signer_from_key(ctx->ca.pkey, &signer), "the CA key");
+    check(ctca_signer_sign_tbs(signer, ctca_view_make(tbs, tbs_len), cert, cert_len),
           "signing a certificate");
+    ctca_signer_free(signer);
 }
 
 static void make_ca(issuer_ctx *ctx)
