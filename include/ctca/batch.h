@@ -17,7 +17,7 @@
  * resumed with the SCTs already stored; anything else starts afresh. A CSR
  * that cannot be issued is reported and does not stop the others.
  *
- * A record is resumed only when its owner (core/owner_int.h) is gone, by the
+ * A record is resumed only when its owner (core/engine/owner_int.h) is gone, by the
  * queue worker's takeover rule: provably ended, or unknown from here and
  * unchanged for queue.recover_after_ms. The run then claims it
  * (ctca_store_claim) and is its owner. A record whose owner still runs (a

@@ -51,6 +51,14 @@ typedef struct ctca_v2_checks {
     size_t n_other; /* STHs and proofs beside the SCTs: not checked here */
 } ctca_v2_checks;
 
+/* ctca_embedded_sct_v2_verify: the verdict on one TransItem embedded in a
+ * certificate, for the log of its OID (NULL when unknown:
+ * CTCA_ERR_SCT_UNKNOWN_LOG): an SCT about the precertificate (RFC 9162 7.1.2;
+ * CTCA_ERR_TRANSITEM_WRONG_TYPE otherwise) that verifies over entry at now_ms
+ * (ctca_sct_v2_verify). */
+CTCA_RESULT ctca_embedded_sct_v2_verify(const ctca_transitem *sct, const ctca_log_v2 *log,
+                                        const ctca_entry_v2 *entry, uint64_t now_ms);
+
 /* ctca_cert_verify_embedded_v2: checks every SCT in cert's Transparency
  * Information as a precert_sct_v2 over the 8.1.2 TBS with issuer_cert's key
  * hash (issuer_cert must have issued cert: CTCA_ERR_ISSUER_MISMATCH), with

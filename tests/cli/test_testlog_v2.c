@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/cms.h"
 #include "ctca/ctclient.h"
 #include "ctca/transitem.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/ca.h"
 #include "ctca/util.h"
 #include "tests/helpers.h"

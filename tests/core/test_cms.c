@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <string.h>
 
-#include "core/ca_int.h"
-#include "core/x509_int.h"
+#include "core/ca/ca_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/cms.h"
 #include "tests/core/test_ca_helpers.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/ca.h"
 
 #define PROFILE_OK                                                                          \

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/owner_int.h"
+#include "core/engine/owner_int.h"
 
 static ctca_store_owner self(void)
 {

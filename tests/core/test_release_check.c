@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/issue.h"
 #include "tests/core/test_ca_helpers.h"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
-#include "core/x509_int.h"
+#include "core/ca/ca_int.h"
+#include "core/x509/x509_int.h"
 #include "tests/core/test_ca_helpers.h"
 
 static char *dir;

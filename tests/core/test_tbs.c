@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
-#include "core/x509_int.h"
+#include "core/ca/ca_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/sct.h"
 #include "tests/core/test_ca_helpers.h"
 

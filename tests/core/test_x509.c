@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 #include "tests/helpers.h"
 
 #define CT "certificate-transparency/"

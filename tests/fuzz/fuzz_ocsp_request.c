@@ -4,7 +4,7 @@
  * CTCA_OCSP_NONCE_MAX octets. */
 #include <stdlib.h>
 
-#include "core/ocsp_int.h"
+#include "core/ocsp/ocsp_int.h"
 
 /* v lies within data[0..size). */
 static bool inside(ctca_view v, const uint8_t *data, size_t size)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/asn1.h"
 #include "ctca/util.h"
 

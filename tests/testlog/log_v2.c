@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/cms.h"
 
 const char *tl_problem_name(tl_problem p)

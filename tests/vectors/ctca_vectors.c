@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/asn1.h"
 #include "ctca/sct.h"
 #include "ctca/util.h"

@@ -1,4 +1,4 @@
-/* Keys and the one signer interface (core/signer_int.h): public-key
+/* Keys and the one signer interface (core/x509/signer_int.h): public-key
  * helpers, the "file" kind of signer, and what every signer does alike
  * (check each signature before it leaves, sign TBSCertificates). */
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/signer_int.h"
+#include "core/x509/signer_int.h"
 #include "ctca/util.h"
 
 struct ctca_signer {

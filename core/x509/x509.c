@@ -1,8 +1,8 @@
-/* Splitting certificates and editing TBSCertificates (core/x509_int.h). Fields
+/* Splitting certificates and editing TBSCertificates (core/x509/x509_int.h). Fields
  * that are not edited are copied as the exact bytes that were read, so an edit
  * never re-encodes (and so never silently normalizes) anything it was not asked
  * to change. */
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* core/x509_int.h - internal: splitting X.509 certificates and editing the
+/* core/x509/x509_int.h - internal: splitting X.509 certificates and editing the
  * TBSCertificate without re-encoding anything that is not edited.
  *
  * Everything here reads through ctca_view and writes through ctca_builder.
@@ -12,6 +12,7 @@
 #ifndef CTCA_CORE_X509_INT_H
 #define CTCA_CORE_X509_INT_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -127,5 +128,10 @@ CTCA_RESULT ctca_cert_get_tbs_fields(ctca_view cert, ctca_cert_parts *parts,
 
 /* ctca_ext_is_valid_poison: RFC 6962 3.1: critical, extnValue exactly NULL. */
 bool ctca_ext_is_valid_poison(const ctca_ext *ext);
+
+/* ctca_ocsp_hash_md: the digest an OCSP CertID's hashAlgorithm OID
+ * (contents) names, SHA-1 or SHA-256/384/512; NULL for any other (ocsp.c;
+ * the responder reads requests with it too). */
+const EVP_MD *ctca_ocsp_hash_md(ctca_view oid);
 
 #endif

@@ -1,10 +1,10 @@
-/* core/cms_int.h - building RFC 9162 3.2 CMS precertificates (cms.c), for
+/* core/ct/cms_int.h - building RFC 9162 3.2 CMS precertificates (cms.c), for
  * the issuance engine. Internal: a public function that signs a CMS over any
  * TBS would sign what was never journaled. */
 #ifndef CTCA_CORE_CMS_INT_H
 #define CTCA_CORE_CMS_INT_H
 
-#include "core/signer_int.h"
+#include "core/x509/signer_int.h"
 #include "ctca/cms.h"
 
 /* ctca_cms_precert_check_signer: CTCA_OK when s can sign CMS

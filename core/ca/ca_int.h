@@ -1,12 +1,14 @@
-/* core/ca_int.h - internals shared by the CA building blocks (ca.c, config.c,
- * csr.c, signer.c, tbs.c, profile.c) and their tests. Not a public header. */
+/* core/ca/ca_int.h - internals shared by the CA building blocks (ca.c,
+ * preca.c, config.c, profile.c, tbs.c), the layers above and tests. Only
+ * this folder reads struct ctca_ca's fields. Not a public header. */
 #ifndef CTCA_CORE_CA_INT_H
 #define CTCA_CORE_CA_INT_H
 
 #include <openssl/evp.h>
 
-#include "core/signer_int.h"
-#include "core/x509_int.h"
+#include "core/x509/csr_int.h"
+#include "core/x509/signer_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/ca.h"
 
 /* ---- config ------------------------------------------------------------- */
@@ -186,19 +188,5 @@ CTCA_RESULT ctca_tbs_from_preca(const ctca_ca *ca, ctca_view tbs, uint8_t **out,
  * must be the PreCA's subject (CTCA_ERR_ISSUER_MISMATCH). Thread-safe. */
 CTCA_RESULT ctca_preca_sign_tbs(const ctca_ca *ca, ctca_view tbs, uint8_t **cert,
                                 size_t *cert_len);
-
-/* ---- CSR ------------------------------------------------------------------- */
-
-struct ctca_csr {
-    uint8_t *der;
-    size_t der_len;
-    ctca_view spki;  /* borrowed from der */
-    uint8_t digest[32];
-    ctca_san *sans;
-    size_t san_count;
-    char *cn;        /* UTF-8, or NULL */
-    bool cn_multiple;
-    bool key_is_rsa;
-};
 
 #endif

@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/owner_int.h"
+#include "core/engine/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
 #include "ctca/loglist.h"

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 
 /* The CT extensions of one TBS, after ctca_tbs_parse refused duplicates. */
 typedef struct ct_exts {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
-#include "core/owner_int.h"
+#include "core/ca/ca_int.h"
+#include "core/engine/owner_int.h"
 #include "ctca/cms.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
@@ -498,7 +498,7 @@ out:
 ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
 {
     /* The owner lets a queue worker on this host tell a slow issuance from a
-     * dead one (core/owner.c). */
+     * dead one (core/engine/owner.c). */
     ctca_store_owner self;
     bool owned = ctca_owner_self(&self);
     ctca_store_journal_entry je = {

@@ -1,16 +1,10 @@
-/* core/ocsp_int.h - internals shared by the OCSP response checker (ocsp.c),
- * the responder (ocsp_responder.c) and tests. Not a public header. */
+/* core/ocsp/ocsp_int.h - the responder's request parser (ocsp_responder.c),
+ * for its fuzz target and tests. Not a public header. */
 #ifndef CTCA_CORE_OCSP_INT_H
 #define CTCA_CORE_OCSP_INT_H
 
-#include <openssl/evp.h>
-
 #include "ctca/asn1.h"
 #include "ctca/ocsp.h"
-
-/* ctca_ocsp_hash_md: the digest a CertID's hashAlgorithm OID (contents) names,
- * SHA-1 or SHA-256/384/512; NULL for any other. */
-const EVP_MD *ctca_ocsp_hash_md(ctca_view oid);
 
 /* One Request of an OCSPRequest's requestList; views borrow the request. */
 typedef struct ctca_ocsp_req_cert {

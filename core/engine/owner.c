@@ -1,4 +1,4 @@
-/* Owners of unfinished issuances (core/owner_int.h).
+/* Owners of unfinished issuances (core/engine/owner_int.h).
  *
  * Why boot ID and PID namespace rather than the host name: a pid means one
  * process only within one boot of one kernel and one PID namespace. Two
@@ -8,7 +8,7 @@
  * worker in the same kernel and PID namespace; for any other (a worker on
  * another host or in another container) it is unknown and the time rule
  * (queue.recover_after_ms) decides. */
-#include "core/owner_int.h"
+#include "core/engine/owner_int.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/owner_int.h"
-#include "core/x509_int.h"
+#include "core/engine/owner_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
 #include "ctca/loglist.h"
@@ -564,7 +564,7 @@ static void take_over(worker *w, const char *serial)
 }
 
 /* Whether precert record u is abandoned: its owner provably dead (it ran in
- * this kernel and PID namespace, core/owner.c), or, when that cannot be told
+ * this kernel and PID namespace, core/engine/owner.c), or, when that cannot be told
  * (an owner on another host, none recorded, or this worker's own earlier
  * claim), not updated for queue.recover_after_ms. A live owner here keeps
  * its record however slow it is. *last and *last_verdict cache the previous

@@ -7,8 +7,7 @@
 #include <openssl/x509.h>
 #include <string.h>
 
-#include "core/ocsp_int.h"
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 
 /* Encoded OID arcs. */
 static const uint8_t OID_OCSP_BASIC[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01};

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/logkey_int.h"
+#include "core/ct/logkey_int.h"
 #include "ctca/util.h"
 
 /* Key sizes we accept: RFC 6962 2.1.4 allows P-256 and RSA; Chrome's policy

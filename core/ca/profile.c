@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 
 static bool is_alnum(uint8_t c)
 {

@@ -1,4 +1,4 @@
-/* core/signer_int.h - keys and the one signer interface (signer.c).
+/* core/x509/signer_int.h - keys and the one signer interface (signer.c).
  *
  * A ctca_signer holds a private key and signs with it, and never hands the
  * key out: what leaves it is signatures and the public half. The CA, its
@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 #include <stdbool.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 
 /* What a kind of key does. impl is the kind's own state. */
 typedef struct ctca_signer_ops {
@@ -63,7 +63,7 @@ const EVP_MD *ctca_signer_get0_md(const ctca_signer *s);
 const char *ctca_signer_get0_kind(const ctca_signer *s);
 /* ctca_signer_get0_file_key: the private key of a "file" signer, else NULL.
  * Only for OpenSSL calls that must hold the key themselves (OCSP_basic_sign
- * in core/ocsp_responder.c), until the responder builds its own response. */
+ * in core/ocsp/ocsp_responder.c), until the responder builds its own response. */
 EVP_PKEY *ctca_signer_get0_file_key(const ctca_signer *s);
 
 /* ctca_signer_sign: s's signature of msg with its algorithm's digest,

@@ -1,4 +1,4 @@
-/* core/owner_int.h - which process owns an unfinished issuance, and whether
+/* core/engine/owner_int.h - which process owns an unfinished issuance, and whether
  * it still runs (Linux /proc). The issuance engine names itself owner when
  * it journals; the queue worker asks before taking a record over. */
 #ifndef CTCA_CORE_OWNER_INT_H

@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
-#include "core/ocsp_int.h"
+#include "core/ca/ca_int.h"
+#include "core/ocsp/ocsp_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/sct.h"
 #include "ctca/util.h"
 

@@ -1,4 +1,4 @@
-/* core/logkey_int.h - internal: raw signature checks with a log key, shared by
+/* core/ct/logkey_int.h - internal: raw signature checks with a log key, shared by
  * the RFC 6962 SCT code (logkey.c) and the RFC 9162 TransItem code
  * (transitem.c). Not a public header. */
 #ifndef CTCA_CORE_LOGKEY_INT_H

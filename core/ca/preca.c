@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/ca/ca_int.h"
 #include "ctca/sct.h"
 #include "ctca/util.h"
 

@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/ca_int.h"
+#include "core/x509/csr_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/util.h"
 
 #define SAN_VALUE_MAX 1024

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/x509_int.h"
+#include "core/x509/x509_int.h"
 #include "ctca/cms.h"
 
 ctca_err ctca_tbs_add_transparency_info(ctca_view tbs, ctca_view item_list, uint8_t **out,
@@ -96,10 +96,8 @@ void ctca_v2_checks_cleanup(ctca_v2_checks *c)
     memset(c, 0, sizeof *c);
 }
 
-/* The verdict on one embedded item that is an SCT, with log the log of its OID
- * (NULL when unknown). */
-static ctca_err judge(const ctca_transitem *sct, const ctca_log_v2 *log,
-                      const ctca_entry_v2 *entry, uint64_t now_ms)
+ctca_err ctca_embedded_sct_v2_verify(const ctca_transitem *sct, const ctca_log_v2 *log,
+                                     const ctca_entry_v2 *entry, uint64_t now_ms)
 {
     /* 7.1.2: an SCT in a certificate is about its precertificate. */
     if (sct->type != CTCA_TT_PRECERT_SCT_V2)
@@ -107,56 +105,6 @@ static ctca_err judge(const ctca_transitem *sct, const ctca_log_v2 *log,
     if (log == NULL)
         return CTCA_ERR_SCT_UNKNOWN_LOG;
     return ctca_sct_v2_verify(sct, log, entry, now_ms);
-}
-
-ctca_err ctca_cert_verify_embedded_v2(ctca_view cert, ctca_view issuer_cert,
-                                      const ctca_log_list *list, uint64_t now_ms,
-                                      ctca_v2_checks *out)
-{
-    ctca_err rc;
-    ctca_transitem_list items = {NULL, 0};
-    ctca_v2_checks checks = {NULL, 0, 0, 0, 0, 0};
-    ctca_entry_v2 entry;
-    uint8_t *tbs = NULL;
-    size_t tbs_len = 0;
-    memset(out, 0, sizeof *out);
-    if ((rc = ctca_cert_get_transparency_info(cert, &items)) != CTCA_OK ||
-        (rc = ctca_cert_check_issuer(cert, issuer_cert)) != CTCA_OK ||
-        (rc = ctca_cert_issuer_key_hash(issuer_cert, entry.issuer_key_hash)) != CTCA_OK ||
-        (rc = ctca_v2_tbs_from_final(cert, &tbs, &tbs_len)) != CTCA_OK)
-        goto out;
-    entry.tbs = ctca_view_make(tbs, tbs_len);
-    checks.items = calloc(items.n, sizeof *checks.items);
-    if (checks.items == NULL) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < items.n; i++) {
-        if (!ctca_transitem_is_sct(&items.items[i])) {
-            checks.n_other++;
-            continue;
-        }
-        ctca_v2_sct_check *c = &checks.items[checks.n++];
-        /* Ownership of the item moves from the list to the result. */
-        c->sct = items.items[i];
-        memset(&items.items[i], 0, sizeof items.items[i]);
-        c->log = ctca_log_list_find_oid(list, &c->sct.log_id);
-        ctca_log_v2 log = {.log_id = c->sct.log_id, .key = c->log ? c->log->key : NULL};
-        c->status = judge(&c->sct, c->log && c->log->key ? &log : NULL, &entry, now_ms);
-        if (c->status == CTCA_OK)
-            checks.n_valid++;
-        else if (c->status == CTCA_ERR_SCT_UNKNOWN_LOG)
-            checks.n_unknown++;
-        else
-            checks.n_invalid++;
-    }
-    *out = checks;
-    memset(&checks, 0, sizeof checks);
-out:
-    ctca_v2_checks_cleanup(&checks);
-    ctca_transitem_list_cleanup(&items);
-    free(tbs);
-    return rc;
 }
 
 ctca_err ctca_final_cert_check_v2(ctca_view final, ctca_view cms,
@@ -190,7 +138,7 @@ ctca_err ctca_final_cert_check_v2(ctca_view final, ctca_view cms,
         for (size_t k = 0; k < n_logs && log == NULL; k++)
             if (ctca_log_id_v2_eq(&logs[k].log_id, &items.items[i].log_id))
                 log = &logs[k];
-        rc = judge(&items.items[i], log, &entry, now_ms);
+        rc = ctca_embedded_sct_v2_verify(&items.items[i], log, &entry, now_ms);
         if (rc != CTCA_OK) {
             ctca_errbuf_set(eb, rc, "embedded TransItem %zu (%s): %s", i,
                             ctca_trans_type_name(items.items[i].type), ctca_err_str(rc));

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/logkey_int.h"
+#include "core/ct/logkey_int.h"
 
 /* opaque TBSCertificate<1..2^24-1> (4.7). */
 #define TBS_VEC_MAX 0xffffffu

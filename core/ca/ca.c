@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/ca_int.h"
-#include "core/cms_int.h"
+#include "core/ca/ca_int.h"
+#include "core/ct/cms_int.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
 
