@@ -10,6 +10,7 @@
 
 #include "core/ca/ca_int.h"
 #include "core/engine/owner_int.h"
+#include "core/engine/scheme_int.h"
 #include "ctca/cms.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
@@ -51,7 +52,7 @@ struct ctca_issuance {
     size_t needed; /* SCTs the policy's band asks for */
     char serial[41];
     const char *profile_name;    /* borrowed from the CA's config */
-    unsigned ct_version;         /* 1: RFC 6962; 2: RFC 9162 */
+    const ctca_ct_scheme *scheme; /* the CT version's (ctca/scheme.h) */
     uint8_t csr_sha256[32];      /* for the journal */
     bool once_per_csr;           /* ctca_issue_request's, for the journal */
     bool has_supersedes;
@@ -62,17 +63,11 @@ struct ctca_issuance {
     size_t tbs_len;
     uint8_t *precert; /* CT 1.0: a certificate; CT 2.0: a CMS precertificate */
     size_t precert_len;
-    uint8_t *entry_tbs; /* CT 1.0: precert TBS minus poison (rewritten to the CA as the
-                           final issuer when a PreCA signed): what the logs sign */
-    size_t entry_tbs_len;
     bool preca;          /* CT 1.0: the CA's PreCA signs the precertificate */
     uint8_t *final_base; /* with a PreCA: the journaled TBS as the CA issues it (poison
                             kept), which the final TBS is made from; else NULL */
     size_t final_base_len;
-    ctca_signed_entry entry;   /* CT 1.0 */
-    ctca_entry_v2 entry_v2;    /* CT 2.0: is->tbs and the issuer key hash */
-    ctca_view chain[CTCA_PRECERT_CHAIN_MAX];
-    size_t chain_len;
+    ctca_ct_entry entry; /* what the logs sign, and the submitted chain */
     int64_t not_before_ms, not_after_ms;
     int64_t now_ms;
     int64_t (*clock_ms)(void *arg);
@@ -146,8 +141,8 @@ static ctca_err start_one(ctca_issuance *is, size_t i)
                               .timeout_ms = is->ct->log_timeout_ms,
                               .user = (void *)(uintptr_t)i};
     ctca_ctsubmission sub = {
-        .endpoint = is->ct_version == 2 ? CTCA_CT_SUBMIT_ENTRY_PRECERT : CTCA_CT_ADD_PRE_CHAIN,
-        .chain = is->chain, .chain_len = is->chain_len,
+        .endpoint = is->scheme->ops->endpoint[CTCA_ENTRY_PRECERT],
+        .chain = is->entry.chain, .chain_len = is->entry.chain_len,
         .logs = &req, .n_logs = 1, .deadline_ms = is->deadline_ms,
         .cb = on_log_result, .cb_arg = is,
     };
@@ -216,34 +211,20 @@ static void stop_all(ctca_issuance *is)
     }
 }
 
-/* A log's answer verified over the precertificate entry: an RFC 6962 SCT
- * from a v1 log (its log ID is the key's), or a precert_sct_v2 TransItem whose
- * log ID is the v2 log's OID. */
+/* A log's answer verified over the precertificate entry by the scheme; CT
+ * 1.0 SCTs are kept for the release check's memo. */
 static ctca_err verify_answer(ctca_issuance *is, const ctca_log_info *log, ctca_view bytes,
                               uint64_t *timestamp)
 {
-    uint64_t now = (uint64_t)clock_now(is);
-    if (is->ct_version == 2) {
-        ctca_transitem it;
-        CTCA_GUARD(ctca_transitem_parse_as(bytes, CTCA_TT_PRECERT_SCT_V2, CTCA_TT_PRECERT_SCT_V2,
-                                           &it));
-        ctca_log_v2 v2 = {.log_id = log->log_id_v2, .key = log->key};
-        ctca_err rc = ctca_sct_v2_verify(&it, &v2, &is->entry_v2, now);
-        *timestamp = it.timestamp;
-        ctca_transitem_cleanup(&it);
-        return rc;
-    }
-    ctca_sct sct = {0};
-    ctca_err rc = ctca_sct_parse(bytes, &sct);
-    if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, log->key, &is->entry, now);
-    *timestamp = sct.timestamp;
-    if (rc == CTCA_OK && is->n_arrived < is->n_cands) {
+    ctca_ct_answer a = {0};
+    bool keep = is->n_arrived < is->n_cands;
+    ctca_err rc = is->scheme->ops->verify(&is->entry, log, log->key, bytes,
+                                          (uint64_t)clock_now(is), keep, &a);
+    *timestamp = a.timestamp;
+    if (rc == CTCA_OK && a.has_sct) {
         is->arrived_keys[is->n_arrived] = log->key;
-        is->arrived[is->n_arrived++] = sct; /* kept for the release check */
-        return CTCA_OK;
+        is->arrived[is->n_arrived++] = a.sct;
     }
-    ctca_sct_cleanup(&sct);
     return rc;
 }
 
@@ -272,7 +253,8 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
     /* The store keys SCTs by the log's key hash for both versions: a log
      * list gives every log one, and a key serves one log (RFC 9162 4.1). */
     rc = ctca_store_add_sct(is->store, is->serial, c->log->log_id, CTCA_ENTRY_PRECERT,
-                            (int)is->ct_version, timestamp, r->sct.data, r->sct.len, is->now_ms);
+                            (int)is->scheme->ct_version, timestamp, r->sct.data, r->sct.len,
+                            is->now_ms);
     if (rc == CTCA_OK)
         ctca_test_pause("sct");
     if (rc != CTCA_OK) {
@@ -353,11 +335,11 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
     const ctca_log_info **logs = NULL;
     size_t n = 0;
     ctca_err rc = ctca_log_list_select(is->list, is->not_after_ms, is->ct->allow_test_logs,
-                                       is->ct_version, SIZE_MAX, &logs, &n);
+                                       is->scheme->ct_version, SIZE_MAX, &logs, &n);
     if (rc == CTCA_ERR_NO_LOGS)
         return ctca_errbuf_set(eb, rc, "%s: no usable or qualified %s log accepts a "
                                "certificate with this notAfter",
-                               ll, is->ct_version == 2 ? "RFC 9162 (ct_version 2)" : "RFC 6962");
+                               ll, is->scheme->logs);
     CTCA_GUARD(rc);
     is->cands = calloc(n, sizeof *is->cands);
     is->tried = calloc(n, sizeof *is->tried);
@@ -380,35 +362,16 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
     return CTCA_OK;
 }
 
-/* The signed entry and the submitted chain, once the precertificate exists. */
+/* The signed entry and the submitted chain, once the precertificate exists,
+ * and the TBS the final certificate is made from. */
 static ctca_err prepare_entry(ctca_issuance *is)
 {
-    if (is->ct_version == 1) {
-        /* RFC 6962 3.2 and 4.2: the TBS the logs sign (rewritten to the final
-         * issuer when a PreCA signed) and the chain: the precertificate, the
-         * PreCA if any, then what ca.pem holds. The issuer key hash is the
-         * final issuer's either way. */
-        CTCA_GUARD(ctca_ca_precert_entry(is->ca, ctca_view_make(is->precert, is->precert_len),
-                                         &is->entry_tbs, &is->entry_tbs_len, is->chain,
-                                         &is->chain_len, &is->preca));
-        is->entry.type = CTCA_ENTRY_PRECERT;
-        is->entry.tbs = ctca_view_make(is->entry_tbs, is->entry_tbs_len);
-        memcpy(is->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_LOG_ID_LEN);
-        if (is->preca)
-            CTCA_GUARD(ctca_tbs_from_preca(is->ca, ctca_view_make(is->tbs, is->tbs_len),
-                                           &is->final_base, &is->final_base_len));
-        return CTCA_OK;
-    }
-    /* RFC 9162 3.2: the logs sign the CMS eContent, the journaled TBS. */
-    is->entry_v2.tbs = ctca_view_make(is->tbs, is->tbs_len);
-    memcpy(is->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(is->ca), CTCA_HASH_LEN);
-    /* RFC 9162 5.1: the precertificate, then the chain to a root the log
-     * accepts: what ca.pem holds (ctca/ca.h, ctca_ca_get0_chain_cert). */
-    is->chain_len = 1 + ctca_ca_chain_len(is->ca);
-    is->chain[0] = ctca_view_make(is->precert, is->precert_len);
-    for (size_t i = 1; i < is->chain_len; i++)
-        is->chain[i] = ctca_ca_get0_chain_cert(is->ca, i - 1);
-    return CTCA_OK;
+    const struct ctca_scheme_ops *ops = is->scheme->ops;
+    ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
+    CTCA_GUARD(ops->precert_entry(is->ca, tbs, ctca_view_make(is->precert, is->precert_len),
+                                  &is->entry));
+    is->preca = is->entry.preca;
+    return ops->final_base(is->ca, &is->entry, tbs, &is->final_base, &is->final_base_len);
 }
 
 /* A fresh serial: random, and new to the store. */
@@ -446,22 +409,11 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
         is->supersedes = *req->supersedes;
         is->has_supersedes = true;
     }
-    is->ct_version = req->ct_version ? req->ct_version : profile->ct_version;
-    if (is->ct_version != 1 && is->ct_version != 2)
-        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "CT version %u: expected 1 or 2",
-                               is->ct_version);
+    unsigned ct_version = req->ct_version ? req->ct_version : profile->ct_version;
+    if ((is->scheme = ctca_ct_scheme_for(ct_version)) == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "CT version %u: expected 1 or 2", ct_version);
     is->preca = profile->preca && ctca_ca_get0_preca_cert(ca).len > 0;
-    if (is->preca && is->ct_version == 2)
-        return ctca_errbuf_set(eb, CTCA_ERR_PRECA,
-                               "CT 2.0 (RFC 9162) has no Precertificate Signing Certificate, and "
-                               "this CA signs profile %s's precertificates with one: issue with "
-                               "CT 1.0, or set \"preca\": false in the profile",
-                               profile->name);
-    ctca_err ca_ok = is->ct_version == 2 ? ctca_ca_check_cms_signer(ca) : CTCA_OK;
-    if (ca_ok != CTCA_OK)
-        return ctca_errbuf_set(eb, ca_ok, "CT 2.0 needs a CA that signs with SHA-256 (RFC 9162 "
-                               "3.2 pairs the CMS SHA-256 digest with the TBS's signature "
-                               "algorithm); this CA's key does not");
+    CTCA_GUARD(is->scheme->ops->check_request(ca, profile->name, is->preca, eb));
     ctca_csr *csr = NULL;
     uint8_t serial[CTCA_SERIAL_LEN];
     ctca_err rc = ctca_csr_load(req->csr_path, &csr, eb);
@@ -479,17 +431,8 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
         ctca_errbuf_set(eb, rc, "allocating a serial: %s", ctca_store_errmsg(store));
         goto out;
     }
-    rc = is->ct_version == 2 ? ctca_tbs_build_v2(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s,
-                                                 &is->tbs, &is->tbs_len, eb)
-                             : ctca_tbs_build_precert(ca, profile, csr, serial, CTCA_SERIAL_LEN,
-                                                      now_s, &is->tbs, &is->tbs_len, eb);
-    if (rc == CTCA_OK && is->preca) {
-        /* The journal holds what is signed: the TBS as the PreCA issues it. */
-        uint8_t *direct = is->tbs;
-        rc = ctca_tbs_to_preca(ca, ctca_view_make(direct, is->tbs_len), &is->tbs, &is->tbs_len,
-                               eb);
-        free(direct);
-    }
+    rc = is->scheme->ops->build_tbs(ca, profile, csr, serial, CTCA_SERIAL_LEN, now_s, is->preca,
+                                    &is->tbs, &is->tbs_len, eb);
 out:
     ctca_csr_free(csr);
     return rc;
@@ -502,7 +445,8 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
     ctca_store_owner self;
     bool owned = ctca_owner_self(&self);
     ctca_store_journal_entry je = {
-        .serial = is->serial, .profile = is->profile_name, .ct_version = (int)is->ct_version,
+        .serial = is->serial, .profile = is->profile_name,
+        .ct_version = (int)is->scheme->ct_version,
         .csr_sha256 = is->csr_sha256, .tbs = is->tbs, .tbs_len = is->tbs_len,
         .not_before = is->not_before_ms / 1000, .not_after = is->not_after_ms / 1000,
         .now_ms = is->now_ms, .owner = owned ? &self : NULL,
@@ -519,10 +463,8 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
 ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
 {
     ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
-    ctca_err rc = is->ct_version == 2 ? ctca_ca_sign_cms_precert(is->ca, tbs, &is->precert,
-                                                               &is->precert_len)
-                  : is->preca ? ctca_preca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len)
-                              : ctca_ca_sign_tbs(is->ca, tbs, &is->precert, &is->precert_len);
+    ctca_err rc = is->scheme->ops->sign_precert(is->ca, is->preca, tbs, &is->precert,
+                                                &is->precert_len);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
     return prepare_entry(is);
@@ -587,7 +529,7 @@ static ctca_err take_stored_scts(ctca_issuance *is, const ctca_store_sct_list *s
 {
     for (size_t i = 0; i < stored->count; i++) {
         const ctca_store_sct *s = &stored->items[i];
-        if (s->entry_type != CTCA_ENTRY_PRECERT || (unsigned)s->ct_version != is->ct_version)
+        if (s->entry_type != CTCA_ENTRY_PRECERT || !ctca_scheme_owns_sct(is->scheme, s))
             continue;
         ctca_policy_sct *p = &is->scts[is->n_scts++];
         memcpy(p->log_id, s->log_id, CTCA_LOG_ID_LEN);
@@ -627,7 +569,11 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
         goto out;
     }
     snprintf(is->serial, sizeof is->serial, "%s", rec.serial);
-    is->ct_version = (unsigned)rec.ct_version;
+    if ((is->scheme = ctca_ct_scheme_for((unsigned)rec.ct_version)) == NULL) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_STORE, "serial %s: unknown CT version %d", serial,
+                             rec.ct_version);
+        goto out;
+    }
     is->not_before_ms = rec.not_before * 1000;
     is->not_after_ms = rec.not_after * 1000;
     is->tbs = rec.tbs;
@@ -679,64 +625,50 @@ const char *ctca_issuance_serial(const ctca_issuance *is)
 /* ---- the final certificate ---------------------------------------------------- */
 
 /* The SCTs to embed and the logs to check them with: every stored
- * precert_entry SCT of the issuance's CT version from a log of the list (the
+ * precert_entry SCT of the issuance's scheme from a log of the list (the
  * store keeps the first SCT per log, see ctca/store.h, so this is what was
  * kept, not what just arrived). */
 typedef struct embed_set {
-    ctca_sct *scts;         /* CT 1.0 */
-    ctca_log_key **keys;
-    ctca_transitem *items;  /* CT 2.0 */
-    ctca_log_v2 *logs;
-    size_t n;
+    ctca_store_sct_list stored; /* owns the SCTs' bytes */
+    ctca_view *scts;
+    const ctca_log_info **logs;
     ctca_policy_sct *pscts;
+    size_t n;
 } embed_set;
 
 static void embed_set_cleanup(embed_set *e)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        ctca_sct_cleanup(&e->scts[i]);
-        ctca_transitem_cleanup(&e->items[i]);
-    }
+    ctca_store_sct_list_cleanup(&e->stored);
     free(e->scts);
-    free(e->keys);
-    free(e->items);
     free(e->logs);
     free(e->pscts);
 }
 
 static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *e)
 {
-    ctca_store_sct_list stored = {0};
-    ctca_err rc = ctca_store_list_scts(store, is->serial, &stored);
+    ctca_err rc = ctca_store_list_scts(store, is->serial, &e->stored);
     if (rc != CTCA_OK)
         return rc;
-    e->scts = calloc(stored.count + 1, sizeof *e->scts);
-    e->keys = calloc(stored.count + 1, sizeof *e->keys);
-    e->items = calloc(stored.count + 1, sizeof *e->items);
-    e->logs = calloc(stored.count + 1, sizeof *e->logs);
-    e->pscts = calloc(stored.count + 1, sizeof *e->pscts);
-    rc = e->scts && e->keys && e->items && e->logs && e->pscts ? CTCA_OK : CTCA_ERR_NOMEM;
-    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
-        const ctca_store_sct *s = &stored.items[i];
+    size_t count = e->stored.count;
+    e->scts = calloc(count + 1, sizeof *e->scts);
+    e->logs = calloc(count + 1, sizeof *e->logs);
+    e->pscts = calloc(count + 1, sizeof *e->pscts);
+    if (e->scts == NULL || e->logs == NULL || e->pscts == NULL)
+        return CTCA_ERR_NOMEM;
+    for (size_t i = 0; i < count; i++) {
+        const ctca_store_sct *s = &e->stored.items[i];
         const ctca_log_info *log = ctca_log_list_find(is->list, s->log_id);
-        if (s->entry_type != CTCA_ENTRY_PRECERT || (unsigned)s->ct_version != is->ct_version ||
-            log == NULL || log->key == NULL || log->ct_version != is->ct_version)
+        if (s->entry_type != CTCA_ENTRY_PRECERT || !ctca_scheme_owns_sct(is->scheme, s) ||
+            log == NULL || log->key == NULL || !ctca_scheme_speaks(is->scheme, log))
             continue;
-        ctca_view bytes = ctca_view_make(s->sct, s->sct_len);
-        rc = is->ct_version == 2 ? ctca_transitem_parse(bytes, &e->items[e->n])
-                                 : ctca_sct_parse(bytes, &e->scts[e->n]);
-        if (rc != CTCA_OK)
-            break;
-        e->keys[e->n] = log->key; /* borrowed from the list */
-        e->logs[e->n].log_id = log->log_id_v2;
-        e->logs[e->n].key = log->key;
+        e->scts[e->n] = ctca_view_make(s->sct, s->sct_len);
+        e->logs[e->n] = log; /* borrowed from the list */
         memcpy(e->pscts[e->n].log_id, s->log_id, CTCA_LOG_ID_LEN);
         e->pscts[e->n].timestamp_ms = s->timestamp_ms;
         e->pscts[e->n].delivery = CTCA_SCT_EMBEDDED;
         e->n++;
     }
-    ctca_store_sct_list_cleanup(&stored);
-    return rc;
+    return CTCA_OK;
 }
 
 static bool sct_eq(const ctca_sct *a, const ctca_sct *b)
@@ -834,7 +766,7 @@ static void drop_cert(ctca_issue_result *res)
 static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
 {
     snprintf(res->serial, sizeof res->serial, "%s", is->serial);
-    res->ct_version = is->ct_version;
+    res->ct_version = is->scheme->ct_version;
     if (is->precert != NULL && res->precert == NULL) {
         if ((res->precert = malloc(is->precert_len)) == NULL)
             return CTCA_ERR_NOMEM;
@@ -859,28 +791,15 @@ static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
     return CTCA_OK;
 }
 
-/* Builds, signs and release-checks the final certificate into res (not
- * stored: see ctca_issuance_store_final). */
-/* The final TBS: CT 1.0 replaces the poison by the SCT list (RFC 6962 3.3);
- * CT 2.0 appends the Transparency Information (RFC 9162 7.1.2) to the CMS
- * eContent. */
+/* The final TBS: the scheme puts the SCTs into the TBS the CA issues (RFC
+ * 6962 3.3: in the poison's place; RFC 9162 7.1.2: after the CMS eContent's
+ * extensions). */
 static ctca_err final_tbs_of(const ctca_issuance *is, const embed_set *e, uint8_t **out,
                              size_t *out_len)
 {
-    uint8_t *list = NULL;
-    size_t list_len = 0;
     ctca_view tbs = is->final_base != NULL ? ctca_view_make(is->final_base, is->final_base_len)
                                            : ctca_view_make(is->tbs, is->tbs_len);
-    ctca_err rc = is->ct_version == 2
-                      ? ctca_transitem_list_serialize(e->items, e->n, &list, &list_len)
-                      : ctca_sct_list_serialize(e->scts, e->n, &list, &list_len);
-    if (rc == CTCA_OK)
-        rc = is->ct_version == 2
-                 ? ctca_tbs_add_transparency_info(tbs, ctca_view_make(list, list_len), out,
-                                                  out_len)
-                 : ctca_tbs_precert_to_final(tbs, ctca_view_make(list, list_len), out, out_len);
-    free(list);
-    return rc;
+    return is->scheme->ops->final_tbs(tbs, e->scts, e->n, out, out_len);
 }
 
 /* The PreCA that signed is's precertificate; empty when the CA did. */
@@ -904,17 +823,14 @@ static ctca_err sign_final(ctca_issuance *is, const embed_set *e, ctca_issue_res
     ctca_view cert = ctca_view_make(res->cert, res->cert_len);
     ctca_view precert = ctca_view_make(is->precert, is->precert_len);
     uint64_t now = (uint64_t)clock_now(is);
-    const ctca_sct_memo memo = {.tbs = is->entry.tbs,
-                                .issuer_key_hash = is->entry.issuer_key_hash,
+    const ctca_sct_memo memo = {.tbs = is->entry.v1.tbs,
+                                .issuer_key_hash = is->entry.v1.issuer_key_hash,
                                 .scts = is->arrived,
                                 .keys = is->arrived_keys,
                                 .n = is->n_arrived};
-    rc = is->ct_version == 2
-             ? ctca_final_cert_check_v2(cert, precert, ctca_ca_get0_issuer_key_hash(is->ca),
-                                        e->logs, e->n, now, eb)
-             : ctca_final_cert_check(cert, precert, preca_of(is),
-                                     ctca_ca_get0_issuer_key_hash(is->ca), e->keys, e->n, &memo,
-                                     now, eb);
+    rc = is->scheme->ops->release_check(cert, precert, preca_of(is),
+                                        ctca_ca_get0_issuer_key_hash(is->ca), e->logs, e->n,
+                                        &memo, now, eb);
     res->n_embedded = e->n;
 out:
     if (rc != CTCA_OK)
@@ -1118,8 +1034,8 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
     /* The precertificate TBS minus the poison (CT 2.0: the journaled TBS, the
      * CMS eContent) is the certificate's TBS: the final TBS of DESIGN.md step
      * 4 with no SCTs to add. */
-    ctca_view tbs = is->ct_version == 2 ? ctca_view_make(is->tbs, is->tbs_len)
-                                        : ctca_view_make(is->entry_tbs, is->entry_tbs_len);
+    ctca_view tbs = is->scheme->ops->unembedded_tbs(ctca_view_make(is->tbs, is->tbs_len),
+                                                    &is->entry);
     ctca_err rc = ctca_ca_sign_tbs(is->ca, tbs, &res->cert, &res->cert_len);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "signing the certificate: %s", ctca_err_str(rc));
@@ -1163,7 +1079,7 @@ void ctca_issuance_free(ctca_issuance *is)
     ctca_log_list_free(is->own_list);
     free(is->tbs);
     free(is->precert);
-    free(is->entry_tbs);
+    ctca_ct_entry_cleanup(&is->entry);
     free(is->final_base);
     free(is);
 }

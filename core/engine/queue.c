@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/engine/owner_int.h"
+#include "core/engine/scheme_int.h"
 #include "core/x509/x509_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -49,14 +50,8 @@ typedef struct job_item {
     ctca_log_key *key;
     uint8_t *der; /* the precertificate or certificate submitted */
     size_t der_len;
-    uint8_t *entry_tbs; /* precert items: precert TBS minus poison (CT 2.0: the CMS
-                           eContent); CT 2.0 x509 items: the certificate's TBS */
-    size_t entry_tbs_len;
-    unsigned ct_version; /* the record's: 1 (RFC 6962) or 2 (RFC 9162) */
-    ctca_signed_entry entry;
-    ctca_entry_v2 entry_v2;
-    ctca_view chain[CTCA_PRECERT_CHAIN_MAX];
-    size_t chain_len;
+    const ctca_ct_scheme *scheme; /* the record's */
+    ctca_ct_entry entry;          /* what the log signs, and the submitted chain */
     bool in_flight;
 } job_item;
 
@@ -155,28 +150,13 @@ static void classify(const ctca_ctresult *r, ctca_store_queue_failure *f, char *
 
 /* ---- submitting --------------------------------------------------------------------- */
 
-/* A log's answer verified over j's entry: an RFC 6962 SCT, or for a CT 2.0
- * record the SCT TransItem of the entry's type, from the log's OID. */
+/* A log's answer verified over j's entry by the record's scheme. */
 static ctca_err verify_sct(const job_item *j, ctca_view bytes, uint64_t *timestamp)
 {
-    uint64_t now = (uint64_t)ctca_now_ms();
-    if (j->ct_version == 2) {
-        ctca_trans_type want = j->entry.type == CTCA_ENTRY_PRECERT ? CTCA_TT_PRECERT_SCT_V2
-                                                                   : CTCA_TT_X509_SCT_V2;
-        ctca_transitem it;
-        CTCA_GUARD(ctca_transitem_parse_as(bytes, want, want, &it));
-        ctca_log_v2 log = {.log_id = j->log->log_id_v2, .key = j->key};
-        ctca_err rc = ctca_sct_v2_verify(&it, &log, &j->entry_v2, now);
-        *timestamp = it.timestamp;
-        ctca_transitem_cleanup(&it);
-        return rc;
-    }
-    ctca_sct sct = {0};
-    ctca_err rc = ctca_sct_parse(bytes, &sct);
-    if (rc == CTCA_OK)
-        rc = ctca_sct_verify(&sct, j->key, &j->entry, now);
-    *timestamp = sct.timestamp;
-    ctca_sct_cleanup(&sct);
+    ctca_ct_answer a = {0};
+    ctca_err rc = j->scheme->ops->verify(&j->entry, j->log, j->key, bytes,
+                                         (uint64_t)ctca_now_ms(), false, &a);
+    *timestamp = a.timestamp;
     return rc;
 }
 
@@ -205,7 +185,7 @@ static bool on_result(const ctca_ctresult *r, void *arg)
     }
     /* Both versions are kept under the log's key hash (ctca/store.h). */
     rc = ctca_store_add_sct(w->store, it->serial, j->log->log_id, it->entry_type,
-                            (int)j->ct_version, timestamp, r->sct.data, r->sct.len,
+                            (int)j->scheme->ct_version, timestamp, r->sct.data, r->sct.len,
                             ctca_now_ms());
     if (rc != CTCA_OK) {
         (void)store_failed(w, rc, "storing an SCT");
@@ -223,7 +203,7 @@ static void job_cleanup(job_item *j)
 {
     ctca_log_key_free(j->key);
     free(j->der);
-    free(j->entry_tbs);
+    ctca_ct_entry_cleanup(&j->entry);
 }
 
 /* Loads what item j needs and starts its submission; an item that cannot be
@@ -251,8 +231,12 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         item_failed(w, it, &f);
         goto out;
     }
-    j->ct_version = c.ct_version == 2 ? 2 : 1;
-    if (j->log->ct_version != j->ct_version) {
+    if ((j->scheme = ctca_ct_scheme_for((unsigned)c.ct_version)) == NULL) {
+        f.error = "the record has an unknown CT version";
+        item_failed(w, it, &f);
+        goto out;
+    }
+    if (!ctca_scheme_speaks(j->scheme, j->log)) {
         f.error = "the log speaks another CT version than the record's";
         item_failed(w, it, &f);
         goto out;
@@ -273,61 +257,26 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         item_failed(w, it, &f);
         goto out;
     }
-    j->entry.type = precert ? CTCA_ENTRY_PRECERT : CTCA_ENTRY_X509;
-    if (j->ct_version == 2) {
-        /* RFC 9162 8.1.3: the precertificate's entry is the journaled TBS (the
-         * CMS eContent), a certificate's its own TBS. */
-        ctca_cert_parts parts;
-        ctca_view tbs = ctca_view_make(c.tbs, c.tbs_len);
-        if (!precert) {
-            if ((rc = ctca_cert_split(ctca_view_make(j->der, j->der_len), &parts)) != CTCA_OK) {
-                f.error = "the stored certificate is unusable";
-                item_failed(w, it, &f);
-                goto out;
-            }
-            tbs = parts.tbs;
-        }
-        if ((j->entry_tbs = malloc(tbs.len)) == NULL) {
-            f.error = "out of memory";
-            f.permanent = false;
-            item_failed(w, it, &f);
-            goto out;
-        }
-        memcpy(j->entry_tbs, tbs.data, tbs.len);
-        j->entry_tbs_len = tbs.len;
-        j->entry_v2.tbs = ctca_view_make(j->entry_tbs, j->entry_tbs_len);
-        memcpy(j->entry_v2.issuer_key_hash, ctca_ca_get0_issuer_key_hash(w->ca), CTCA_HASH_LEN);
-    } else if (precert) {
-        /* RFC 6962 3.2 and 4.2: with a PreCA, the chain holds it and the
-         * entry is the TBS rewritten to the CA. */
-        if ((rc = ctca_ca_precert_entry(w->ca, ctca_view_make(j->der, j->der_len), &j->entry_tbs,
-                                        &j->entry_tbs_len, j->chain, &j->chain_len, NULL)) !=
-            CTCA_OK) {
-            snprintf(why, sizeof why, "the stored precertificate is unusable: %s",
-                     ctca_err_str(rc));
-            f.error = why;
-            item_failed(w, it, &f);
-            goto out;
-        }
-        j->entry.tbs = ctca_view_make(j->entry_tbs, j->entry_tbs_len);
-        memcpy(j->entry.issuer_key_hash, ctca_ca_get0_issuer_key_hash(w->ca), CTCA_LOG_ID_LEN);
-    } else {
-        j->entry.leaf_cert = ctca_view_make(j->der, j->der_len);
-    }
-    /* RFC 6962 4.1, RFC 9162 5.1: the entry, then what ca.pem holds (a CT
-     * 1.0 precertificate's chain is set above). */
-    if (j->ct_version == 2 || !precert) {
-        j->chain_len = 1 + ctca_ca_chain_len(w->ca);
-        j->chain[0] = ctca_view_make(j->der, j->der_len);
-        for (size_t i = 1; i < j->chain_len; i++)
-            j->chain[i] = ctca_ca_get0_chain_cert(w->ca, i - 1);
+    /* RFC 6962 3.2 and 4.2: with a PreCA, the chain holds it and the entry
+     * is the TBS rewritten to the CA; RFC 9162 8.1.3: the precertificate's
+     * entry is the journaled TBS (the CMS eContent), a certificate's its own
+     * TBS. */
+    ctca_view der = ctca_view_make(j->der, j->der_len);
+    const struct ctca_scheme_ops *ops = j->scheme->ops;
+    rc = precert ? ops->precert_entry(w->ca, ctca_view_make(c.tbs, c.tbs_len), der, &j->entry)
+                 : ops->cert_entry(w->ca, der, &j->entry);
+    if (rc != CTCA_OK) {
+        snprintf(why, sizeof why, "the stored %s is unusable: %s",
+                 precert ? "precertificate" : "certificate", ctca_err_str(rc));
+        f.error = why;
+        f.permanent = rc != CTCA_ERR_NOMEM;
+        item_failed(w, it, &f);
+        goto out;
     }
     ctca_ctlog_request req = {.base_url = j->log->url, .timeout_ms = w->ct->log_timeout_ms};
     ctca_ctsubmission sub = {
-        .endpoint = j->ct_version == 2 ? (precert ? CTCA_CT_SUBMIT_ENTRY_PRECERT
-                                                  : CTCA_CT_SUBMIT_ENTRY_X509)
-                                       : (precert ? CTCA_CT_ADD_PRE_CHAIN : CTCA_CT_ADD_CHAIN),
-        .chain = j->chain, .chain_len = j->chain_len, .logs = &req, .n_logs = 1,
+        .endpoint = ops->endpoint[it->entry_type],
+        .chain = j->entry.chain, .chain_len = j->entry.chain_len, .logs = &req, .n_logs = 1,
         .deadline_ms = deadline_ms, .cb = on_result, .cb_arg = j,
     };
     if ((rc = ctca_ctclient_start(w->client, &sub, NULL)) != CTCA_OK) {
