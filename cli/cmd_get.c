@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "ctca/ca.h"
+#include "ctca/scheme.h"
 #include "ctca/sct.h"
 #include "ctca/store.h"
 #include "ctca/transitem.h"
@@ -264,7 +265,8 @@ int cli_cmd_get(int argc, char **argv)
                            : not_issued(&a, &c);
         goto out;
     }
-    if (a.serverinfo_out != NULL && c.ct_version == 2) {
+    const ctca_ct_scheme *scheme = ctca_ct_scheme_for((unsigned)c.ct_version);
+    if (a.serverinfo_out != NULL && !scheme->tls_extension) {
         cli_error("get: --serverinfo-out carries RFC 6962 SCTs; serial %s is a CT 2.0 "
                   "certificate (use --scts-out for its TransItemList)",
                   serial);
@@ -285,14 +287,15 @@ int cli_cmd_get(int argc, char **argv)
             goto out;
         }
     }
-    if (a.precert && c.ct_version == 2 && a.chain_out != NULL) {
+    if (a.precert && !scheme->precert_is_certificate && a.chain_out != NULL) {
         cli_error("get: a CT 2.0 precertificate is a CMS SignedData: use --out, not --chain-out");
         goto out;
     }
     status = CLI_EXIT_FAIL;
     if ((a.out != NULL &&
-         (rc = a.precert && c.ct_version == 2 ? write_cms(a.out, der, der_len, &eb)
-                                              : write_certs(a.out, der, der_len, NULL, &eb)) !=
+         (rc = a.precert && !scheme->precert_is_certificate
+                   ? write_cms(a.out, der, der_len, &eb)
+                   : write_certs(a.out, der, der_len, NULL, &eb)) !=
              CTCA_OK) ||
         (a.chain_out != NULL &&
          (rc = a.precert ? write_precert_chain(a.chain_out, der, der_len, ca, &eb)

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "ctca/ca.h"
 #include "ctca/issue.h"
+#include "ctca/scheme.h"
 #include "ctca/util.h"
 
 static const char usage_text[] =
@@ -55,10 +56,11 @@ static ctca_err write_pem(const char *path, const uint8_t *der, size_t len, cons
  * as a PEM "CMS" block, which openssl cms -inform PEM reads. */
 static ctca_err write_precert(const char *path, const ctca_issue_result *res, ctca_errbuf *eb)
 {
-    if (res->ct_version != 2)
+    const ctca_ct_scheme *scheme = ctca_ct_scheme_for(res->ct_version);
+    if (scheme->precert_is_certificate)
         return write_pem(path, res->precert, res->precert_len, NULL, eb);
     char *pem = NULL;
-    ctca_err rc = ctca_pem_encode(res->precert, res->precert_len, "CMS", &pem);
+    ctca_err rc = ctca_pem_encode(res->precert, res->precert_len, scheme->precert_pem_label, &pem);
     if (rc == CTCA_OK)
         rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
     free(pem);
@@ -177,7 +179,7 @@ int cli_cmd_issue(int argc, char **argv)
                res.serial, out, res.n_queued);
     else
         printf("issued serial %s with %zu embedded %s: %s\n", res.serial, res.n_embedded,
-               res.ct_version == 2 ? "RFC 9162 SCTs" : "SCTs", out);
+               ctca_ct_scheme_for(res.ct_version)->scts, out);
 done:
     ctca_issue_result_cleanup(&res);
     ctca_ca_free(ca);

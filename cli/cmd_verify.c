@@ -13,6 +13,7 @@
 #include "ctca/loglist.h"
 #include "ctca/ocsp.h"
 #include "ctca/policy.h"
+#include "ctca/scheme.h"
 #include "ctca/sct.h"
 #include "ctca/transparency.h"
 #include "ctca/util.h"
@@ -252,7 +253,7 @@ static const char *delivery_name(ctca_sct_delivery d)
  * (RFC 9162). *out malloc'd. */
 static ctca_err log_name(const ctca_policy_sct_check *c, char **out)
 {
-    if (c->ct_version != 2)
+    if (!ctca_ct_scheme_for(c->ct_version)->log_id_oid)
         return ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, out);
     char oid[512];
     CTCA_GUARD(ctca_log_id_v2_to_string(&c->sct_v2.log_id, oid, sizeof oid));
@@ -277,7 +278,7 @@ static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at
                  ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp),
                  ctca_log_state_name(c->log->state));
     printf("SCT %zu (%s%s): log %s (%s) at %s: %s%s\n", i, delivery_name(c->delivery),
-           c->ct_version == 2 ? ", RFC 9162" : "", log_id, where, ts,
+           ctca_ct_scheme_for(c->ct_version)->sct_tag, log_id, where, ts,
            c->status == CTCA_OK                   ? "valid"
            : c->status == CTCA_ERR_SCT_UNKNOWN_LOG ? "unknown log"
                                                    : "invalid: ",
@@ -324,8 +325,8 @@ static int print_policy_json(const char *path, const ctca_policy *policy,
             goto out;
         ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
         reason(&plain, at_ms, why, sizeof why);
-        if (cJSON_AddStringToObject(o, c->ct_version == 2 ? "log_id_oid" : "log_id", log_id) ==
-                NULL ||
+        if (cJSON_AddStringToObject(o, ctca_ct_scheme_for(c->ct_version)->log_id_field,
+                                    log_id) == NULL ||
             cJSON_AddNumberToObject(o, "ct_version", c->ct_version) == NULL ||
             cJSON_AddStringToObject(o, "delivery", delivery_name(c->delivery)) == NULL ||
             cJSON_AddNumberToObject(o, "timestamp", (double)c->sct.timestamp) == NULL ||

@@ -327,10 +327,12 @@ static const struct ctca_scheme_ops v2_ops = {
 static const ctca_ct_scheme schemes[] = {
     {.ct_version = 1, .name = "RFC 6962", .logs = "RFC 6962", .scts = "SCTs",
      .precert_pem_label = "CERTIFICATE", .precert_is_certificate = true, .tls_extension = true,
-     .preca = true, .log_id_field = "log_id", .ops = &v1_ops},
+     .preca = true, .log_id_oid = false, .log_id_field = "log_id", .sct_tag = "",
+     .ops = &v1_ops},
     {.ct_version = 2, .name = "RFC 9162", .logs = "RFC 9162 (ct_version 2)",
      .scts = "RFC 9162 SCTs", .precert_pem_label = "CMS", .precert_is_certificate = false,
-     .tls_extension = false, .preca = false, .log_id_field = "log_id_oid", .ops = &v2_ops},
+     .tls_extension = false, .preca = false, .log_id_oid = true, .log_id_field = "log_id_oid",
+     .sct_tag = ", RFC 9162", .ops = &v2_ops},
 };
 
 const ctca_ct_scheme *ctca_ct_scheme_for(unsigned ct_version)

@@ -27,7 +27,9 @@ typedef struct ctca_ct_scheme {
     bool tls_extension;            /* its SCTs fit TLS's signed_certificate_timestamp
                                       extension (serverinfo files) */
     bool preca;                    /* a Precertificate Signing Certificate may sign it */
+    bool log_id_oid;               /* an SCT names its log by OID, not by key hash */
     const char *log_id_field;      /* how JSON output names an SCT's log ID */
+    const char *sct_tag;           /* after "SCT n (delivery" in verify's lines */
     const struct ctca_scheme_ops *ops;
 } ctca_ct_scheme;
 
