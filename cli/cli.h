@@ -3,6 +3,7 @@
 #ifndef CTCA_CLI_H
 #define CTCA_CLI_H
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
 
@@ -49,6 +50,17 @@ bool cli_normalize_serial(const char *s, char out[CTCA_STORE_SERIAL_MAX + 3]);
 /* cli_find_log: the log of list named by its base64 log ID, its URL or its
  * description (borrowed from list); NULL when none is. */
 const ctca_log_info *cli_find_log(const ctca_log_list *list, const char *name);
+
+/* The CLI writes its own JSON output with jansson; input JSON is parsed only by
+ * the library. */
+/* cli_json_str: s as a JSON string value; bytes that are not UTF-8 become '?',
+ * so one bad byte (say in a log's error text) cannot cost the whole document. */
+json_t *cli_json_str(const char *s);
+/* cli_json_set: obj[key] = v, taking v over (also on failure); false when v is
+ * NULL or the member cannot be set. */
+bool cli_json_set(json_t *obj, const char *key, json_t *v);
+/* cli_json_print: root on one line to stdout (compact, as jq reads it). */
+bool cli_json_print(const json_t *root);
 
 /* cli_error: prints "ctca: <fmt>" and a newline to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

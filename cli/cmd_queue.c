@@ -1,7 +1,6 @@
 /* ctca queue: the queue of log submissions (deferred issuances, certificates
  * issued without embedded SCTs, back-fills). `list` reads the store, `run`
  * is the worker, `retry` brings parked items back. */
-#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -114,33 +113,29 @@ static void time_or_dash(int64_t ms, char *buf, size_t n)
         ctca_time_format_rfc3339(ms, buf, n);
 }
 
-static bool add_item_json(cJSON *arr, const ctca_store_queue_item *it, const char *log)
+static bool add_item_json(json_t *arr, const ctca_store_queue_item *it, const char *log)
 {
     char *b64 = NULL, next[40], lease[40];
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL || !cJSON_AddItemToArray(arr, o) ||
+    json_t *o = json_object();
+    if (json_array_append_new(arr, o) != 0 ||
         ctca_base64_encode(it->log_id, CTCA_LOG_ID_LEN, &b64) != CTCA_OK)
         return false;
     time_or_dash(it->next_attempt_ms, next, sizeof next);
     time_or_dash(it->lease_expiry_ms, lease, sizeof lease);
-    bool ok = cJSON_AddNumberToObject(o, "id", (double)it->id) != NULL &&
-              cJSON_AddStringToObject(o, "serial", it->serial) != NULL &&
-              cJSON_AddStringToObject(o, "log_id", b64) != NULL &&
-              cJSON_AddStringToObject(o, "log", log) != NULL &&
-              cJSON_AddStringToObject(o, "entry", it->entry_type == 1 ? "precert" : "x509") !=
-                  NULL &&
-              cJSON_AddStringToObject(o, "state", ctca_store_queue_state_name(it->state)) !=
-                  NULL &&
-              cJSON_AddNumberToObject(o, "attempts", it->attempts) != NULL &&
-              cJSON_AddStringToObject(o, "next_attempt", next) != NULL &&
-              (it->lease_owner[0]
-                   ? cJSON_AddStringToObject(o, "lease_owner", it->lease_owner) != NULL &&
-                         cJSON_AddStringToObject(o, "lease_expiry", lease) != NULL
-                   : cJSON_AddNullToObject(o, "lease_owner") != NULL) &&
-              (it->last_error ? cJSON_AddStringToObject(o, "last_error", it->last_error)
-                              : cJSON_AddNullToObject(o, "last_error")) != NULL &&
-              (it->note ? cJSON_AddStringToObject(o, "note", it->note)
-                        : cJSON_AddNullToObject(o, "note")) != NULL;
+    bool ok = cli_json_set(o, "id", json_integer(it->id)) &&
+              cli_json_set(o, "serial", cli_json_str(it->serial)) &&
+              cli_json_set(o, "log_id", json_string(b64)) &&
+              cli_json_set(o, "log", cli_json_str(log)) &&
+              cli_json_set(o, "entry", json_string(it->entry_type == 1 ? "precert" : "x509")) &&
+              cli_json_set(o, "state", json_string(ctca_store_queue_state_name(it->state))) &&
+              cli_json_set(o, "attempts", json_integer(it->attempts)) &&
+              cli_json_set(o, "next_attempt", json_string(next)) &&
+              (it->lease_owner[0] ? cli_json_set(o, "lease_owner", cli_json_str(it->lease_owner)) &&
+                                        cli_json_set(o, "lease_expiry", json_string(lease))
+                                  : cli_json_set(o, "lease_owner", json_null())) &&
+              cli_json_set(o, "last_error",
+                           it->last_error ? cli_json_str(it->last_error) : json_null()) &&
+              cli_json_set(o, "note", it->note ? cli_json_str(it->note) : json_null());
     free(b64);
     return ok;
 }
@@ -198,7 +193,7 @@ static int list_cmd(int argc, char **argv)
     ctca_store *store = NULL;
     ctca_log_list *list = NULL;
     log_set logs = {0};
-    cJSON *root = NULL, *items = NULL, *breakers = NULL;
+    json_t *root = NULL, *items = NULL, *breakers = NULL;
     size_t total = 0;
     status = CLI_EXIT_USAGE;
     ctca_err rc = ctca_ca_open(a.dir, &ca, &eb);
@@ -214,9 +209,9 @@ static int list_cmd(int argc, char **argv)
     const char *ll = ctca_ca_get0_log_list_path(ca);
     if (ll != NULL && ctca_log_list_load(ll, &list, NULL) != CTCA_OK)
         list = NULL;
-    if (a.json && ((root = cJSON_CreateObject()) == NULL ||
-                   (items = cJSON_AddArrayToObject(root, "items")) == NULL ||
-                   (breakers = cJSON_AddArrayToObject(root, "breakers")) == NULL))
+    if (a.json && ((root = json_object()) == NULL ||
+                   !cli_json_set(root, "items", items = json_array()) ||
+                   !cli_json_set(root, "breakers", breakers = json_array())))
         goto nomem;
     for (int64_t after = 0;;) {
         ctca_store_queue_items page;
@@ -261,21 +256,16 @@ static int list_cmd(int argc, char **argv)
                    b.state == CTCA_BREAKER_OPEN ? until : "");
             continue;
         }
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(breakers, o) ||
-            cJSON_AddStringToObject(o, "log", name) == NULL ||
-            cJSON_AddStringToObject(o, "state", ctca_store_breaker_state_name(b.state)) ==
-                NULL ||
-            cJSON_AddNumberToObject(o, "failures", b.failures) == NULL ||
-            cJSON_AddStringToObject(o, "open_until", until) == NULL)
+        if (json_array_append_new(breakers,
+                                  json_pack("{s:o, s:s, s:I, s:s}", "log", cli_json_str(name),
+                                            "state", ctca_store_breaker_state_name(b.state),
+                                            "failures", (json_int_t)b.failures, "open_until",
+                                            until)) != 0)
             goto nomem;
     }
     if (a.json) {
-        char *text = cJSON_PrintUnformatted(root);
-        if (text == NULL)
+        if (!cli_json_print(root))
             goto nomem;
-        printf("%s\n", text);
-        cJSON_free(text);
     } else if (total == 0) {
         printf("the queue is empty\n");
     }
@@ -285,7 +275,7 @@ nomem:
     cli_error("queue list: out of memory");
     status = CLI_EXIT_FAIL;
 out:
-    cJSON_Delete(root);
+    json_decref(root);
     free(logs.ids);
     ctca_log_list_free(list);
     ctca_store_close(store);

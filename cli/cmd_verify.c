@@ -2,7 +2,6 @@
  * (with --log-list) against a log list and a CT policy. The checking is
  * ctca_cert_verify_embedded_scts / ctca_cert_check_policy; this file reads
  * arguments and files and presents the verdicts. */
-#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,49 +197,44 @@ static int print_json(const char *path, const ctca_sct_checks *checks, int64_t a
                       bool ok)
 {
     int rc = CLI_EXIT_USAGE;
-    char *text = NULL, *log_id = NULL;
-    cJSON *root = cJSON_CreateObject(), *scts = NULL;
-    if (root == NULL || cJSON_AddStringToObject(root, "certificate", path) == NULL ||
-        cJSON_AddNumberToObject(root, "at", (double)at_ms) == NULL ||
-        (scts = cJSON_AddArrayToObject(root, "scts")) == NULL)
+    char *log_id = NULL;
+    json_t *root = json_object(), *scts = json_array();
+    if (!cli_json_set(root, "certificate", cli_json_str(path)) ||
+        !cli_json_set(root, "at", json_integer(at_ms)) || !cli_json_set(root, "scts", scts))
         goto out;
     for (size_t i = 0; i < checks->n; i++) {
         const ctca_sct_check *c = &checks->items[i];
         char ts[40], why[160];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(scts, o))
+        json_t *o = json_object();
+        if (json_array_append_new(scts, o) != 0)
             goto out;
         if (ctca_base64_encode(c->sct.log_id, CTCA_LOG_ID_LEN, &log_id) != CTCA_OK)
             goto out;
         ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
         reason(c, at_ms, why, sizeof why);
-        /* ms timestamps stay below 2^53, so a JSON number holds them exactly. */
-        if (cJSON_AddStringToObject(o, "log_id", log_id) == NULL ||
-            cJSON_AddNumberToObject(o, "timestamp", (double)c->sct.timestamp) == NULL ||
-            cJSON_AddStringToObject(o, "time", ts) == NULL ||
-            cJSON_AddStringToObject(o, "status", status_name(c->status)) == NULL ||
-            cJSON_AddStringToObject(o, "reason", why) == NULL)
+        if (!cli_json_set(o, "log_id", json_string(log_id)) ||
+            !cli_json_set(o, "timestamp", json_integer((json_int_t)c->sct.timestamp)) ||
+            !cli_json_set(o, "time", json_string(ts)) ||
+            !cli_json_set(o, "status", json_string(status_name(c->status))) ||
+            !cli_json_set(o, "reason", cli_json_str(why)))
             goto out;
         free(log_id);
         log_id = NULL;
     }
-    if (cJSON_AddNumberToObject(root, "valid_count", (double)checks->n_valid) == NULL ||
-        cJSON_AddNumberToObject(root, "invalid_count", (double)checks->n_invalid) == NULL ||
-        cJSON_AddNumberToObject(root, "unknown_count", (double)checks->n_unknown) == NULL ||
-        cJSON_AddBoolToObject(root, "ok", ok) == NULL)
+    if (!cli_json_set(root, "valid_count", json_integer((json_int_t)checks->n_valid)) ||
+        !cli_json_set(root, "invalid_count", json_integer((json_int_t)checks->n_invalid)) ||
+        !cli_json_set(root, "unknown_count", json_integer((json_int_t)checks->n_unknown)) ||
+        !cli_json_set(root, "ok", json_boolean(ok)))
         goto out;
     /* One line: easy to grep, pipe to jq, or store per certificate. */
-    text = cJSON_PrintUnformatted(root);
-    if (text == NULL)
+    if (!cli_json_print(root))
         goto out;
-    printf("%s\n", text);
     rc = CLI_EXIT_OK;
 out:
     if (rc != CLI_EXIT_OK)
         cli_error("verify: out of memory");
     free(log_id);
-    cJSON_free(text);
-    cJSON_Delete(root);
+    json_decref(root);
     return rc;
 }
 
@@ -287,88 +281,78 @@ static void policy_sct_line(const ctca_policy_sct_check *c, size_t i, int64_t at
 }
 
 /* "ocsp": {"cert_status", "produced_at", "this_update", "signer"}. */
-static bool add_ocsp_json(cJSON *root, const ctca_ocsp_info *info)
+static bool add_ocsp_json(json_t *root, const ctca_ocsp_info *info)
 {
     char produced[40], this_update[40];
     ctca_time_format_rfc3339(info->produced_at_ms, produced, sizeof produced);
     ctca_time_format_rfc3339(info->this_update_ms, this_update, sizeof this_update);
-    cJSON *o = cJSON_AddObjectToObject(root, "ocsp");
-    return o != NULL &&
-           cJSON_AddStringToObject(o, "cert_status",
-                                   ctca_ocsp_cert_status_name(info->cert_status)) != NULL &&
-           cJSON_AddStringToObject(o, "produced_at", produced) != NULL &&
-           cJSON_AddStringToObject(o, "this_update", this_update) != NULL &&
-           cJSON_AddStringToObject(o, "signer", info->delegated ? "delegated" : "issuer") !=
-               NULL;
+    return cli_json_set(root, "ocsp",
+                        json_pack("{s:s, s:s, s:s, s:s}", "cert_status",
+                                  ctca_ocsp_cert_status_name(info->cert_status), "produced_at",
+                                  produced, "this_update", this_update, "signer",
+                                  info->delegated ? "delegated" : "issuer"));
 }
 
 static int print_policy_json(const char *path, const ctca_policy *policy,
                              const ctca_cert_policy_report *r, int64_t at_ms)
 {
     int rc = CLI_EXIT_USAGE;
-    char *text = NULL, *log_id = NULL;
-    cJSON *root = cJSON_CreateObject(), *scts = NULL;
+    char *log_id = NULL;
+    json_t *root = json_object(), *scts = json_array();
     bool ok = r->result.verdict == CTCA_VERDICT_COMPLIANT;
-    if (root == NULL || cJSON_AddStringToObject(root, "certificate", path) == NULL ||
-        cJSON_AddNumberToObject(root, "at", (double)at_ms) == NULL ||
-        cJSON_AddStringToObject(root, "policy", policy->name) == NULL ||
-        (scts = cJSON_AddArrayToObject(root, "scts")) == NULL)
+    if (!cli_json_set(root, "certificate", cli_json_str(path)) ||
+        !cli_json_set(root, "at", json_integer(at_ms)) ||
+        !cli_json_set(root, "policy", cli_json_str(policy->name)) ||
+        !cli_json_set(root, "scts", scts))
         goto out;
     for (size_t i = 0; i < r->n; i++) {
         const ctca_policy_sct_check *c = &r->items[i];
         ctca_sct_check plain = {c->sct, NULL, c->status};
         char ts[40], why[160];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL || !cJSON_AddItemToArray(scts, o))
+        json_t *o = json_object();
+        if (json_array_append_new(scts, o) != 0)
             goto out;
         if (log_name(c, &log_id) != CTCA_OK)
             goto out;
         ctca_time_format_rfc3339((int64_t)c->sct.timestamp, ts, sizeof ts);
         reason(&plain, at_ms, why, sizeof why);
-        if (cJSON_AddStringToObject(o, ctca_ct_scheme_for(c->ct_version)->log_id_field,
-                                    log_id) == NULL ||
-            cJSON_AddNumberToObject(o, "ct_version", c->ct_version) == NULL ||
-            cJSON_AddStringToObject(o, "delivery", delivery_name(c->delivery)) == NULL ||
-            cJSON_AddNumberToObject(o, "timestamp", (double)c->sct.timestamp) == NULL ||
-            cJSON_AddStringToObject(o, "time", ts) == NULL ||
-            cJSON_AddStringToObject(o, "status", status_name(c->status)) == NULL ||
-            cJSON_AddStringToObject(o, "reason", why) == NULL)
+        if (!cli_json_set(o, ctca_ct_scheme_for(c->ct_version)->log_id_field,
+                          json_string(log_id)) ||
+            !cli_json_set(o, "ct_version", json_integer(c->ct_version)) ||
+            !cli_json_set(o, "delivery", json_string(delivery_name(c->delivery))) ||
+            !cli_json_set(o, "timestamp", json_integer((json_int_t)c->sct.timestamp)) ||
+            !cli_json_set(o, "time", json_string(ts)) ||
+            !cli_json_set(o, "status", json_string(status_name(c->status))) ||
+            !cli_json_set(o, "reason", cli_json_str(why)))
             goto out;
         if (c->log != NULL &&
-            (cJSON_AddStringToObject(o, "log_state", ctca_log_state_name(c->log->state)) ==
-                 NULL ||
-             cJSON_AddStringToObject(o, "operator",
-                                     ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp)) ==
-                 NULL))
+            (!cli_json_set(o, "log_state", json_string(ctca_log_state_name(c->log->state))) ||
+             !cli_json_set(o, "operator",
+                           cli_json_str(ctca_log_operator_at(c->log, (int64_t)c->sct.timestamp)))))
             goto out;
         free(log_id);
         log_id = NULL;
     }
     if (r->has_ocsp && !add_ocsp_json(root, &r->ocsp))
         goto out;
-    if (cJSON_AddNumberToObject(root, "valid_count", (double)r->n_valid) == NULL ||
-        cJSON_AddNumberToObject(root, "invalid_count", (double)r->n_invalid) == NULL ||
-        cJSON_AddNumberToObject(root, "unknown_count", (double)r->n_unknown) == NULL ||
-        cJSON_AddStringToObject(root, "verdict", ctca_verdict_name(r->result.verdict)) ==
-            NULL ||
-        (ok ? cJSON_AddNullToObject(root, "failed_rule")
-            : cJSON_AddStringToObject(root, "failed_rule", r->result.failed_rule)) == NULL ||
-        (ok ? cJSON_AddNullToObject(root, "failed_rule_id")
-            : cJSON_AddStringToObject(root, "failed_rule_id",
-                                      ctca_policy_rule_name(r->result.rule))) == NULL ||
-        cJSON_AddBoolToObject(root, "ok", ok) == NULL)
+    if (!cli_json_set(root, "valid_count", json_integer((json_int_t)r->n_valid)) ||
+        !cli_json_set(root, "invalid_count", json_integer((json_int_t)r->n_invalid)) ||
+        !cli_json_set(root, "unknown_count", json_integer((json_int_t)r->n_unknown)) ||
+        !cli_json_set(root, "verdict", json_string(ctca_verdict_name(r->result.verdict))) ||
+        !cli_json_set(root, "failed_rule",
+                      ok ? json_null() : cli_json_str(r->result.failed_rule)) ||
+        !cli_json_set(root, "failed_rule_id",
+                      ok ? json_null() : json_string(ctca_policy_rule_name(r->result.rule))) ||
+        !cli_json_set(root, "ok", json_boolean(ok)))
         goto out;
-    text = cJSON_PrintUnformatted(root);
-    if (text == NULL)
+    if (!cli_json_print(root))
         goto out;
-    printf("%s\n", text);
     rc = CLI_EXIT_OK;
 out:
     if (rc != CLI_EXIT_OK)
         cli_error("verify: out of memory");
     free(log_id);
-    cJSON_free(text);
-    cJSON_Delete(root);
+    json_decref(root);
     return rc;
 }
 

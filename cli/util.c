@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands (declared in cli.h). */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,4 +48,35 @@ const ctca_log_info *cli_find_log(const ctca_log_list *list, const char *name)
             log = l;
     }
     return log;
+}
+
+json_t *cli_json_str(const char *s)
+{
+    json_t *v = json_string(s);
+    if (v != NULL || s == NULL)
+        return v;
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return NULL;
+    for (char *q = copy; *q != '\0'; q++)
+        if ((unsigned char)*q >= 0x80)
+            *q = '?';
+    v = json_string(copy);
+    free(copy);
+    return v;
+}
+
+bool cli_json_set(json_t *obj, const char *key, json_t *v)
+{
+    return v != NULL && json_object_set_new(obj, key, v) == 0;
+}
+
+bool cli_json_print(const json_t *root)
+{
+    char *text = json_dumps(root, JSON_COMPACT);
+    if (text == NULL)
+        return false;
+    printf("%s\n", text);
+    free(text);
+    return true;
 }

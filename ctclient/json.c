@@ -1,18 +1,18 @@
-/* Request bodies, URLs and the strict decoding of a log's add-chain answer.
+/* Request bodies, URLs and the strict decoding of a log's answers.
  *
- * cJSON stores numbers as doubles, which cannot tell 2^60 from 2^60 + 1 nor
- * 1 from 1.0000000000000001. An SCT timestamp is signed by the log, so it must
- * come back exactly: integer fields are therefore also read from their source
- * text (raw_member) after cJSON has validated the document. */
+ * An SCT timestamp is signed by the log, so it must come back exactly: the
+ * answers are read through asn1/json.c, whose integers are exact 64-bit values
+ * (a real such as 1.0 or 1e3 is not an integer, whatever its value). */
 #include "ctclient/ctclient_int.h"
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "asn1/json_int.h"
 
 /* ---- request side ------------------------------------------------------ */
 
@@ -181,6 +181,19 @@ bool ctca_ctclient_parse_retry_after(const char *line, size_t n, long *seconds)
 
 /* ---- add-chain response ------------------------------------------------ */
 
+/* RFC 6962 4 clients ignore fields they do not know; a duplicate is refused (by
+ * the reader) because two parsers could read two different SCTs from it. The
+ * body is already capped by the client; this cap is a backstop. */
+static const ctca_json_format response_format = {
+    .code = CTCA_ERR_BAD_RESPONSE,
+    .syntax_code = CTCA_ERR_BAD_RESPONSE,
+    .max_bytes = (size_t)16 * 1024 * 1024,
+    .max_depth = 16,
+    .unknown = CTCA_JSON_UNKNOWN_IGNORE,
+    .unknown_msg = "unknown field",
+    .path_prefix = "field ",
+};
+
 static ctca_err bad(char *detail, size_t detail_len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -195,172 +208,13 @@ static ctca_err bad(char *detail, size_t detail_len, const char *fmt, ...)
     return CTCA_ERR_BAD_RESPONSE;
 }
 
-/* A cursor over JSON text that cJSON has already accepted; every step is still
- * bounded by the length so that a disagreement cannot run off the end. */
-typedef struct jscan {
-    const char *p;
-    size_t n, i;
-} jscan;
-
-static void js_ws(jscan *s)
+/* The reader's error into the caller's detail buffer. */
+static ctca_err to_detail(ctca_err err, const ctca_errbuf *eb, char *detail, size_t dl)
 {
-    while (s->i < s->n && (s->p[s->i] == ' ' || s->p[s->i] == '\t' || s->p[s->i] == '\n' ||
-                           s->p[s->i] == '\r'))
-        s->i++;
+    if (err != CTCA_OK && err != CTCA_ERR_NOMEM)
+        bad(detail, dl, "%s", eb->msg);
+    return err;
 }
-
-static bool js_string(jscan *s)
-{
-    if (s->i >= s->n || s->p[s->i] != '"')
-        return false;
-    for (s->i++; s->i < s->n; s->i++) {
-        if (s->p[s->i] == '\\')
-            s->i++;
-        else if (s->p[s->i] == '"') {
-            s->i++;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool js_value(jscan *s)
-{
-    if (s->i >= s->n)
-        return false;
-    char c = s->p[s->i];
-    if (c == '"')
-        return js_string(s);
-    if (c == '{' || c == '[') {
-        size_t depth = 0;
-        while (s->i < s->n) {
-            c = s->p[s->i];
-            if (c == '"') {
-                if (!js_string(s))
-                    return false;
-                continue;
-            }
-            if (c == '{' || c == '[')
-                depth++;
-            else if ((c == '}' || c == ']') && --depth == 0) {
-                s->i++;
-                return true;
-            }
-            s->i++;
-        }
-        return false;
-    }
-    while (s->i < s->n && strchr(",}] \t\r\n", s->p[s->i]) == NULL)
-        s->i++;
-    return true;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Compares a raw JSON key (between its quotes) with an ASCII name, decoding
- * escapes the way cJSON does so that both see the same member. */
-static bool js_key_is(const char *k, size_t n, const char *name)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++, j++) {
-        char c = k[i];
-        if (c == '\\') {
-            if (i + 1 >= n)
-                return false;
-            char e = k[++i];
-            if (e == 'u') {
-                if (i + 4 >= n)
-                    return false;
-                int v = 0;
-                for (int d = 1; d <= 4; d++) {
-                    int h = hexval(k[i + d]);
-                    if (h < 0)
-                        return false;
-                    v = v * 16 + h;
-                }
-                if (v >= 0x80)
-                    return false; /* cannot spell an ASCII name */
-                c = (char)v;
-                i += 4;
-            } else {
-                const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-                const char *at = strchr(from, e);
-                if (e == '\0' || at == NULL)
-                    return false;
-                c = to[at - from];
-            }
-        }
-        if (name[j] == '\0' || name[j] != c)
-            return false;
-    }
-    return name[j] == '\0';
-}
-
-/* The source text of the top-level member name (first occurrence). */
-static bool raw_member(const char *json, size_t n, const char *name, const char **val,
-                       size_t *val_len)
-{
-    jscan s = {json, n, 0};
-    js_ws(&s);
-    if (s.i >= s.n || s.p[s.i] != '{')
-        return false;
-    s.i++;
-    for (;;) {
-        js_ws(&s);
-        size_t k = s.i;
-        if (!js_string(&s))
-            return false;
-        size_t kend = s.i - 1;
-        js_ws(&s);
-        if (s.i >= s.n || s.p[s.i] != ':')
-            return false;
-        s.i++;
-        js_ws(&s);
-        size_t v = s.i;
-        if (!js_value(&s))
-            return false;
-        if (js_key_is(json + k + 1, kend - k - 1, name)) {
-            *val = json + v;
-            *val_len = s.i - v;
-            return true;
-        }
-        js_ws(&s);
-        if (s.i >= s.n || s.p[s.i] != ',')
-            return false;
-        s.i++;
-    }
-}
-
-/* An integer literal 0|[1-9][0-9]* no greater than max. */
-static bool parse_uint_literal(const char *p, size_t n, uint64_t max, uint64_t *out)
-{
-    if (n == 0 || (p[0] == '0' && n > 1))
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        uint64_t d = (uint64_t)(p[i] - '0');
-        if (v > (max - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-enum { F_VERSION, F_ID, F_TIMESTAMP, F_EXTENSIONS, F_SIGNATURE, F_COUNT };
-static const char *const field_names[F_COUNT] = {"sct_version", "id", "timestamp",
-                                                 "extensions", "signature"};
 
 typedef struct sct_fields {
     uint64_t timestamp;
@@ -368,68 +222,52 @@ typedef struct sct_fields {
     size_t id_len, ext_len, sig_len;
 } sct_fields;
 
-static ctca_err int_field(const char *json, size_t n, const cJSON *item, const char *name,
-                          uint64_t max, uint64_t *out, char *detail, size_t dl)
+static ctca_err b64_field(const ctca_json_node *root, const char *name, bool required,
+                          uint8_t **out, size_t *out_len, ctca_errbuf *eb)
 {
-    const char *raw = NULL;
-    size_t raw_len = 0;
-    if (!cJSON_IsNumber(item))
-        return bad(detail, dl, "field %s: not a number", name);
-    if (!raw_member(json, n, name, &raw, &raw_len) ||
-        !parse_uint_literal(raw, raw_len, max, out))
-        return bad(detail, dl, "field %s: not an integer in range", name);
-    return CTCA_OK;
-}
-
-static ctca_err b64_field(const cJSON *item, const char *name, uint8_t **out, size_t *out_len,
-                          char *detail, size_t dl)
-{
-    if (!cJSON_IsString(item) || item->valuestring == NULL)
-        return bad(detail, dl, "field %s: not a string", name);
-    ctca_err err = ctca_base64_decode(item->valuestring, strlen(item->valuestring), out, out_len);
+    ctca_json_node n = ctca_json_member(root, name);
+    if (n.v == NULL)
+        return required ? ctca_json_fail(&n, eb, "missing") : CTCA_OK;
+    if (!json_is_string(n.v))
+        return ctca_json_fail(&n, eb, "not a string");
+    ctca_err err = ctca_base64_decode(json_string_value(n.v), json_string_length(n.v), out,
+                                      out_len);
     if (err == CTCA_ERR_NOMEM)
         return err;
     if (err != CTCA_OK)
-        return bad(detail, dl, "field %s: not base64", name);
+        return ctca_json_fail(&n, eb, "not base64");
     return CTCA_OK;
 }
 
-static ctca_err read_fields(const char *json, size_t n, const cJSON *root, sct_fields *f,
-                            char *detail, size_t dl)
+static ctca_err read_fields(const ctca_json_node *root, sct_fields *f, ctca_errbuf *eb)
 {
-    const cJSON *items[F_COUNT] = {NULL};
-    const cJSON *it;
-    cJSON_ArrayForEach(it, root)
-    {
-        for (int k = 0; k < F_COUNT; k++) {
-            if (it->string == NULL || strcmp(it->string, field_names[k]) != 0)
-                continue;
-            /* A duplicate would let two parsers read two different SCTs. */
-            if (items[k] != NULL)
-                return bad(detail, dl, "field %s: duplicated", field_names[k]);
-            items[k] = it;
-        }
+    static const char *const names[] = {"sct_version", "id", "timestamp", "extensions",
+                                        "signature"};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        ctca_json_node n = ctca_json_member(root, names[k]);
+        if (n.v == NULL)
+            return ctca_json_fail(&n, eb, "missing");
     }
-    for (int k = 0; k < F_COUNT; k++)
-        if (items[k] == NULL)
-            return bad(detail, dl, "field %s: missing", field_names[k]);
-
-    uint64_t version = 0;
-    CTCA_GUARD(int_field(json, n, items[F_VERSION], "sct_version", UINT64_MAX, &version,
-                         detail, dl));
-    if (version != 0)
-        return bad(detail, dl, "field sct_version: %llu is not v1 (0)",
-                   (unsigned long long)version);
-    CTCA_GUARD(int_field(json, n, items[F_TIMESTAMP], "timestamp", (uint64_t)INT64_MAX,
-                         &f->timestamp, detail, dl));
-    CTCA_GUARD(b64_field(items[F_ID], "id", &f->id, &f->id_len, detail, dl));
+    ctca_json_node version = ctca_json_member(root, "sct_version");
+    ctca_json_node ts = ctca_json_member(root, "timestamp");
+    int64_t t = 0;
+    if (!json_is_integer(version.v))
+        return ctca_json_fail(&version, eb, "not an integer");
+    if (json_integer_value(version.v) != 0)
+        return ctca_json_fail(&version, eb, "%" JSON_INTEGER_FORMAT " is not v1 (0)",
+                              json_integer_value(version.v));
+    if (!ctca_json_int_in(ts.v, 0, INT64_MAX, &t))
+        return ctca_json_fail(&ts, eb, "not an integer in range");
+    f->timestamp = (uint64_t)t;
+    CTCA_GUARD(b64_field(root, "id", true, &f->id, &f->id_len, eb));
+    ctca_json_node id = ctca_json_member(root, "id");
     if (f->id_len != 32)
-        return bad(detail, dl, "field id: %zu bytes, not 32", f->id_len);
-    CTCA_GUARD(b64_field(items[F_EXTENSIONS], "extensions", &f->ext, &f->ext_len, detail, dl));
+        return ctca_json_fail(&id, eb, "%zu bytes, not 32", f->id_len);
+    CTCA_GUARD(b64_field(root, "extensions", true, &f->ext, &f->ext_len, eb));
+    ctca_json_node ext = ctca_json_member(root, "extensions");
     if (f->ext_len > 65535)
-        return bad(detail, dl, "field extensions: longer than 65535 bytes");
-    CTCA_GUARD(b64_field(items[F_SIGNATURE], "signature", &f->sig, &f->sig_len, detail, dl));
-    return CTCA_OK;
+        return ctca_json_fail(&ext, eb, "longer than 65535 bytes");
+    return b64_field(root, "signature", true, &f->sig, &f->sig_len, eb);
 }
 
 /* RFC 6962 3.2: the SCT's signature is a TLS DigitallySigned, exactly. */
@@ -462,48 +300,38 @@ static ctca_err build_sct(const sct_fields *f, uint8_t **sct, size_t *sct_len, c
     return err;
 }
 
-/* The body as a NUL-terminated copy (*text, caller frees) parsed strictly into
- * a JSON object; NULL with *err set otherwise. */
-static cJSON *parse_object(ctca_view body, char **text, char *detail, size_t dl, ctca_err *err)
+/* The body parsed strictly into a JSON object (*doc, caller json_decref's). */
+static ctca_err parse_object(ctca_view body, json_t **doc, ctca_errbuf *eb)
 {
-    *err = CTCA_OK;
-    if (body.len == 0 || memchr(body.data, '\0', body.len) != NULL) {
-        *err = bad(detail, dl, "body is empty or holds a NUL byte");
-        return NULL;
+    *doc = NULL;
+    if (body.len == 0)
+        return ctca_errbuf_set(eb, CTCA_ERR_BAD_RESPONSE, "body is empty");
+    CTCA_GUARD(ctca_json_parse(&response_format, (const char *)body.data, body.len, doc, eb));
+    if (!json_is_object(*doc)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return ctca_errbuf_set(eb, CTCA_ERR_BAD_RESPONSE, "body is not a JSON object");
     }
-    *text = malloc(body.len + 1);
-    if (*text == NULL) {
-        *err = CTCA_ERR_NOMEM;
-        return NULL;
-    }
-    memcpy(*text, body.data, body.len);
-    (*text)[body.len] = '\0';
-    /* require_null_terminated: nothing but whitespace may follow the value. */
-    cJSON *root = cJSON_ParseWithOpts(*text, NULL, 1);
-    if (root == NULL || !cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        *err = bad(detail, dl, "body is not a JSON object");
-        return NULL;
-    }
-    return root;
+    return CTCA_OK;
 }
 
 ctca_err ctca_ctclient_parse_sct_response(ctca_view body, uint8_t **sct, size_t *sct_len,
                                           char *detail, size_t detail_len)
 {
-    ctca_err err;
-    char *text = NULL;
+    ctca_errbuf eb = {{0}};
     sct_fields f = {0};
-    cJSON *root = parse_object(body, &text, detail, detail_len, &err);
-    if (root != NULL)
-        err = read_fields(text, body.len, root, &f, detail, detail_len);
-    if (root != NULL && err == CTCA_OK)
+    json_t *doc = NULL;
+    ctca_err err = parse_object(body, &doc, &eb);
+    ctca_json_node root = ctca_json_root(&response_format, doc);
+    if (err == CTCA_OK)
+        err = read_fields(&root, &f, &eb);
+    err = to_detail(err, &eb, detail, detail_len);
+    if (err == CTCA_OK)
         err = build_sct(&f, sct, sct_len, detail, detail_len);
     free(f.id);
     free(f.ext);
     free(f.sig);
-    cJSON_Delete(root);
-    free(text);
+    json_decref(doc);
     return err;
 }
 
@@ -561,37 +389,15 @@ ctca_err ctca_ctclient_parse_entry_response(ctca_view body, ctca_ctclient_entry_
     static const char *const names[3] = {"sct", "sth", "inclusion"};
     uint8_t **bufs[3] = {&out->sct, &out->sth, &out->inclusion};
     size_t *lens[3] = {&out->sct_len, &out->sth_len, &out->inclusion_len};
-    const cJSON *items[3] = {NULL};
-    char *text = NULL;
-    ctca_err err;
+    ctca_errbuf eb = {{0}};
+    json_t *doc = NULL;
     memset(out, 0, sizeof *out);
-    cJSON *root = parse_object(body, &text, detail, detail_len, &err);
-    if (root == NULL)
+    ctca_err err = parse_object(body, &doc, &eb);
+    ctca_json_node root = ctca_json_root(&response_format, doc);
+    for (int k = 0; k < 3 && err == CTCA_OK; k++)
+        err = b64_field(&root, names[k], k == 0, bufs[k], lens[k], &eb);
+    if ((err = to_detail(err, &eb, detail, detail_len)) != CTCA_OK)
         goto out;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, root)
-    {
-        for (int k = 0; k < 3; k++) {
-            if (it->string == NULL || strcmp(it->string, names[k]) != 0)
-                continue;
-            /* A duplicate would let two parsers read two different SCTs. */
-            if (items[k] != NULL) {
-                err = bad(detail, detail_len, "field %s: duplicated", names[k]);
-                goto out;
-            }
-            items[k] = it;
-        }
-    }
-    if (items[0] == NULL) {
-        err = bad(detail, detail_len, "field sct: missing");
-        goto out;
-    }
-    for (int k = 0; k < 3; k++) {
-        if (items[k] == NULL)
-            continue;
-        if ((err = b64_field(items[k], names[k], bufs[k], lens[k], detail, detail_len)) != CTCA_OK)
-            goto out;
-    }
     const char *why = NULL;
     if (!sct_transitem_ok(ctca_view_make(out->sct, out->sct_len), &why)) {
         err = bad(detail, detail_len, "field sct: %s", why);
@@ -608,20 +414,20 @@ ctca_err ctca_ctclient_parse_entry_response(ctca_view body, ctca_ctclient_entry_
 out:
     if (err != CTCA_OK)
         ctca_ctclient_entry_answer_cleanup(out);
-    cJSON_Delete(root);
-    free(text);
+    json_decref(doc);
     return err;
 }
 
 bool ctca_ctclient_problem(ctca_view body, char *buf, size_t buf_len)
 {
     static const char urn[] = "urn:ietf:params:trans:error:";
-    char *text = NULL;
-    ctca_err err;
+    json_t *doc = NULL;
     bool ok = false;
-    cJSON *root = parse_object(body, &text, NULL, 0, &err);
-    const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "type"));
-    const char *det = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "detail"));
+    if (parse_object(body, &doc, NULL) != CTCA_OK)
+        return false;
+    ctca_json_node root = ctca_json_root(&response_format, doc);
+    ctca_json_node tn = ctca_json_member(&root, "type"), dn = ctca_json_member(&root, "detail");
+    const char *type = ctca_json_string(&tn), *det = ctca_json_string(&dn);
     if (type != NULL || det != NULL) {
         if (type != NULL && strncmp(type, urn, sizeof urn - 1) == 0)
             type += sizeof urn - 1;
@@ -629,7 +435,6 @@ bool ctca_ctclient_problem(ctca_view body, char *buf, size_t buf_len)
                  det ? det : "");
         ok = true;
     }
-    cJSON_Delete(root);
-    free(text);
+    json_decref(doc);
     return ok;
 }

@@ -19,7 +19,7 @@ done
 
 # Why each one is here is in the README, "Dependencies".
 pkgs=(build-essential cmake pkg-config openssl ca-certificates
-      libssl-dev libcurl4-openssl-dev libcjson-dev libsqlite3-dev
+      libssl-dev libcurl4-openssl-dev libjansson-dev libcjson-dev libsqlite3-dev
       libmicrohttpd-dev libcriterion-dev)
 if [ "$want_test" = 1 ]; then
     pkgs+=(curl sqlite3 golang-cfssl python3-cryptography)

@@ -20,7 +20,6 @@
 #define _GNU_SOURCE /* strdup, dirfd, fstatat */
 #include "ctca/batch.h"
 
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -32,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "asn1/json_int.h"
 #include "core/engine/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -548,49 +548,75 @@ static void record(ctca_batch_summary *sum, item *it)
     sum->n_problems++;
 }
 
+/* File names and error text are bytes: json_string_nocheck writes them as they
+ * are, as summary.json always did. */
+static bool put_str(json_t *o, const char *key, const char *v)
+{
+    return json_object_set_new(o, key, json_string_nocheck(v)) == 0;
+}
+
+static bool put_int(json_t *o, const char *key, size_t v)
+{
+    return json_object_set_new(o, key, json_integer((json_int_t)v)) == 0;
+}
+
+static json_t *problem_json(const ctca_batch_problem *p)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL && put_str(o, "csr", p->csr) &&
+              (p->deferred ? put_str(o, "serial", p->serial) &&
+                                 json_object_set_new(o, "queued", json_boolean(p->queued)) == 0
+               : p->in_progress ? put_str(o, "serial", p->serial)
+                                : put_str(o, "error", ctca_err_name(p->err))) &&
+              put_str(o, "reason", p->reason);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_summary *sum,
                               ctca_errbuf *eb)
 {
-    cJSON *j = cJSON_CreateObject(), *def = NULL, *busy = NULL, *fail = NULL;
+    json_t *j = json_object(), *def = json_array(), *busy = json_array(), *fail = json_array();
     ctca_err rc = CTCA_ERR_NOMEM;
     char *text = NULL;
-    if (j == NULL || !cJSON_AddStringToObject(j, "csr_dir", opt->csr_dir) ||
-        !cJSON_AddStringToObject(j, "out_dir", opt->out_dir) ||
-        !cJSON_AddNumberToObject(j, "total", (double)sum->total) ||
-        !cJSON_AddNumberToObject(j, "issued", (double)sum->issued) ||
-        !cJSON_AddNumberToObject(j, "already_issued", (double)sum->already_issued) ||
-        !cJSON_AddNumberToObject(j, "deferred", (double)sum->deferred) ||
-        !cJSON_AddNumberToObject(j, "in_progress", (double)sum->in_progress) ||
-        !cJSON_AddNumberToObject(j, "failed", (double)sum->failed) ||
-        !cJSON_AddNumberToObject(j, "unlisted", (double)sum->unlisted) ||
-        !cJSON_AddNumberToObject(j, "elapsed_s", sum->elapsed_s) ||
-        !cJSON_AddNumberToObject(j, "rate_per_s",
-                                 sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0) ||
-        (def = cJSON_AddArrayToObject(j, "deferred_csrs")) == NULL ||
-        (busy = cJSON_AddArrayToObject(j, "in_progress_csrs")) == NULL ||
-        (fail = cJSON_AddArrayToObject(j, "failed_csrs")) == NULL)
+    double rate = sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0;
+    if (j == NULL || def == NULL || busy == NULL || fail == NULL)
         goto out;
     for (size_t i = 0; i < sum->n_problems; i++) {
         const ctca_batch_problem *p = &sum->problems[i];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL ||
-            !cJSON_AddItemToArray(p->deferred ? def : p->in_progress ? busy : fail, o) ||
-            !cJSON_AddStringToObject(o, "csr", p->csr) ||
-            (p->deferred      ? !cJSON_AddStringToObject(o, "serial", p->serial) ||
-                                    !cJSON_AddBoolToObject(o, "queued", p->queued)
-             : p->in_progress ? !cJSON_AddStringToObject(o, "serial", p->serial)
-                              : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
-            !cJSON_AddStringToObject(o, "reason", p->reason))
+        if (json_array_append_new(p->deferred ? def : p->in_progress ? busy : fail,
+                                  problem_json(p)) != 0)
             goto out;
     }
-    if ((text = cJSON_Print(j)) == NULL)
+    if (!put_str(j, "csr_dir", opt->csr_dir) || !put_str(j, "out_dir", opt->out_dir) ||
+        !put_int(j, "total", sum->total) || !put_int(j, "issued", sum->issued) ||
+        !put_int(j, "already_issued", sum->already_issued) ||
+        !put_int(j, "deferred", sum->deferred) || !put_int(j, "in_progress", sum->in_progress) ||
+        !put_int(j, "failed", sum->failed) || !put_int(j, "unlisted", sum->unlisted) ||
+        json_object_set_new(j, "elapsed_s", json_real(sum->elapsed_s)) != 0 ||
+        json_object_set_new(j, "rate_per_s", json_real(rate)) != 0)
+        goto out;
+    /* json_object_set_new takes the array over, also when it fails. */
+    int set = json_object_set_new(j, "deferred_csrs", def);
+    set |= json_object_set_new(j, "in_progress_csrs", busy);
+    set |= json_object_set_new(j, "failed_csrs", fail);
+    def = busy = fail = NULL;
+    if (set != 0)
+        goto out;
+    if ((rc = ctca_json_print(j, true, &text)) != CTCA_OK)
         goto out;
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
     rc = ctca_file_write_atomic(path, text, strlen(text), 0644, eb);
 out:
-    cJSON_free(text);
-    cJSON_Delete(j);
+    free(text);
+    json_decref(def);
+    json_decref(busy);
+    json_decref(fail);
+    json_decref(j);
     return rc;
 }
 

@@ -1,71 +1,65 @@
 /* Chrome v3 log list loading and CA-side log selection (ctca/loglist.h). */
 #include "ctca/loglist.h"
 
-#include <cjson/cJSON.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "asn1/json_int.h"
 #include "ctca/asn1.h"
 #include "ctca/util.h"
 
-/* The JSON path of the field being read, for error messages. */
-typedef struct path {
-    char s[160];
-} path;
+/* Chrome's clients, like ct-go's loglist3, read the fields they know and skip
+ * the rest, so that a newer list still loads. */
+static const ctca_json_format list_format = {
+    .code = CTCA_ERR_LOG_LIST,
+    .syntax_code = CTCA_ERR_JSON,
+    .max_bytes = CTCA_LOG_LIST_MAX_BYTES,
+    .max_depth = 32,
+    .unknown = CTCA_JSON_UNKNOWN_IGNORE,
+    .unknown_msg = "unknown key",
+    .path_prefix = "",
+};
 
-static ctca_err field_err(ctca_errbuf *eb, const path *p, const char *field, const char *why)
-{
-    return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "%s%s%s: %s", p->s, p->s[0] ? "." : "",
-                           field, why);
-}
-
-static ctca_err get_string(const cJSON *obj, const path *p, const char *field, bool required,
+static ctca_err get_string(const ctca_json_node *obj, const char *field, bool required,
                            char **out, ctca_errbuf *eb)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
+    ctca_json_node n = ctca_json_member(obj, field);
     *out = NULL;
-    if (it == NULL)
-        return required ? field_err(eb, p, field, "missing") : CTCA_OK;
-    if (!cJSON_IsString(it) || it->valuestring == NULL)
-        return field_err(eb, p, field, "must be a string");
-    *out = strdup(it->valuestring);
+    if (n.v == NULL)
+        return required ? ctca_json_fail(&n, eb, "missing") : CTCA_OK;
+    const char *s = ctca_json_string(&n);
+    if (s == NULL)
+        return ctca_json_fail(&n, eb, "must be a string");
+    *out = strdup(s);
     return *out ? CTCA_OK : CTCA_ERR_NOMEM;
 }
 
-static ctca_err get_time(const cJSON *obj, const path *p, const char *field, int64_t *out,
+static ctca_err get_time(const ctca_json_node *obj, const char *field, int64_t *out,
                          ctca_errbuf *eb)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
-    if (it == NULL)
-        return field_err(eb, p, field, "missing");
-    if (!cJSON_IsString(it) || ctca_time_parse_rfc3339(it->valuestring, out) != CTCA_OK)
-        return field_err(eb, p, field, "must be an RFC 3339 timestamp");
+    ctca_json_node n = ctca_json_member(obj, field);
+    if (n.v == NULL)
+        return ctca_json_fail(&n, eb, "missing");
+    const char *s = ctca_json_string(&n);
+    if (s == NULL || ctca_time_parse_rfc3339(s, out) != CTCA_OK)
+        return ctca_json_fail(&n, eb, "must be an RFC 3339 timestamp");
     return CTCA_OK;
 }
 
-static ctca_err get_b64(const cJSON *obj, const path *p, const char *field, uint8_t **out,
-                        size_t *len, ctca_errbuf *eb)
+static ctca_err get_b64(const ctca_json_node *obj, const char *field, uint8_t **out, size_t *len,
+                        ctca_errbuf *eb)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, field);
-    if (it == NULL)
-        return field_err(eb, p, field, "missing");
-    if (!cJSON_IsString(it))
-        return field_err(eb, p, field, "must be a base64 string");
-    ctca_err rc = ctca_base64_decode(it->valuestring, strlen(it->valuestring), out, len);
+    ctca_json_node n = ctca_json_member(obj, field);
+    if (n.v == NULL)
+        return ctca_json_fail(&n, eb, "missing");
+    if (!json_is_string(n.v))
+        return ctca_json_fail(&n, eb, "must be a base64 string");
+    ctca_err rc = ctca_base64_decode(json_string_value(n.v), json_string_length(n.v), out, len);
     if (rc == CTCA_ERR_BASE64)
-        return field_err(eb, p, field, "is not valid base64");
+        return ctca_json_fail(&n, eb, "is not valid base64");
     return rc;
-}
-
-static void sub_path(path *child, const path *parent, const char *field, long index)
-{
-    if (index >= 0)
-        snprintf(child->s, sizeof child->s, "%s%s%s[%ld]", parent->s, parent->s[0] ? "." : "",
-                 field, index);
-    else
-        snprintf(child->s, sizeof child->s, "%s%s%s", parent->s, parent->s[0] ? "." : "", field);
 }
 
 static const char *const state_names[] = {"none",   "pending", "qualified", "usable",
@@ -77,132 +71,125 @@ const char *ctca_log_state_name(ctca_log_state state)
                                                                        : "unknown";
 }
 
-static ctca_err parse_state(const cJSON *log, const path *p, ctca_log_info *li, ctca_errbuf *eb)
+static ctca_err parse_state(const ctca_json_node *log, ctca_log_info *li, ctca_errbuf *eb)
 {
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(log, "state");
-    if (st == NULL)
+    ctca_json_node st = ctca_json_member(log, "state");
+    if (st.v == NULL)
         return CTCA_OK;
-    if (!cJSON_IsObject(st) || cJSON_GetArraySize(st) != 1)
-        return field_err(eb, p, "state", "must be an object with exactly one state");
-    const cJSON *inner = st->child;
-    path sp;
-    sub_path(&sp, p, "state", -1);
+    if (!json_is_object(st.v) || json_object_size(st.v) != 1)
+        return ctca_json_fail(&st, eb, "must be an object with exactly one state");
+    const char *name = json_object_iter_key(json_object_iter((json_t *)st.v));
+    ctca_json_node inner = ctca_json_member(&st, name);
     for (size_t i = 1; i < sizeof state_names / sizeof state_names[0]; i++) {
-        if (strcmp(inner->string, state_names[i]) != 0)
+        if (strcmp(name, state_names[i]) != 0)
             continue;
-        if (!cJSON_IsObject(inner))
-            return field_err(eb, &sp, inner->string, "must be an object");
+        if (!json_is_object(inner.v))
+            return ctca_json_fail(&inner, eb, "must be an object");
         li->state = (ctca_log_state)i;
-        path ip;
-        sub_path(&ip, &sp, inner->string, -1);
-        CTCA_GUARD(get_time(inner, &ip, "timestamp", &li->state_ms, eb));
-        if (li->state == CTCA_LOG_STATE_READONLY &&
-            !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(inner, "final_tree_head")))
-            return field_err(eb, &ip, "final_tree_head", "missing");
+        CTCA_GUARD(get_time(&inner, "timestamp", &li->state_ms, eb));
+        ctca_json_node fth = ctca_json_member(&inner, "final_tree_head");
+        if (li->state == CTCA_LOG_STATE_READONLY && !json_is_object(fth.v))
+            return ctca_json_fail(&fth, eb, "missing");
         return CTCA_OK;
     }
-    return field_err(eb, &sp, inner->string, "is not a known log state");
+    return ctca_json_fail(&inner, eb, "is not a known log state");
 }
 
-static ctca_err parse_interval(const cJSON *log, const path *p, ctca_log_info *li,
-                               ctca_errbuf *eb)
+static ctca_err parse_interval(const ctca_json_node *log, ctca_log_info *li, ctca_errbuf *eb)
 {
-    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(log, "temporal_interval");
-    if (ti == NULL)
+    ctca_json_node ti = ctca_json_member(log, "temporal_interval");
+    if (ti.v == NULL)
         return CTCA_OK;
-    if (!cJSON_IsObject(ti))
-        return field_err(eb, p, "temporal_interval", "must be an object");
-    path tp;
-    sub_path(&tp, p, "temporal_interval", -1);
-    CTCA_GUARD(get_time(ti, &tp, "start_inclusive", &li->interval_start_ms, eb));
-    CTCA_GUARD(get_time(ti, &tp, "end_exclusive", &li->interval_end_ms, eb));
-    if (li->interval_end_ms <= li->interval_start_ms)
-        return field_err(eb, &tp, "end_exclusive", "must be after start_inclusive");
+    if (!json_is_object(ti.v))
+        return ctca_json_fail(&ti, eb, "must be an object");
+    CTCA_GUARD(get_time(&ti, "start_inclusive", &li->interval_start_ms, eb));
+    CTCA_GUARD(get_time(&ti, "end_exclusive", &li->interval_end_ms, eb));
+    if (li->interval_end_ms <= li->interval_start_ms) {
+        ctca_json_node end = ctca_json_member(&ti, "end_exclusive");
+        return ctca_json_fail(&end, eb, "must be after start_inclusive");
+    }
     li->has_interval = true;
     return CTCA_OK;
 }
 
-static ctca_err parse_prev_operators(const cJSON *log, const path *p, ctca_log_info *li,
+static ctca_err parse_prev_operators(const ctca_json_node *log, ctca_log_info *li,
                                      ctca_errbuf *eb)
 {
-    const cJSON *po = cJSON_GetObjectItemCaseSensitive(log, "previous_operators");
-    if (po == NULL)
+    ctca_json_node po = ctca_json_member(log, "previous_operators");
+    if (po.v == NULL)
         return CTCA_OK;
-    if (!cJSON_IsArray(po))
-        return field_err(eb, p, "previous_operators", "must be an array");
-    int n = cJSON_GetArraySize(po);
-    li->previous_operators = calloc((size_t)n + 1, sizeof *li->previous_operators);
+    if (!json_is_array(po.v))
+        return ctca_json_fail(&po, eb, "must be an array");
+    size_t n = json_array_size(po.v);
+    li->previous_operators = calloc(n + 1, sizeof *li->previous_operators);
     if (li->previous_operators == NULL)
         return CTCA_ERR_NOMEM;
-    for (int i = 0; i < n; i++) {
-        const cJSON *e = cJSON_GetArrayItem(po, i);
-        path ep;
-        sub_path(&ep, p, "previous_operators", i);
-        if (!cJSON_IsObject(e))
-            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "%s: must be an object", ep.s);
+    for (size_t i = 0; i < n; i++) {
+        ctca_json_node e = ctca_json_element(&po, i);
+        if (!json_is_object(e.v))
+            return ctca_json_fail(&e, eb, "must be an object");
         ctca_prev_operator *op = &li->previous_operators[li->n_previous_operators++];
-        CTCA_GUARD(get_string(e, &ep, "name", true, &op->name, eb));
-        CTCA_GUARD(get_time(e, &ep, "end_time", &op->end_ms, eb));
+        CTCA_GUARD(get_string(&e, "name", true, &op->name, eb));
+        CTCA_GUARD(get_time(&e, "end_time", &op->end_ms, eb));
     }
     return CTCA_OK;
 }
 
 /* ctca's extension for RFC 9162 logs (README, "Log lists"): "ct_version" 1
  * (the default) or 2, and for 2 "log_id_oid", the log's OID in dotted form. */
-static ctca_err parse_version(const cJSON *log, const path *p, bool tiled, ctca_log_info *li,
+static ctca_err parse_version(const ctca_json_node *log, bool tiled, ctca_log_info *li,
                               ctca_errbuf *eb)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(log, "ct_version");
-    const cJSON *oid = cJSON_GetObjectItemCaseSensitive(log, "log_id_oid");
-    li->ct_version = 1;
-    if (v != NULL) {
-        if (!cJSON_IsNumber(v) || (v->valuedouble != 1.0 && v->valuedouble != 2.0))
-            return field_err(eb, p, "ct_version", "must be 1 or 2");
-        li->ct_version = (unsigned)v->valuedouble;
-    }
+    ctca_json_node v = ctca_json_member(log, "ct_version");
+    ctca_json_node oid = ctca_json_member(log, "log_id_oid");
+    int64_t version = 1;
+    if (v.v != NULL && !ctca_json_int_in(v.v, 1, 2, &version))
+        return ctca_json_fail(&v, eb, "must be 1 or 2");
+    li->ct_version = (unsigned)version;
     if (li->ct_version == 1) {
-        if (oid != NULL)
-            return field_err(eb, p, "log_id_oid", "is only for logs with ct_version 2");
+        if (oid.v != NULL)
+            return ctca_json_fail(&oid, eb, "is only for logs with ct_version 2");
         return CTCA_OK;
     }
     if (tiled)
-        return field_err(eb, p, "ct_version", "must be 1 for a tiled (static-ct-api) log");
-    if (oid == NULL)
-        return field_err(eb, p, "log_id_oid", "missing (required with ct_version 2)");
-    if (!cJSON_IsString(oid) ||
-        ctca_log_id_v2_from_string(oid->valuestring, &li->log_id_v2) != CTCA_OK)
-        return field_err(eb, p, "log_id_oid",
-                         "must be a dotted OID whose DER contents are 2..127 octets");
+        return ctca_json_fail(&v, eb, "must be 1 for a tiled (static-ct-api) log");
+    if (oid.v == NULL)
+        return ctca_json_fail(&oid, eb, "missing (required with ct_version 2)");
+    const char *dotted = ctca_json_string(&oid);
+    if (dotted == NULL || ctca_log_id_v2_from_string(dotted, &li->log_id_v2) != CTCA_OK)
+        return ctca_json_fail(&oid, eb,
+                              "must be a dotted OID whose DER contents are 2..127 octets");
     return CTCA_OK;
 }
 
-static ctca_err parse_log(const cJSON *log, const path *p, bool tiled, ctca_log_info *li,
+static ctca_err parse_log(const ctca_json_node *log, bool tiled, ctca_log_info *li,
                           ctca_errbuf *eb)
 {
-    if (!cJSON_IsObject(log))
-        return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "%s: must be an object", p->s);
+    if (!json_is_object(log->v))
+        return ctca_json_fail(log, eb, "must be an object");
     li->tiled = tiled;
-    CTCA_GUARD(get_string(log, p, "description", false, &li->description, eb));
-    CTCA_GUARD(get_b64(log, p, "key", &li->key_der, &li->key_len, eb));
-    CTCA_GUARD(parse_version(log, p, tiled, li, eb));
+    CTCA_GUARD(get_string(log, "description", false, &li->description, eb));
+    CTCA_GUARD(get_b64(log, "key", &li->key_der, &li->key_len, eb));
+    CTCA_GUARD(parse_version(log, tiled, li, eb));
     uint8_t digest[SHA256_DIGEST_LENGTH];
     SHA256(li->key_der, li->key_len, digest);
     /* An RFC 9162 log is named by its OID; log_id (the key hash, which ctca
      * uses to tell logs apart) may then be left out. */
-    if (li->ct_version == 2 && cJSON_GetObjectItemCaseSensitive(log, "log_id") == NULL) {
+    ctca_json_node idn = ctca_json_member(log, "log_id");
+    if (li->ct_version == 2 && idn.v == NULL) {
         memcpy(li->log_id, digest, CTCA_LOG_ID_LEN);
     } else {
         uint8_t *id = NULL;
         size_t id_len = 0;
-        CTCA_GUARD(get_b64(log, p, "log_id", &id, &id_len, eb));
+        CTCA_GUARD(get_b64(log, "log_id", &id, &id_len, eb));
         bool id_ok = id_len == CTCA_LOG_ID_LEN;
         if (id_ok)
             memcpy(li->log_id, id, CTCA_LOG_ID_LEN);
         free(id);
         if (!id_ok)
-            return field_err(eb, p, "log_id", "must be 32 bytes");
+            return ctca_json_fail(&idn, eb, "must be 32 bytes");
         if (memcmp(digest, li->log_id, CTCA_LOG_ID_LEN) != 0)
-            return field_err(eb, p, "log_id", "is not the SHA-256 of the log's key");
+            return ctca_json_fail(&idn, eb, "is not the SHA-256 of the log's key");
     }
     /* Once here rather than per use: OpenSSL 3 key decoding costs far more
      * than an SCT verification. A key ctca cannot use stays NULL, so a list
@@ -210,35 +197,33 @@ static ctca_err parse_log(const cJSON *log, const path *p, bool tiled, ctca_log_
     if (ctca_log_key_from_spki(ctca_view_make(li->key_der, li->key_len), &li->key) != CTCA_OK)
         li->key = NULL;
     if (tiled) {
-        CTCA_GUARD(get_string(log, p, "submission_url", true, &li->url, eb));
-        CTCA_GUARD(get_string(log, p, "monitoring_url", true, &li->monitoring_url, eb));
+        CTCA_GUARD(get_string(log, "submission_url", true, &li->url, eb));
+        CTCA_GUARD(get_string(log, "monitoring_url", true, &li->monitoring_url, eb));
     } else {
-        CTCA_GUARD(get_string(log, p, "url", true, &li->url, eb));
+        CTCA_GUARD(get_string(log, "url", true, &li->url, eb));
     }
-    const cJSON *mmd = cJSON_GetObjectItemCaseSensitive(log, "mmd");
-    if (mmd == NULL)
-        return field_err(eb, p, "mmd", "missing");
-    if (!cJSON_IsNumber(mmd) || mmd->valuedouble < 0 || mmd->valuedouble > 1e9 ||
-        mmd->valuedouble != (double)(int64_t)mmd->valuedouble)
-        return field_err(eb, p, "mmd", "must be a non-negative whole number of seconds");
-    li->mmd_s = (int64_t)mmd->valuedouble;
-    CTCA_GUARD(get_string(log, p, "log_type", false, &li->log_type, eb));
-    CTCA_GUARD(parse_state(log, p, li, eb));
-    CTCA_GUARD(parse_interval(log, p, li, eb));
-    return parse_prev_operators(log, p, li, eb);
+    ctca_json_node mmd = ctca_json_member(log, "mmd");
+    if (mmd.v == NULL)
+        return ctca_json_fail(&mmd, eb, "missing");
+    if (!ctca_json_int_in(mmd.v, 0, 1000000000, &li->mmd_s))
+        return ctca_json_fail(&mmd, eb, "must be a non-negative whole number of seconds");
+    CTCA_GUARD(get_string(log, "log_type", false, &li->log_type, eb));
+    CTCA_GUARD(parse_state(log, li, eb));
+    CTCA_GUARD(parse_interval(log, li, eb));
+    return parse_prev_operators(log, li, eb);
 }
 
-static ctca_err count_logs(const cJSON *ops, size_t *n, ctca_errbuf *eb)
+static const char *const log_kinds[] = {"logs", "tiled_logs"};
+
+static ctca_err count_logs(const ctca_json_node *ops, size_t *n, ctca_errbuf *eb)
 {
     *n = 0;
-    const cJSON *op;
-    cJSON_ArrayForEach(op, ops)
-    {
-        const char *kinds[] = {"logs", "tiled_logs"};
+    for (size_t i = 0; i < json_array_size(ops->v); i++) {
+        const json_t *op = json_array_get(ops->v, i);
         for (int k = 0; k < 2; k++) {
-            const cJSON *arr = cJSON_GetObjectItemCaseSensitive(op, kinds[k]);
-            if (cJSON_IsArray(arr))
-                *n += (size_t)cJSON_GetArraySize(arr);
+            const json_t *arr = json_is_object(op) ? json_object_get(op, log_kinds[k]) : NULL;
+            if (json_is_array(arr))
+                *n += json_array_size(arr);
         }
     }
     if (*n > CTCA_LOG_LIST_MAX_LOGS)
@@ -247,45 +232,43 @@ static ctca_err count_logs(const cJSON *ops, size_t *n, ctca_errbuf *eb)
     return CTCA_OK;
 }
 
-static ctca_err parse_operators(const cJSON *root, ctca_log_list *list, ctca_errbuf *eb)
+static ctca_err parse_operators(const ctca_json_node *root, ctca_log_list *list,
+                                ctca_errbuf *eb)
 {
-    path top = {{0}};
-    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(root, "operators");
-    if (!cJSON_IsArray(ops))
-        return field_err(eb, &top, "operators", ops ? "must be an array" : "missing");
+    ctca_json_node ops = ctca_json_member(root, "operators");
+    if (!json_is_array(ops.v))
+        return ctca_json_fail(&ops, eb, ops.v ? "must be an array" : "missing");
     size_t n_logs;
-    CTCA_GUARD(count_logs(ops, &n_logs, eb));
-    size_t n_ops = (size_t)cJSON_GetArraySize(ops);
+    CTCA_GUARD(count_logs(&ops, &n_logs, eb));
+    size_t n_ops = json_array_size(ops.v);
     list->operators = calloc(n_ops + 1, sizeof *list->operators);
     list->logs = calloc(n_logs + 1, sizeof *list->logs);
     if (list->operators == NULL || list->logs == NULL)
         return CTCA_ERR_NOMEM;
     for (size_t i = 0; i < n_ops; i++) {
-        const cJSON *op = cJSON_GetArrayItem(ops, (int)i);
-        path op_path;
-        sub_path(&op_path, &top, "operators", (long)i);
-        if (!cJSON_IsObject(op))
-            return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "%s: must be an object", op_path.s);
-        CTCA_GUARD(get_string(op, &op_path, "name", true, &list->operators[i], eb));
+        ctca_json_node op = ctca_json_element(&ops, i);
+        if (!json_is_object(op.v))
+            return ctca_json_fail(&op, eb, "must be an object");
+        CTCA_GUARD(get_string(&op, "name", true, &list->operators[i], eb));
         list->n_operators++;
-        const char *kinds[] = {"logs", "tiled_logs"};
         for (int k = 0; k < 2; k++) {
-            const cJSON *arr = cJSON_GetObjectItemCaseSensitive(op, kinds[k]);
-            if (arr == NULL && k == 1)
+            ctca_json_node arr = ctca_json_member(&op, log_kinds[k]);
+            if (arr.v == NULL && k == 1)
                 continue;
-            if (!cJSON_IsArray(arr))
-                return field_err(eb, &op_path, kinds[k], arr ? "must be an array" : "missing");
-            for (int j = 0; j < cJSON_GetArraySize(arr); j++) {
-                path lp;
-                sub_path(&lp, &op_path, kinds[k], j);
+            if (!json_is_array(arr.v))
+                return ctca_json_fail(&arr, eb, arr.v ? "must be an array" : "missing");
+            for (size_t j = 0; j < json_array_size(arr.v); j++) {
+                ctca_json_node log = ctca_json_element(&arr, j);
                 ctca_log_info *li = &list->logs[list->n_logs++];
                 li->operator_name = list->operators[i];
                 li->operator_index = i;
-                CTCA_GUARD(parse_log(cJSON_GetArrayItem(arr, j), &lp, k == 1, li, eb));
+                CTCA_GUARD(parse_log(&log, k == 1, li, eb));
+                ctca_json_node id = ctca_json_member(&log, "log_id");
                 if (ctca_log_list_find(list, li->log_id) != li)
-                    return field_err(eb, &lp, "log_id", "appears twice in the list");
+                    return ctca_json_fail(&id, eb, "appears twice in the list");
+                ctca_json_node oid = ctca_json_member(&log, "log_id_oid");
                 if (li->ct_version == 2 && ctca_log_list_find_oid(list, &li->log_id_v2) != li)
-                    return field_err(eb, &lp, "log_id_oid", "appears twice in the list");
+                    return ctca_json_fail(&oid, eb, "appears twice in the list");
             }
         }
     }
@@ -294,34 +277,28 @@ static ctca_err parse_operators(const cJSON *root, ctca_log_list *list, ctca_err
 
 ctca_err ctca_log_list_parse(const char *json, size_t len, ctca_log_list **out, ctca_errbuf *eb)
 {
-    if (len > CTCA_LOG_LIST_MAX_BYTES)
-        return ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "larger than %zu bytes",
-                               CTCA_LOG_LIST_MAX_BYTES);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
-    if (root == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_JSON, "not valid JSON (at byte %zu)",
-                               end ? (size_t)(end - json) : (size_t)0);
+    json_t *doc = NULL;
+    CTCA_GUARD(ctca_json_parse(&list_format, json, len, &doc, eb));
     ctca_err rc = CTCA_OK;
     ctca_log_list *list = calloc(1, sizeof *list);
     if (list == NULL) {
         rc = CTCA_ERR_NOMEM;
         goto out;
     }
-    path top = {{0}};
-    if (!cJSON_IsObject(root)) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_LOG_LIST, "top level must be a JSON object");
+    ctca_json_node root = ctca_json_root(&list_format, doc);
+    if (!json_is_object(doc)) {
+        rc = ctca_json_fail(&root, eb, "top level must be a JSON object");
         goto out;
     }
-    if ((rc = get_string(root, &top, "version", false, &list->version, eb)) != CTCA_OK ||
-        (rc = get_time(root, &top, "log_list_timestamp", &list->timestamp_ms, eb)) != CTCA_OK ||
-        (rc = parse_operators(root, list, eb)) != CTCA_OK)
+    if ((rc = get_string(&root, "version", false, &list->version, eb)) != CTCA_OK ||
+        (rc = get_time(&root, "log_list_timestamp", &list->timestamp_ms, eb)) != CTCA_OK ||
+        (rc = parse_operators(&root, list, eb)) != CTCA_OK)
         goto out;
     *out = list;
     list = NULL;
 out:
     ctca_log_list_free(list);
-    cJSON_Delete(root);
+    json_decref(doc);
     return rc;
 }
 

@@ -321,3 +321,20 @@ Test(config, ocsp_settings_parse_with_defaults_and_bounds)
     expect_error(HEAD "\"ocsp\": {\"nextUpdate\": 1}, \"profiles\": {\"p\": {" PROFILE_OK "}}}",
                  CTCA_ERR_CONFIG, "ocsp.nextUpdate: unknown key");
 }
+
+Test(config, huge_numbers_nul_and_negative_zero_are_config_errors_by_path)
+{
+    expect_error(HEAD "\"profiles\": {\"p\": {\"validity_days\": 1e300, \"key_usage\": "
+                      "[\"digitalSignature\"], \"ext_key_usage\": [\"serverAuth\"], "
+                      "\"allowed_san_types\": [\"dns\"]}}}",
+                 CTCA_ERR_CONFIG, "profiles.p.validity_days: expected an integer in 1..3650");
+    expect_error(HEAD "\"queue\": {\"batch\": 123456789012345678901234567890}, \"profiles\": "
+                      "{\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "queue.batch: number beyond the range");
+    expect_error(HEAD "\"queue\": {\"recover_after_ms\": -0}, \"profiles\": {\"p\": {" PROFILE_OK
+                      "}}}",
+                 CTCA_ERR_CONFIG, "queue.recover_after_ms: -0 is not an integer");
+    expect_error("{\"ca_cert\": \"ca.pem\\u0000.evil\", \"ca_key\": \"ca.key\", \"store\": "
+                 "\"ctca.db\", \"profiles\": {\"p\": {" PROFILE_OK "}}}",
+                 CTCA_ERR_CONFIG, "ca_cert: string holds \\u0000");
+}

@@ -289,3 +289,21 @@ Test(loglist, v2_extension_is_validated_strictly)
         ctca_log_list_free(l);
     }
 }
+
+Test(loglist, duplicate_keys_are_refused_naming_the_field)
+{
+    /* Unknown keys are ignored in a log list, duplicates never: two readers
+     * could otherwise see two different keys for one log. */
+    const char *json = LOG(GOOD_FIELDS ",\"key\":\"" KEY2 "\"");
+    ctca_log_list *l = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_expect_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_ERR_LOG_LIST);
+    cr_expect_null(l);
+    cr_expect_str_eq(eb.msg, "operators[0].logs[0].key: duplicate key");
+    json = LOG(GOOD_FIELDS ",\"future\":1,\"future\":2");
+    cr_expect_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_ERR_LOG_LIST);
+    cr_expect_str_eq(eb.msg, "operators[0].logs[0].future: duplicate key");
+    json = LOG(GOOD_FIELDS ",\"future\":1");
+    cr_expect_eq(ctca_log_list_parse(json, strlen(json), &l, &eb), CTCA_OK, "%s", eb.msg);
+    ctca_log_list_free(l);
+}

@@ -152,3 +152,44 @@ Test(policy_file, builtin_names_and_ten_megabytes_of_junk)
     th_rmdir(dir);
     free(dir);
 }
+
+Test(policy_file, duplicate_keys_are_refused_naming_the_field)
+{
+    static const struct {
+        const char *json, *expect;
+    } cases[] = {
+        {"{\"lifetime_bands\":[{\"max_days\":90,\"scts\":1}],\"min_operators\":1,"
+         "\"min_operators\":3,\"counted_states\":[\"usable\"]}",
+         "min_operators: duplicate key"},
+        {"{\"lifetime_bands\":[{\"max_days\":90,\"scts\":1,\"scts\":5}],\"min_operators\":1,"
+         "\"counted_states\":[\"usable\"]}",
+         "lifetime_bands[0].scts: duplicate key"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ctca_policy p;
+        ctca_errbuf eb = {{0}};
+        cr_expect_eq(ctca_policy_parse(cases[i].json, strlen(cases[i].json), &p, &eb),
+                     CTCA_ERR_CONFIG, "case %zu", i);
+        cr_expect_str_eq(eb.msg, cases[i].expect, "case %zu", i);
+    }
+}
+
+Test(policy_file, huge_numbers_are_range_errors_not_undefined_casts)
+{
+    /* Issue 12 (Low): 1e300 was cast to long long before the range check. */
+    static const char *const nums[] = {"1e300", "-1e300", "1e400", "18446744073709551616",
+                                       "9223372036854775807", "90.0"};
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"lifetime_bands\":[{\"max_days\":%s,\"scts\":1}],\"min_operators\":1,"
+                 "\"counted_states\":[\"usable\"]}",
+                 nums[i]);
+        ctca_policy p;
+        ctca_errbuf eb = {{0}};
+        cr_expect_eq(ctca_policy_parse(json, strlen(json), &p, &eb), CTCA_ERR_CONFIG, "%s",
+                     nums[i]);
+        cr_expect(strncmp(eb.msg, "lifetime_bands[0].max_days: ", 28) == 0, "%s: %s", nums[i],
+                  eb.msg);
+    }
+}

@@ -257,3 +257,18 @@ Test(ctclient_json, retry_after_delta_seconds)
     cr_expect_not(ctca_ctclient_parse_retry_after("X-Retry-After: 5\r\n", 18, &v));
     cr_expect_eq(v, -1);
 }
+
+Test(ctclient_json, duplicated_unknown_fields_and_nul_are_refused)
+{
+    /* Unknown fields are ignored (RFC 6962 clients do), but not twice. */
+    expect_bad(PRE "\"timestamp\":1,\"x\":1,\"x\":2" SIG, "duplicated unknown field");
+    expect_bad(PRE "\"timestamp\":1,\"x\":\"a\\u0000b\"" SIG, "\\u0000 in an ignored field");
+    char detail[160] = "";
+    uint8_t *sct = NULL;
+    size_t len = 0;
+    cr_expect_eq(parse(PRE "\"timestamp\":1,\"timestamp\":2" SIG, &sct, &len, detail),
+                 CTCA_ERR_BAD_RESPONSE);
+    cr_expect_str_eq(detail, "field timestamp: duplicate key");
+    cr_expect_eq(parse(PRE "\"timestamp\":1.0" SIG, &sct, &len, detail), CTCA_ERR_BAD_RESPONSE);
+    cr_expect_str_eq(detail, "field timestamp: not an integer in range");
+}
