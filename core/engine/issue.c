@@ -24,6 +24,27 @@ _Static_assert(CTCA_PRECERT_CHAIN_MAX <= CTCA_CTCLIENT_MAX_CHAIN,
 
 typedef enum cand_state { CAND_UNTRIED = 0, CAND_IN_FLIGHT, CAND_OK, CAND_FAILED } cand_state;
 
+/* Where an issuance is in DESIGN.md's pipeline. Each step runs only from the
+ * states it lists (step_allowed), as Boulder's one-use issuance token is
+ * redeemed once: nothing is signed before it is journaled, no final
+ * certificate is built before the precertificate is stored, and none twice. */
+typedef enum issuance_step {
+    S_PREPARED = 0, /* checked, serial and TBS chosen; nothing written */
+    S_JOURNALED,    /* the TBS is in the store */
+    S_SIGNED,       /* the precertificate is signed, not yet stored */
+    S_STORED,       /* the precertificate is stored (or the record was resumed) */
+    S_COLLECTING,   /* submissions started */
+    S_BUILT,        /* the final certificate is signed and checked, not yet stored */
+    S_DEFERRED,     /* handed to the queue */
+    S_DONE,         /* a certificate is stored */
+    S_COUNT_
+} issuance_step;
+
+static const char *const step_names[S_COUNT_] = {
+    [S_PREPARED] = "prepared",   [S_JOURNALED] = "journaled", [S_SIGNED] = "signed",
+    [S_STORED] = "stored",       [S_COLLECTING] = "collecting", [S_BUILT] = "built",
+    [S_DEFERRED] = "deferred",   [S_DONE] = "done"};
+
 /* A log the precertificate may go to, in selection order. */
 typedef struct candidate {
     const ctca_log_info *log; /* borrowed from the issuance's list, as is its key */
@@ -33,6 +54,7 @@ typedef struct candidate {
 } candidate;
 
 struct ctca_issuance {
+    issuance_step step;
     const ctca_ca *ca;
     const ctca_policy *policy;
     const ctca_ct_settings *ct;
@@ -92,6 +114,21 @@ static int64_t default_clock(void *arg)
 static int64_t clock_now(const ctca_issuance *is)
 {
     return is->clock_ms(is->clock_arg);
+}
+
+#define AT(s) (1u << (s))
+
+/* CTCA_OK when is may run step name now: its state is one of allowed (a
+ * mask of AT(state)); a collection still running counts as not collected. */
+static ctca_err step_allowed(const ctca_issuance *is, unsigned allowed, const char *name,
+                             ctca_errbuf *eb)
+{
+    bool running = is->step == S_COLLECTING && !ctca_issuance_collected(is);
+    if ((allowed & AT(is->step)) != 0 && !running)
+        return CTCA_OK;
+    return ctca_errbuf_set(eb, CTCA_ERR_STEP_ORDER, "serial %s: %s while the issuance is %s%s",
+                           is->serial, name, step_names[is->step],
+                           running ? " and its submissions are running" : "");
 }
 
 static void set_outcome(ctca_issue_log_outcome *o, ctca_err err, const char *detail)
@@ -440,6 +477,7 @@ out:
 
 ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AT(S_PREPARED), "journaling", eb));
     /* The owner lets a queue worker on this host tell a slow issuance from a
      * dead one (core/engine/owner.c). */
     ctca_store_owner self;
@@ -456,27 +494,33 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
+    is->step = S_JOURNALED;
     ctca_test_pause("journaled");
     return CTCA_OK;
 }
 
 ctca_err ctca_issuance_sign_precert(ctca_issuance *is, ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AT(S_JOURNALED), "signing the precertificate", eb));
     ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
     ctca_err rc = is->scheme->ops->sign_precert(is->ca, is->preca, tbs, &is->precert,
                                                 &is->precert_len);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "signing the precertificate: %s", ctca_err_str(rc));
-    return prepare_entry(is);
+    CTCA_GUARD(prepare_entry(is));
+    is->step = S_SIGNED;
+    return CTCA_OK;
 }
 
 ctca_err ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AT(S_SIGNED), "storing the precertificate", eb));
     ctca_err rc = ctca_store_put_precert(store, is->serial, is->precert, is->precert_len,
                                          is->now_ms);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
                                ctca_store_errmsg(store));
+    is->step = S_STORED;
     ctca_test_pause("precert");
     return CTCA_OK;
 }
@@ -585,6 +629,7 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
         (rc = take_stored_scts(is, &stored)) != CTCA_OK)
         goto out;
     rc = prepare_entry(is);
+    is->step = S_STORED;
 out:
     ctca_store_sct_list_cleanup(&stored);
     ctca_store_cert_cleanup(&rec);
@@ -599,6 +644,8 @@ out:
 ctca_err ctca_issuance_start(ctca_issuance *is, ctca_ctclient *client, ctca_store *store,
                              uint64_t deadline_ms)
 {
+    CTCA_GUARD(step_allowed(is, AT(S_STORED), "starting the submissions", NULL));
+    is->step = S_COLLECTING;
     is->client = client;
     is->store = store;
     is->deadline_ms = deadline_ms;
@@ -855,9 +902,13 @@ static ctca_err refuse_if_revoked(const ctca_issuance *is, ctca_store *store, ct
     return CTCA_OK;
 }
 
+/* After the precertificate is stored and its collection (if started) is over. */
+#define AFTER_COLLECTION (AT(S_STORED) | AT(S_COLLECTING))
+
 ctca_err ctca_issuance_build_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                    ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AFTER_COLLECTION, "building the final certificate", eb));
     CTCA_GUARD(fill_result(is, res));
     CTCA_GUARD(refuse_if_revoked(is, store, eb));
     if (is->store_err != CTCA_OK)
@@ -879,7 +930,8 @@ ctca_err ctca_issuance_build_final(ctca_issuance *is, ctca_store *store, ctca_is
                              summary);
         goto out;
     }
-    rc = sign_final(is, &e, res, eb);
+    if ((rc = sign_final(is, &e, res, eb)) == CTCA_OK)
+        is->step = S_BUILT;
 out:
     embed_set_cleanup(&e);
     return rc;
@@ -888,13 +940,16 @@ out:
 ctca_err ctca_issuance_store_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                    ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AT(S_BUILT), "storing the final certificate", eb));
     ctca_test_pause("final");
     ctca_err rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
         drop_cert(res); /* nothing unstored leaves the engine */
+        return rc;
     }
-    return rc;
+    is->step = S_DONE;
+    return CTCA_OK;
 }
 
 ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
@@ -957,6 +1012,7 @@ ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *r
     size_t n_exclude = 0, active = 0, n = 0;
     if (n_queued != NULL)
         *n_queued = 0;
+    CTCA_GUARD(step_allowed(is, AFTER_COLLECTION | AT(S_DEFERRED), "deferring", eb));
     ctca_err rc = ctca_store_queue_list(store, is->serial, 0, CTCA_STORE_QUEUE_PAGE_MAX, &items);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "reading the queue of %s: %s", is->serial,
@@ -991,6 +1047,7 @@ ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *r
     }
     if (n_queued != NULL)
         *n_queued = n;
+    is->step = S_DEFERRED;
 out:
     free(exclude);
     free(ids);
@@ -1025,6 +1082,7 @@ ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_vie
 ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                          ctca_issue_result *res, ctca_errbuf *eb)
 {
+    CTCA_GUARD(step_allowed(is, AFTER_COLLECTION, "issuing without embedded SCTs", eb));
     CTCA_GUARD(fill_result(is, res));
     CTCA_GUARD(refuse_if_revoked(is, store, eb));
     uint8_t *ids = calloc(is->n_cands + 1, CTCA_LOG_ID_LEN);
@@ -1053,6 +1111,7 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
     }
     res->n_embedded = 0;
     res->n_queued = n;
+    is->step = S_DONE;
 out:
     if (rc != CTCA_OK)
         drop_cert(res);

@@ -116,6 +116,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_POLICY_UNMET, POLICY, "SCTs obtained do not satisfy the CT policy")      \
     X(CTCA_ERR_REVOKED, POLICY, "the serial was revoked before its certificate was issued") \
     X(CTCA_ERR_DEFERRED, POLICY, "issuance deferred: the queue will collect its SCTs")  \
+    X(CTCA_ERR_STEP_ORDER, INTERNAL, "issuance step called out of order")               \
     X(CTCA_ERR_INTERNAL, INTERNAL, "internal error")
 
 #define CTCA_ERR_ENUM_(code, cat, msg) code,

@@ -119,7 +119,17 @@ void ctca_issue_result_cleanup(ctca_issue_result *res);
 /* ---- steps ----------------------------------------------------------------
  * Each step takes the store connection to use, because SQLite connections
  * belong to one thread at a time: a step may run on any thread, but one
- * issuance is never in two steps at once. The ca must outlive the issuance. */
+ * issuance is never in two steps at once. The ca must outlive the issuance.
+ *
+ * The steps run in one order only, and each at most once (defer may repeat):
+ * prepare, journal, sign_precert, store_precert (together: begin; or resume
+ * instead of all four), then optionally start and, once collected,
+ * build_final and store_final (together: finish), or defer, or
+ * finish_unembedded. A step called out of that order changes nothing and
+ * returns CTCA_ERR_STEP_ORDER: signing is reachable only through the journal,
+ * so nothing is signed that was not journaled, and a final certificate only
+ * after its precertificate is stored. This header has the library's only
+ * ways to get a signature from the CA's keys. */
 
 typedef struct ctca_issuance ctca_issuance;
 

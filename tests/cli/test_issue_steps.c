@@ -131,3 +131,56 @@ Test(issue_steps, a_log_list_naming_an_unusable_key_is_refused_at_selection)
     cr_assert_not_null(strstr(eb.msg, "key"), "%s", eb.msg);
     cr_assert_null(is);
 }
+
+/* The steps refuse to run out of order (CTCA_ERR_STEP_ORDER) and change
+ * nothing when they do: no signature before the journal, no final
+ * certificate before the precertificate is stored, none stored twice. */
+Test(issue_steps, steps_out_of_order_are_refused_and_change_nothing)
+{
+    ctca_errbuf eb = {{0}};
+    ctca_issue_request req = {.csr_path = fx.csr, .log_list = list, .now_ms = ctca_now_ms()};
+    ctca_issuance *is = NULL;
+    ctca_issue_result res = {0};
+    cr_assert_eq(ctca_issuance_prepare(ca, store, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
+    const char *serial = ctca_issuance_serial(is);
+
+    cr_assert_eq(ctca_issuance_sign_precert(is, &eb), CTCA_ERR_STEP_ORDER,
+                 "signing before the journal");
+    cr_assert(strstr(eb.msg, "while the issuance is prepared") != NULL, "%s", eb.msg);
+    cr_assert_eq(ctca_issuance_store_precert(is, store, &eb), CTCA_ERR_STEP_ORDER);
+    cr_assert_eq(ctca_issuance_build_final(is, store, &res, &eb), CTCA_ERR_STEP_ORDER);
+    cr_assert_null(res.cert);
+    cr_assert_eq(ctca_issuance_finish_unembedded(is, store, &res, &eb), CTCA_ERR_STEP_ORDER);
+    cr_assert_null(res.cert);
+    cr_assert_eq(ctca_issuance_defer(is, store, "no", NULL, &eb), CTCA_ERR_STEP_ORDER);
+    cr_assert_eq(state_of(store, serial), -1, "nothing was written");
+
+    cr_assert_eq(ctca_issuance_journal(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_issuance_journal(is, store, &eb), CTCA_ERR_STEP_ORDER, "journaled twice");
+    cr_assert_eq(ctca_issuance_store_precert(is, store, &eb), CTCA_ERR_STEP_ORDER,
+                 "storing a precertificate never signed");
+    cr_assert_eq(ctca_issuance_sign_precert(is, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_issuance_sign_precert(is, &eb), CTCA_ERR_STEP_ORDER, "signed twice");
+    cr_assert_eq(ctca_issuance_build_final(is, store, &res, &eb), CTCA_ERR_STEP_ORDER,
+                 "a final certificate before the precertificate is stored");
+    cr_assert_eq(state_of(store, serial), CTCA_STORE_JOURNALED);
+    cr_assert_eq(ctca_issuance_store_precert(is, store, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_issuance_store_final(is, store, &res, &eb), CTCA_ERR_STEP_ORDER,
+                 "storing a final certificate never built");
+
+    collect(is);
+    cr_assert_eq(ctca_issuance_build_final(is, store, &res, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_issuance_defer(is, store, "no", NULL, &eb), CTCA_ERR_STEP_ORDER,
+                 "deferring a built certificate");
+    cr_assert_eq(ctca_issuance_store_final(is, store, &res, &eb), CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(state_of(other, serial), CTCA_STORE_ISSUED);
+    ctca_issue_result again = {0};
+    cr_assert_eq(ctca_issuance_build_final(is, store, &again, &eb), CTCA_ERR_STEP_ORDER,
+                 "a second final certificate");
+    cr_assert_null(again.cert);
+    cr_assert_eq(ctca_issuance_finish_unembedded(is, store, &again, &eb), CTCA_ERR_STEP_ORDER);
+    cr_assert_null(again.cert);
+    ctca_issue_result_cleanup(&again);
+    ctca_issue_result_cleanup(&res);
+    ctca_issuance_free(is);
+}
