@@ -110,9 +110,10 @@ int cli_cmd_backfill(int argc, char **argv)
         status = CLI_EXIT_FAIL;
         goto out;
     }
-    printf("queued %zu certificate%s for add-chain to %s; 'ctca queue run --ca %s --once' "
+    printf("queued %zu certificate%s for add-chain to %s; 'ctca queue run --ca %s%s%s --once' "
            "submits them\n",
-           added, added == 1 ? "" : "s", log->url, dir);
+           added, added == 1 ? "" : "s", log->url, dir, log_list ? " --log-list " : "",
+           log_list ? log_list : "");
     status = CLI_EXIT_OK;
 out:
     ctca_store_close(store);

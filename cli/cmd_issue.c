@@ -146,10 +146,13 @@ int cli_cmd_issue(int argc, char **argv)
         report_logs(&res);
         cli_error("issue: %s", eb.msg);
         printf("deferred: serial %s\n", res.serial);
-        printf("%zu log submission%s queued; 'ctca queue run --ca %s --once' (or a running "
-               "'ctca queue run --daemon') completes it, then 'ctca get --ca %s %s --out %s' "
-               "writes the certificate\n",
-               res.n_queued, res.n_queued == 1 ? "" : "s", dir, dir, res.serial, out);
+        /* A command that works as printed: the worker needs the list too. */
+        printf("%zu log submission%s queued; 'ctca queue run --ca %s%s%s --once' (or a "
+               "running 'ctca queue run --daemon') completes it, then 'ctca get --ca %s %s "
+               "--out %s' writes the certificate\n",
+               res.n_queued, res.n_queued == 1 ? "" : "s", dir,
+               req.log_list_path ? " --log-list " : "",
+               req.log_list_path ? req.log_list_path : "", dir, res.serial, out);
         status = CLI_EXIT_DEFERRED;
         goto done;
     }

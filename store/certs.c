@@ -66,7 +66,35 @@ static ctca_err check_entry(ctca_store *s, const ctca_store_journal_entry *e)
         return st_fail(s, CTCA_ERR_VALUE_RANGE, "supersedes is for once_per_csr journals");
     if (e->supersedes != NULL)
         CTCA_GUARD(st_check_serial(s, e->supersedes->serial));
+    if (e->fallback != NULL && strcmp(e->fallback, "fail") != 0 &&
+        strcmp(e->fallback, "defer") != 0 && strcmp(e->fallback, "unembedded") != 0)
+        return st_fail(s, CTCA_ERR_VALUE_RANGE, "fallback \"%s\" is not fail, defer or unembedded",
+                       e->fallback);
+    if (e->log_list_path != NULL) {
+        CTCA_GUARD(st_check_text(s, "log list path", e->log_list_path, 4096, false));
+        if (e->log_list_sha256 == NULL)
+            return st_fail(s, CTCA_ERR_VALUE_RANGE, "the log list's SHA-256 is missing");
+    }
     return e->owner != NULL ? st_check_owner(s, e->owner) : CTCA_OK;
+}
+
+static ctca_err insert_choices(ctca_store *s, const ctca_store_journal_entry *e)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    ST_TRY(st_prepare(s,
+                      "INSERT INTO choices (serial, fallback, log_list_path, log_list_sha256)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+                      &st));
+    ST_TRY(st_bind_text(s, st, 1, e->serial));
+    ST_TRY(e->fallback ? st_bind_text(s, st, 2, e->fallback) : st_bind_null(s, st, 2));
+    ST_TRY(e->log_list_path ? st_bind_text(s, st, 3, e->log_list_path) : st_bind_null(s, st, 3));
+    ST_TRY(e->log_list_path ? st_bind_blob(s, st, 4, e->log_list_sha256, CTCA_STORE_DIGEST_LEN)
+                            : st_bind_null(s, st, 4));
+    ST_TRY(st_step_done(s, st, "journaling the request's choices"));
+out:
+    st_release(s, st);
+    return err;
 }
 
 /* once_per_csr: inside the journal's transaction, so that of two processes
@@ -155,6 +183,8 @@ ctca_err ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
     ST_TRY(st_step_done(s, st, "journaling the TBSCertificate"));
     if (e->owner != NULL)
         ST_TRY(st_owner_insert(s, e->serial, e->owner, e->now_ms));
+    if (e->fallback != NULL || e->log_list_path != NULL)
+        ST_TRY(insert_choices(s, e));
 
     char detail[CTCA_STORE_NAME_MAX + 64];
     snprintf(detail, sizeof detail, "profile=%s ct_version=%d tbs_len=%zu", e->profile,
@@ -432,9 +462,11 @@ void ctca_store_serial_list_cleanup(ctca_store_serial_list *l)
     memset(l, 0, sizeof *l);
 }
 
+#define CHOICE(col) "(SELECT " col " FROM choices h WHERE h.serial = certs.serial)"
 #define CERT_COLUMNS                                                                    \
     "SELECT serial, state, profile, ct_version, csr_sha256, tbs, precert, final,"       \
-    " not_before, not_after, created_ms, updated_ms, last_error FROM certs "
+    " not_before, not_after, created_ms, updated_ms, last_error, " CHOICE("fallback")   \
+    ", " CHOICE("log_list_path") ", " CHOICE("log_list_sha256") " FROM certs "
 
 /* Fills out from the row st is positioned on (columns as CERT_COLUMNS). */
 static ctca_err read_row(ctca_store *s, sqlite3_stmt *st, ctca_store_cert *out)
@@ -457,6 +489,14 @@ static ctca_err read_row(ctca_store *s, sqlite3_stmt *st, ctca_store_cert *out)
     out->created_ms = sqlite3_column_int64(st, 10);
     out->updated_ms = sqlite3_column_int64(st, 11);
     CTCA_GUARD(st_col_text_dup(s, st, 12, &out->last_error));
+    CTCA_GUARD(st_col_text_dup(s, st, 13, &out->fallback));
+    CTCA_GUARD(st_col_text_dup(s, st, 14, &out->log_list_path));
+    if (out->log_list_path != NULL) {
+        if (sqlite3_column_bytes(st, 15) != CTCA_STORE_DIGEST_LEN)
+            return st_fail(s, CTCA_ERR_STORE, "record %s has a malformed log list digest",
+                           out->serial);
+        memcpy(out->log_list_sha256, sqlite3_column_blob(st, 15), CTCA_STORE_DIGEST_LEN);
+    }
     return CTCA_OK;
 }
 
@@ -520,5 +560,7 @@ void ctca_store_cert_cleanup(ctca_store_cert *c)
     free(c->precert_der);
     free(c->final_der);
     free(c->last_error);
+    free(c->fallback);
+    free(c->log_list_path);
     memset(c, 0, sizeof *c);
 }

@@ -226,6 +226,27 @@ static const char *const migrations[] = {
     "CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations BEGIN"
     "  SELECT RAISE(ABORT, 'a revocation is final');"
     "END;",
+
+    /* Version 5: what a request chose, journaled with its record so that
+     * whoever finishes it (a queue worker taking over, a batch re-run)
+     * honours it: the fallback mode, and the log list it was issued with
+     * (the path as given and the SHA-256 of the bytes read). Written with
+     * the journal entry, never changed. Records journaled before this
+     * version have no row. */
+    "CREATE TABLE choices ("
+    "  serial TEXT PRIMARY KEY REFERENCES certs (serial),"
+    "  fallback TEXT CHECK (fallback IS NULL OR fallback IN ('fail', 'defer', 'unembedded')),"
+    "  log_list_path TEXT CHECK (log_list_path IS NULL"
+    "    OR length(log_list_path) BETWEEN 1 AND 4096),"
+    "  log_list_sha256 BLOB CHECK (log_list_sha256 IS NULL OR length(log_list_sha256) = 32),"
+    "  CHECK ((log_list_path IS NULL) = (log_list_sha256 IS NULL))"
+    ") STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER choices_no_update BEFORE UPDATE ON choices BEGIN"
+    "  SELECT RAISE(ABORT, 'a request''s choices are journaled once');"
+    "END;"
+    "CREATE TRIGGER choices_no_delete BEFORE DELETE ON choices BEGIN"
+    "  SELECT RAISE(ABORT, 'a request''s choices are journaled once');"
+    "END;",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))

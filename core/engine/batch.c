@@ -407,6 +407,8 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     } else if (unfinished && rec.state != CTCA_STORE_JOURNALED) {
         rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
                                   &it->eb);
+        if (rc == CTCA_OK) /* a re-run's --fallback over the one journaled */
+            ctca_issuance_set_fallback(it->is, opt->fallback);
         it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
         it->stage = D_RESUMED;
     } else {
@@ -419,6 +421,7 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         ctca_issue_request req = {.csr_path = path, .profile = opt->profile,
                                   .log_list_path = opt->log_list_path,
                                   .log_list = b->log_list, .now_ms = now,
+                                  .fallback = opt->fallback,
                                   .once_per_csr = true,
                                   .supersedes = unfinished ? &it->seen : NULL};
         rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
@@ -761,37 +764,30 @@ static void start_collecting(driver *d, item *it)
     d->collecting[d->n_collecting++] = it;
 }
 
-/* The policy was not met by the deadline: the fallback decides, as in
- * ctca_issue (a fallback that cannot be taken marks the record failed). Its
- * writes go in the open batch; *next is where the item goes after the commit. */
+/* The policy was not met by the deadline: the issuance's fallback decides
+ * (ctca_issuance_fall_back). Its writes go in the open batch; *next is where
+ * the item goes after the commit. */
 static ctca_err fall_back(driver *d, item *it, stage *next)
 {
-    const ctca_batch_options *opt = d->b->opt;
-    ctca_fallback f = opt->fallback != CTCA_FALLBACK_CONFIG
-                          ? opt->fallback
-                          : ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca))->fallback;
-    ctca_errbuf reason = it->eb, inner = {{0}};
-    it->err = CTCA_ERR_POLICY_UNMET;
-    if (f == CTCA_FALLBACK_UNEMBEDDED &&
-        ctca_issuance_finish_unembedded(it->is, d->store, &it->res, &inner) == CTCA_OK) {
+    ctca_errbuf reason = it->eb;
+    ctca_err rc = ctca_issuance_fall_back(it->is, d->store, reason.msg, &it->res, &it->eb);
+    switch (rc) {
+    case CTCA_OK: /* issued without embedded SCTs */
+        it->err = CTCA_ERR_POLICY_UNMET;
         *next = C_FINAL;
         return CTCA_OK;
-    }
-    if (f == CTCA_FALLBACK_DEFER &&
-        ctca_issuance_defer(it->is, d->store, reason.msg, NULL, &inner) == CTCA_OK) {
+    case CTCA_ERR_DEFERRED:
         it->err = CTCA_ERR_DEFERRED;
         it->queued = true;
         *next = C_DEFERRED;
         return CTCA_OK;
+    case CTCA_ERR_POLICY_UNMET: /* failed, the precertificate on record */
+        it->err = CTCA_ERR_POLICY_UNMET;
+        *next = C_DEFERRED;
+        return CTCA_OK;
+    default:
+        return rc;
     }
-    if (ctca_store_mark_failed(d->store, it->serial, reason.msg, ctca_now_ms()) != CTCA_OK)
-        return ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)",
-                               reason.msg, ctca_store_errmsg(d->store));
-    if (inner.msg[0] != '\0')
-        ctca_errbuf_set(&it->eb, CTCA_ERR_POLICY_UNMET, "%s (and the %s fallback: %s)",
-                        reason.msg, ctca_fallback_name(f), inner.msg);
-    *next = C_DEFERRED;
-    return CTCA_OK;
 }
 
 /* Makes this process the owner of a record it resumes, in the open batch,

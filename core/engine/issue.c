@@ -77,6 +77,7 @@ struct ctca_issuance {
     const ctca_ct_scheme *scheme; /* the CT version's (ctca/scheme.h) */
     uint8_t csr_sha256[32];      /* for the journal */
     bool once_per_csr;           /* ctca_issue_request's, for the journal */
+    ctca_fallback fallback;      /* the request's or the record's; never _CONFIG */
     bool has_supersedes;
     ctca_store_unfinished supersedes;
     /* The journaled TBS: for CT 1.0 the precertificate's (with the poison), for
@@ -442,6 +443,7 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
         return ctca_errbuf_set(eb, CTCA_ERR_PROFILE, "no profile named \"%s\" in the config", name);
     is->profile_name = profile->name;
     is->once_per_csr = req->once_per_csr;
+    is->fallback = req->fallback != CTCA_FALLBACK_CONFIG ? req->fallback : is->ct->fallback;
     if (req->supersedes != NULL) {
         is->supersedes = *req->supersedes;
         is->has_supersedes = true;
@@ -490,6 +492,9 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
         .now_ms = is->now_ms, .owner = owned ? &self : NULL,
         .once_per_csr = is->once_per_csr,
         .supersedes = is->has_supersedes ? &is->supersedes : NULL,
+        .fallback = ctca_fallback_name(is->fallback),
+        .log_list_path = is->list->path,
+        .log_list_sha256 = is->list->path != NULL ? is->list->sha256 : NULL,
     };
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)
@@ -613,6 +618,13 @@ ctca_err ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const char *
         goto out;
     }
     snprintf(is->serial, sizeof is->serial, "%s", rec.serial);
+    /* What the request chose holds for whoever finishes it. */
+    is->fallback = is->ct->fallback;
+    if (rec.fallback != NULL && ctca_fallback_parse(rec.fallback, &is->fallback) != CTCA_OK) {
+        rc = ctca_errbuf_set(eb, CTCA_ERR_STORE, "serial %s: journaled fallback \"%s\" is unknown",
+                             serial, rec.fallback);
+        goto out;
+    }
     if ((is->scheme = ctca_ct_scheme_for((unsigned)rec.ct_version)) == NULL) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_STORE, "serial %s: unknown CT version %d", serial,
                              rec.ct_version);
@@ -1145,33 +1157,39 @@ void ctca_issuance_free(ctca_issuance *is)
 
 /* ---- one certificate --------------------------------------------------------- */
 
-/* The policy was not met by the deadline: the configured fallback decides
- * (DESIGN.md step 5). eb holds the reason on entry. */
-static ctca_err fall_back(ctca_issuance *is, ctca_store *store, const ctca_issue_request *req,
-                          ctca_issue_result *res, ctca_errbuf *eb)
+ctca_fallback ctca_issuance_fallback(const ctca_issuance *is)
 {
-    char reason[sizeof eb->msg];
-    snprintf(reason, sizeof reason, "%s", eb && eb->msg[0] ? eb->msg : "CT policy not met");
-    ctca_fallback f = req->fallback != CTCA_FALLBACK_CONFIG ? req->fallback : is->ct->fallback;
+    return is->fallback;
+}
+
+void ctca_issuance_set_fallback(ctca_issuance *is, ctca_fallback f)
+{
+    if (f != CTCA_FALLBACK_CONFIG)
+        is->fallback = f;
+}
+
+ctca_err ctca_issuance_fall_back(ctca_issuance *is, ctca_store *store, const char *reason,
+                                 ctca_issue_result *res, ctca_errbuf *eb)
+{
+    char why[sizeof eb->msg];
+    snprintf(why, sizeof why, "%s", reason && reason[0] ? reason : "CT policy not met");
+    ctca_fallback f = is->fallback;
     ctca_errbuf inner = {{0}};
-    ctca_err rc = CTCA_ERR_POLICY_UNMET;
-    if (f == CTCA_FALLBACK_UNEMBEDDED) {
-        rc = ctca_issuance_finish_unembedded(is, store, res, &inner);
-        if (rc == CTCA_OK)
-            return CTCA_OK;
-    } else if (f == CTCA_FALLBACK_DEFER) {
-        rc = ctca_issuance_defer(is, store, reason, &res->n_queued, &inner);
-        if (rc == CTCA_OK)
-            return ctca_errbuf_set(eb, CTCA_ERR_DEFERRED, "%s", reason);
-    }
-    /* fail, or a fallback that could not be taken: the record fails. */
-    if (ctca_store_mark_failed(store, is->serial, reason, req->now_ms) != CTCA_OK)
-        snprintf(inner.msg, sizeof inner.msg, "recording the failure: %s",
-                 ctca_store_errmsg(store));
+    if (f == CTCA_FALLBACK_UNEMBEDDED &&
+        ctca_issuance_finish_unembedded(is, store, res, &inner) == CTCA_OK)
+        return CTCA_OK;
+    if (f == CTCA_FALLBACK_DEFER &&
+        ctca_issuance_defer(is, store, why, &res->n_queued, &inner) == CTCA_OK)
+        return ctca_errbuf_set(eb, CTCA_ERR_DEFERRED, "%s", why);
+    /* fail, or a fallback that could not be taken: the record fails, its
+     * precertificate kept. */
+    if (ctca_store_mark_failed(store, is->serial, why, is->now_ms) != CTCA_OK)
+        return ctca_errbuf_set(eb, CTCA_ERR_STORE, "%s (and recording the failure: %s)", why,
+                               ctca_store_errmsg(store));
     if (inner.msg[0] != '\0')
-        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s (and the %s fallback: %s)", reason,
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s (and the %s fallback: %s)", why,
                                ctca_fallback_name(f), inner.msg);
-    return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s", reason);
+    return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET, "%s", why);
 }
 
 ctca_err ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_issue_result *res,
@@ -1205,7 +1223,7 @@ ctca_err ctca_issue(const ctca_ca *ca, const ctca_issue_request *req, ctca_issue
     }
     rc = ctca_issuance_finish(is, store, res, eb);
     if (rc == CTCA_ERR_POLICY_UNMET)
-        rc = fall_back(is, store, req, res, eb);
+        rc = ctca_issuance_fall_back(is, store, eb->msg, res, eb);
 out:
     ctca_issuance_free(is);
     ctca_ctclient_free(client);

@@ -490,21 +490,21 @@ static void take_over(worker *w, const char *serial)
     } else if (rc == CTCA_ERR_REVOKED) {
         end_revoked(w, serial, eb.msg);
     } else if (rc == CTCA_ERR_POLICY_UNMET) {
+        /* The fallback the request chose, journaled with its record. */
         char why[CTCA_STORE_TEXT_MAX];
         snprintf(why, sizeof why, "taken over by the queue (the issuing process ended): %s",
                  eb.msg);
         ctca_issue_result_cleanup(&res);
-        if (w->ct->fallback == CTCA_FALLBACK_FAIL) {
-            if ((rc = ctca_store_mark_failed(w->store, serial, why, ctca_now_ms())) != CTCA_OK)
-                (void)store_failed(w, rc, "marking an unfinished issuance failed");
-            progress(w, "serial %s: taken over and failed (fallback fail)", serial);
-        } else if (w->ct->fallback == CTCA_FALLBACK_UNEMBEDDED &&
-                   ctca_issuance_finish_unembedded(is, w->store, &res, &eb) == CTCA_OK) {
+        const char *mode = ctca_fallback_name(ctca_issuance_fallback(is));
+        rc = ctca_issuance_fall_back(is, w->store, why, &res, &eb);
+        if (rc == CTCA_OK)
             progress(w, "serial %s: taken over and issued without embedded SCTs", serial);
-        } else {
-            requeue_or_fail(w, is, serial, why);
+        else if (rc == CTCA_ERR_DEFERRED)
             progress(w, "serial %s: taken over and deferred", serial);
-        }
+        else if (rc == CTCA_ERR_POLICY_UNMET)
+            progress(w, "serial %s: taken over and failed (fallback %s)", serial, mode);
+        else
+            (void)store_failed(w, rc, eb.msg);
     } else {
         progress(w, "serial %s: cannot take over: %s", serial, eb.msg);
     }

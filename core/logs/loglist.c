@@ -1,6 +1,7 @@
 /* Chrome v3 log list loading and CA-side log selection (ctca/loglist.h). */
 #include "ctca/loglist.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,9 +310,16 @@ ctca_err ctca_log_list_load(const char *path_name, ctca_log_list **out, ctca_err
     CTCA_GUARD(ctca_file_read(path_name, CTCA_LOG_LIST_MAX_BYTES, &buf, &len, eb));
     ctca_errbuf inner = {{0}};
     ctca_err rc = ctca_log_list_parse((const char *)buf, len, out, &inner);
+    if (rc == CTCA_OK && EVP_Digest(buf, len, (*out)->sha256, NULL, EVP_sha256(), NULL) != 1)
+        rc = CTCA_ERR_CRYPTO;
+    if (rc == CTCA_OK && ((*out)->path = strdup(path_name)) == NULL)
+        rc = CTCA_ERR_NOMEM;
     free(buf);
-    if (rc != CTCA_OK)
-        ctca_errbuf_set(eb, rc, "%s: %s", path_name, inner.msg);
+    if (rc != CTCA_OK) {
+        ctca_log_list_free(*out);
+        *out = NULL;
+        ctca_errbuf_set(eb, rc, "%s: %s", path_name, inner.msg[0] ? inner.msg : ctca_err_str(rc));
+    }
     return rc;
 }
 
@@ -331,6 +339,7 @@ void ctca_log_list_free(ctca_log_list *list)
             free(li->previous_operators[j].name);
         free(li->previous_operators);
     }
+    free(list->path);
     for (size_t i = 0; i < list->n_operators; i++)
         free(list->operators[i]);
     free(list->operators);

@@ -99,8 +99,8 @@ typedef struct ctca_issue_result {
 } ctca_issue_result;
 
 /* ctca_issue: issues one certificate (see the header comment). When the policy
- * is not met by the deadline, the fallback (req->fallback, else ct.fallback)
- * decides: "fail" marks the record failed with every log's outcome and
+ * is not met by the deadline, the fallback (req->fallback, else ct.fallback;
+ * journaled with the record, ctca_issuance_fall_back) decides: "fail" marks the record failed with every log's outcome and
  * returns CTCA_ERR_POLICY_UNMET; "defer" queues the logs still needed
  * (ctca_issuance_defer) and returns CTCA_ERR_DEFERRED; "unembedded" issues the
  * certificate without SCTs (ctca_issuance_finish_unembedded) and returns
@@ -227,6 +227,27 @@ CTCA_RESULT ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char
  * ctca_issuance_finish, with res->n_queued set. */
 CTCA_RESULT ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                             ctca_issue_result *res, ctca_errbuf *eb);
+
+/* ctca_issuance_fall_back: the one fallback decision (DESIGN.md step 6), for
+ * ctca_issue, batch signing and the queue alike: the SCTs did not meet the
+ * policy (reason says why, kept as the record's last error) and the
+ * issuance's fallback decides: "unembedded" issues the certificate without
+ * embedded SCTs (ctca_issuance_finish_unembedded: CTCA_OK, res->cert),
+ * "defer" hands the rest to the queue (ctca_issuance_defer:
+ * CTCA_ERR_DEFERRED), "fail" marks the record failed (CTCA_ERR_POLICY_UNMET).
+ * A fallback that cannot be taken marks the record failed too, saying why in
+ * eb; CTCA_ERR_STORE when even that cannot be written. The precertificate
+ * stays on record in every case. Writes go through store (inside the
+ * caller's store batch, if one is open). */
+CTCA_RESULT ctca_issuance_fall_back(ctca_issuance *is, ctca_store *store, const char *reason,
+                                    ctca_issue_result *res, ctca_errbuf *eb);
+/* ctca_issuance_fallback: the issuance's fallback: its request's (else the
+ * CA's ct.fallback), or for a resumed record the one journaled with it, so a
+ * queue worker taking over honours what the request chose. */
+ctca_fallback ctca_issuance_fallback(const ctca_issuance *is);
+/* ctca_issuance_set_fallback: overrides it (a batch re-run's --fallback);
+ * CTCA_FALLBACK_CONFIG changes nothing. */
+void ctca_issuance_set_fallback(ctca_issuance *is, ctca_fallback f);
 
 /* ctca_issuance_free: cancels nothing (the client must no longer run is's
  * submissions: collected, or the client freed) and frees is. Accepts NULL. */

@@ -68,6 +68,11 @@ typedef struct ctca_log_list {
     size_t n_operators;
     ctca_log_info *logs;
     size_t n_logs;
+    /* The file it was loaded from (ctca_log_list_load: as given) and the
+     * SHA-256 of its bytes, which issuances record; path NULL when parsed
+     * from memory. */
+    char *path;
+    uint8_t sha256[32];
 } ctca_log_list;
 
 /* ctca_log_list_parse: parses a v3 list from json[0..len). Caller frees *out

@@ -140,6 +140,14 @@ typedef struct ctca_store_journal_entry {
      * whose owner is gone), or when there is none and supersedes is NULL. */
     bool once_per_csr;
     const ctca_store_unfinished *supersedes;
+    /* What the request chose, kept with the record for whoever finishes it:
+     * its fallback ("fail", "defer" or "unembedded"; NULL: none recorded)
+     * and the log list it was issued with (path as given, 1..4096 bytes,
+     * and CTCA_STORE_DIGEST_LEN bytes of SHA-256 of the file; both or
+     * neither). */
+    const char *fallback;
+    const char *log_list_path;
+    const uint8_t *log_list_sha256;
 } ctca_store_journal_entry;
 
 /* ctca_store_journal: inserts a record for e->serial in state journaled,
@@ -267,6 +275,11 @@ typedef struct ctca_store_cert {
     int64_t not_before, not_after;
     int64_t created_ms, updated_ms;
     char *last_error;
+    /* The request's choices as journaled (ctca_store_journal_entry); NULL
+     * when none were recorded (records from before schema version 5). */
+    char *fallback;
+    char *log_list_path;
+    uint8_t log_list_sha256[CTCA_STORE_DIGEST_LEN]; /* meaningful with log_list_path */
 } ctca_store_cert;
 
 /* ctca_store_get_cert: fills *out with serial's record; the caller releases it

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -247,6 +248,28 @@ Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = set
     cr_assert_eq(th_run(&out, "'%s' queue list --ca '%s'", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_null(strstr(out, "pending"), "%s", out);
     cr_assert_not_null(strstr(out, "done"), "%s", out);
+    free(out);
+}
+
+/* The hint printed after a deferral is a command that works as printed:
+ * with --log-list when the issue had one (the CA here has none configured). */
+Test(queue, the_deferral_hint_runs_as_printed, .init = init_ca, .fini = teardown, .timeout = 60)
+{
+    start_logs("", "");
+    for (size_t i = 0; i < fx.n_logs; i++)
+        th_testlog_stop(&fx.logs[i]);
+    char *out = NULL;
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    const char *at = strstr(out, "'ctca queue run "), *end = at ? strstr(at + 1, "'") : NULL;
+    cr_assert(at && end, "no hint: %s", out);
+    char hint[1200], cmd[1600];
+    snprintf(hint, sizeof hint, "%.*s", (int)(end - at - 5), at + 5); /* after "'ctca" */
+    cr_assert_not_null(strstr(hint, "--log-list"), "%s", hint);
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s'%s", fx.ctca, hint);
+    cr_assert_eq(th_run(&out, "%s", cmd), 75, "logs still down, items kept: %s: %s", cmd, out);
+    cr_assert_null(strstr(out, "no log list"), "%s", out);
+    cr_assert_not_null(strstr(out, "will retry"), "%s", out);
     free(out);
 }
 
@@ -751,6 +774,45 @@ Test(queue, issue_killed_after_the_precert_is_completed_by_the_queue, .init = se
      .fini = teardown, .timeout = 60)
 {
     crash_issue_at("precert");
+}
+
+/* What the request chose is journaled with its record and holds for the
+ * worker that takes it over: `ctca issue --fallback fail` killed after its
+ * precertificate is marked failed by the queue, not deferred (the CA's
+ * ct.fallback). The record names the log list it was issued with. */
+Test(queue, a_taken_over_issue_keeps_the_fallback_it_chose, .init = setup_listed,
+     .fini = teardown, .timeout = 60)
+{
+    char cmd[1500], *out = NULL;
+    snprintf(cmd, sizeof cmd,
+             "'%s' issue --ca '%s' --csr '%s' --out '%s/site.pem' --fallback fail "
+             "--log-list '%s'",
+             fx.ctca, fx.ca_dir, fx.csr, fx.dir, fx.log_list);
+    kill_at("precert", cmd);
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "taken over and failed (fallback fail)"), "%s", out);
+    free(out);
+    ctca_store *store = open_store();
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_FAILED, INT64_MAX, NULL, 10, &l),
+                 CTCA_OK);
+    cr_assert_eq(l.count, 1, "the record failed, as its request chose");
+    ctca_store_cert c;
+    cr_assert_eq(ctca_store_get_cert(store, l.serials[0], &c), CTCA_OK);
+    cr_assert_str_eq(c.fallback, "fail");
+    cr_assert_str_eq(c.log_list_path, fx.log_list);
+    size_t len = 0;
+    uint8_t *list = th_read_file(fx.log_list, &len), digest[32];
+    cr_assert_eq(EVP_Digest(list, len, digest, NULL, EVP_sha256(), NULL), 1);
+    cr_assert_arr_eq(c.log_list_sha256, digest, 32);
+    free(list);
+    ctca_store_cert_cleanup(&c);
+    ctca_store_serial_list_cleanup(&l);
+    cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_DEFERRED, INT64_MAX, NULL, 10, &l),
+                 CTCA_OK);
+    cr_assert_eq(l.count, 0, "not deferred by the CA's ct.fallback");
+    ctca_store_serial_list_cleanup(&l);
+    ctca_store_close(store);
 }
 
 Test(queue, issue_killed_after_an_sct_is_completed_by_the_queue, .init = setup_listed,
