@@ -19,11 +19,13 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
 {
     ctca_err rc = CTCA_OK;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; it is refused below like any other non-regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a regular file", path);
         goto out;
     }
@@ -31,15 +33,22 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
         rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: larger than the %zu-byte limit", path, cap);
         goto out;
     }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)st.st_size, got = 0;
     buf = malloc(n + 1);
     if (buf == NULL) {
         rc = CTCA_ERR_NOMEM;
         goto out;
     }
-    if (fread(buf, 1, n, f) != n || ferror(f)) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: read error", path);
-        goto out;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path,
+                                 r < 0 ? strerror(errno) : "shrank while being read");
+            goto out;
+        }
+        got += (size_t)r;
     }
     buf[n] = '\0';
     *out = buf;
@@ -47,7 +56,7 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
     buf = NULL;
 out:
     free(buf);
-    fclose(f);
+    close(fd);
     return rc;
 }
 

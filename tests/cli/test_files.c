@@ -119,3 +119,18 @@ Test(files, batch_does_not_write_through_a_link_planted_at_its_old_temporary_nam
     cr_assert_eq(th_run(&out, "openssl x509 -in '%s' -noout", pem), 0, "%s", out);
     free(out);
 }
+
+Test(files, a_fifo_as_the_csr_is_refused_at_once, .init = setup, .timeout = 20)
+{
+    char fifo[400];
+    snprintf(fifo, sizeof fifo, "%s/in.csr", fx.dir);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    char *out = NULL;
+    int st = th_run(&out, "timeout 10 '%s' issue --ca '%s' --csr '%s' --log-list '%s' --out "
+                          "'%s/site.pem'",
+                    fx.ctca, fx.ca_dir, fifo, fx.log_list, fx.dir);
+    cr_assert_neq(st, 124, "ctca issue hung on a FIFO: %s", out);
+    cr_assert_eq(st, 2, "%s", out);
+    assert_contains(out, "not a regular file");
+    free(out);
+}

@@ -157,3 +157,18 @@ Test(util_files, a_path_naming_no_file_is_refused)
     ctca_errbuf eb = {{0}};
     cr_assert_eq(ctca_file_write_atomic(target, "x", 1, 0644, &eb), CTCA_ERR_IO);
 }
+
+/* Opening a FIFO for reading blocks until a writer comes; the suite's timeout
+ * catches a hang. */
+Test(util_files, reading_a_fifo_is_refused_at_once)
+{
+    char fifo[512];
+    path_in(fifo, sizeof fifo, "in.csr");
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_file_read(fifo, CTCA_FILE_MAX, &buf, &len, &eb), CTCA_ERR_IO);
+    cr_assert_not_null(strstr(eb.msg, "not a regular file"), "%s", eb.msg);
+    cr_assert_eq(ctca_der_or_pem_load(fifo, "CERTIFICATE REQUEST", &buf, &len, &eb), CTCA_ERR_IO);
+}
