@@ -653,7 +653,7 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
         goto out;
     written[F_CONFIG] = true;
     written[F_STORE] = true; /* SQLite may have created it even when opening fails */
-    rc = ctca_store_open(paths[F_STORE], &store, eb);
+    rc = ctca_store_create(paths[F_STORE], &store, eb);
 out:
     if (rc != CTCA_OK) {
         for (int i = F_COUNT; i-- > 0;) {

@@ -1,9 +1,12 @@
 /* store/open.c - opening a store, schema migrations, integrity checks. */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Schema migrations, applied in order: migrations[i] takes user_version i to
  * i + 1. Append only; never edit a step that has shipped, since stores in the
@@ -303,7 +306,7 @@ static ctca_err check_identity(ctca_store *s, int64_t version)
 /* Applies one migration step per transaction until the schema is current.
  * BEGIN IMMEDIATE serialises concurrent openers: the second one waits, then
  * re-reads user_version and finds nothing left to do. */
-static ctca_err migrate(ctca_store *s)
+static ctca_err migrate(ctca_store *s, unsigned flags)
 {
     ctca_err err = CTCA_OK;
     int64_t seen = 0;
@@ -312,6 +315,15 @@ static ctca_err migrate(ctca_store *s)
     CTCA_GUARD(pragma_int(s, "PRAGMA user_version", &seen));
     if (seen == SCHEMA_VERSION)
         return check_identity(s, seen);
+    /* An empty database where a store should be is a store lost (deleted or
+     * truncated): making a new one would silently forget every record, so a
+     * batch re-run would issue everything again. Only ctca init creates. */
+    if (seen == 0 && (flags & CTCA_STORE_CREATE) == 0) {
+        CTCA_GUARD(check_identity(s, seen));
+        return st_fail(s, CTCA_ERR_STORE_MISSING,
+                       "the database is empty (no ctca schema): the store is lost; restore it "
+                       "from a backup (only 'ctca init' creates a store)");
+    }
     /* A step may rebuild a table others reference; foreign keys can only be
      * switched off outside a transaction, and each step checks them itself
      * before it commits. */
@@ -391,7 +403,27 @@ static ctca_err configure(ctca_store *s)
     return CTCA_OK;
 }
 
-ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
+/* open_db: the connection for flags; without CTCA_STORE_CREATE a missing
+ * file is reported as a lost store. */
+static ctca_err open_db(ctca_store *s, const char *path, unsigned flags)
+{
+    int o = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
+    if ((flags & CTCA_STORE_CREATE) != 0)
+        o |= SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, &s->db, o, NULL);
+    if (rc == SQLITE_OK)
+        return CTCA_OK;
+    if (s->db == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    if ((flags & CTCA_STORE_CREATE) == 0 && rc == SQLITE_CANTOPEN &&
+        access(path, F_OK) != 0 && errno == ENOENT)
+        return st_fail(s, CTCA_ERR_STORE_MISSING,
+                       "the database file is missing: the store is lost, restore it from a "
+                       "backup (only 'ctca init' creates a store)");
+    return st_sqlite_err(s, "opening the database");
+}
+
+ctca_err ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out, ctca_errbuf *eb)
 {
     ctca_err err = CTCA_OK;
     ctca_store *s = NULL;
@@ -402,20 +434,25 @@ ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
      * written there is durable, which is the store's whole point. */
     if (path == NULL || path[0] == '\0' || strcmp(path, ":memory:") == 0)
         return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path must name a file");
+    if ((flags & ~CTCA_STORE_CREATE) != 0)
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store %s: invalid open flags", path);
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "allocating the store");
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        err = s->db ? st_sqlite_err(s, "opening the database")
-                    : st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    /* A zero-length file is an empty SQLite database to SQLite: refused
+     * before anything (the switch to WAL) writes to it. */
+    struct stat st;
+    if ((flags & CTCA_STORE_CREATE) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0) {
+        err = st_fail(s, CTCA_ERR_STORE_MISSING,
+                      "the database file is empty (0 bytes): the store is lost, restore it "
+                      "from a backup (only 'ctca init' creates a store)");
         goto out;
     }
+    ST_TRY(open_db(s, path, flags));
     sqlite3_extended_result_codes(s->db, 1);
     ST_TRY(configure(s));
-    ST_TRY(migrate(s));
+    ST_TRY(migrate(s, flags));
     s->eb.msg[0] = '\0';
     *out = s;
     s = NULL;
@@ -424,6 +461,16 @@ out:
         ctca_errbuf_set(eb, err, "store %s: %s", path, s->eb.msg);
     ctca_store_close(s);
     return err;
+}
+
+ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
+{
+    return ctca_store_open_ex(path, 0, out, eb);
+}
+
+ctca_err ctca_store_create(const char *path, ctca_store **out, ctca_errbuf *eb)
+{
+    return ctca_store_open_ex(path, CTCA_STORE_CREATE, out, eb);
 }
 
 void ctca_store_close(ctca_store *s)
