@@ -80,7 +80,9 @@ static bool env_open(const char *cmd, const char *dir, responder_env *e)
         cli_error_code(dir, rc, &eb);
         return false;
     }
-    if ((rc = ctca_store_open(ctca_ca_get0_store_path(e->ca), &e->store, &eb)) != CTCA_OK ||
+    /* A responder only reads: it works on a read-only CA directory. */
+    if ((rc = ctca_store_open_ex(ctca_ca_get0_store_path(e->ca), CTCA_STORE_READONLY, &e->store,
+                                 &eb)) != CTCA_OK ||
         (rc = ctca_ocsp_responder_new(e->ca, &e->responder, &eb)) != CTCA_OK) {
         cli_error_code(cmd, rc, &eb);
         return false;

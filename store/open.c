@@ -324,6 +324,13 @@ static ctca_err migrate(ctca_store *s, unsigned flags)
                        "the database is empty (no ctca schema): the store is lost; restore it "
                        "from a backup (only 'ctca init' creates a store)");
     }
+    if ((flags & CTCA_STORE_READONLY) != 0) {
+        CTCA_GUARD(check_identity(s, seen));
+        return st_fail(s, CTCA_ERR_STORE,
+                       "store schema version %lld is older than this ctca's (%d) and it was "
+                       "opened read-only; any command that writes to it upgrades it",
+                       (long long)seen, SCHEMA_VERSION);
+    }
     /* A step may rebuild a table others reference; foreign keys can only be
      * switched off outside a transaction, and each step checks them itself
      * before it commits. */
@@ -384,7 +391,7 @@ static ctca_err enable_wal(ctca_store *s, bool *wal)
 }
 
 /* Connection settings that must hold before the schema is touched. */
-static ctca_err configure(ctca_store *s)
+static ctca_err configure(ctca_store *s, unsigned flags)
 {
     bool wal = false;
     /* Defensive mode forbids writable_schema and similar footguns; an untrusted
@@ -394,6 +401,9 @@ static ctca_err configure(ctca_store *s)
     if (sqlite3_busy_timeout(s->db, CTCA_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
         return st_sqlite_err(s, "setting the busy timeout");
     CTCA_GUARD(st_exec(s, "PRAGMA foreign_keys = ON"));
+    /* A reader leaves the journal mode to the writers (switching is a write). */
+    if ((flags & CTCA_STORE_READONLY) != 0)
+        return CTCA_OK;
     CTCA_GUARD(enable_wal(s, &wal));
     if (!wal)
         return st_fail(s, CTCA_ERR_STORE, "the database refused WAL journal mode");
@@ -403,24 +413,87 @@ static ctca_err configure(ctca_store *s)
     return CTCA_OK;
 }
 
-/* open_db: the connection for flags; without CTCA_STORE_CREATE a missing
- * file is reported as a lost store. */
+/* uri_of: "file:PATH?QUERY" with PATH percent-encoded where a URI needs it
+ * (sqlite.org/uri.html); malloc'd. */
+static char *uri_of(const char *path, const char *query)
+{
+    size_t n = strlen(path), cap = 5 + 3 * n + 1 + strlen(query) + 1;
+    char *u = malloc(cap), *w = u;
+    if (u == NULL)
+        return NULL;
+    w += sprintf(w, "file:");
+    for (const char *p = path; *p != '\0'; p++) {
+        if (*p == '?' || *p == '#' || *p == '%')
+            w += sprintf(w, "%%%02X", (unsigned char)*p);
+        else
+            *w++ = *p;
+    }
+    sprintf(w, "?%s", query);
+    return u;
+}
+
+/* dir_writable: whether we may create files (the WAL index) beside path. */
+static bool dir_writable(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return access(".", W_OK) == 0;
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) > 0 ? (int)(slash - path) : 1,
+                     path);
+    return n > 0 && (size_t)n < sizeof dir && access(dir, W_OK) == 0;
+}
+
+/* wal_empty: no write-ahead log beside path, or an empty one: nothing a
+ * writer has not checkpointed into the database file. */
+static bool wal_empty(const char *path)
+{
+    char wal[4200];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) != 0 ? errno == ENOENT : st.st_size == 0;
+}
+
+/* open_db: the connection for flags. A reader in a directory it cannot
+ * write (a read-only CA directory) cannot create the WAL index SQLite
+ * needs to read a WAL database; when no write-ahead log is there either,
+ * the database file alone is the whole store and is opened immutable
+ * (no locks, no WAL index). A write-ahead log that cannot be read is
+ * reported: the store must not be read without it. */
 static ctca_err open_db(ctca_store *s, const char *path, unsigned flags)
 {
-    int o = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
-    if ((flags & CTCA_STORE_CREATE) != 0)
-        o |= SQLITE_OPEN_CREATE;
-    int rc = sqlite3_open_v2(path, &s->db, o, NULL);
+    if ((flags & CTCA_STORE_READONLY) == 0) {
+        int o = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
+        if ((flags & CTCA_STORE_CREATE) != 0)
+            o |= SQLITE_OPEN_CREATE;
+        int rc = sqlite3_open_v2(path, &s->db, o, NULL);
+        if (rc == SQLITE_OK)
+            return CTCA_OK;
+        if (s->db == NULL)
+            return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+        if ((flags & CTCA_STORE_CREATE) == 0 && rc == SQLITE_CANTOPEN &&
+            access(path, F_OK) != 0 && errno == ENOENT)
+            return st_fail(s, CTCA_ERR_STORE_MISSING,
+                           "the database file is missing: the store is lost, restore it from a "
+                           "backup (only 'ctca init' creates a store)");
+        return st_sqlite_err(s, "opening the database");
+    }
+    bool immutable = !dir_writable(path) && wal_empty(path);
+    char *uri = uri_of(path, immutable ? "immutable=1" : "mode=ro");
+    if (uri == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    int rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
+    free(uri);
     if (rc == SQLITE_OK)
         return CTCA_OK;
     if (s->db == NULL)
         return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
-    if ((flags & CTCA_STORE_CREATE) == 0 && rc == SQLITE_CANTOPEN &&
-        access(path, F_OK) != 0 && errno == ENOENT)
+    if (access(path, F_OK) != 0 && errno == ENOENT)
         return st_fail(s, CTCA_ERR_STORE_MISSING,
                        "the database file is missing: the store is lost, restore it from a "
                        "backup (only 'ctca init' creates a store)");
-    return st_sqlite_err(s, "opening the database");
+    return st_sqlite_err(s, "opening the database read-only");
 }
 
 ctca_err ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out, ctca_errbuf *eb)
@@ -434,7 +507,8 @@ ctca_err ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out, 
      * written there is durable, which is the store's whole point. */
     if (path == NULL || path[0] == '\0' || strcmp(path, ":memory:") == 0)
         return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path must name a file");
-    if ((flags & ~CTCA_STORE_CREATE) != 0)
+    if ((flags & ~(CTCA_STORE_CREATE | CTCA_STORE_READONLY)) != 0 ||
+        flags == (CTCA_STORE_CREATE | CTCA_STORE_READONLY))
         return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store %s: invalid open flags", path);
     s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -451,7 +525,7 @@ ctca_err ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out, 
     }
     ST_TRY(open_db(s, path, flags));
     sqlite3_extended_result_codes(s->db, 1);
-    ST_TRY(configure(s));
+    ST_TRY(configure(s, flags));
     ST_TRY(migrate(s, flags));
     s->eb.msg[0] = '\0';
     *out = s;

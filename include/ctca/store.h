@@ -59,13 +59,17 @@ typedef struct ctca_store ctca_store;
 
 /* Flags of ctca_store_open_ex. */
 #define CTCA_STORE_CREATE 0x1u   /* create the file and schema when missing (ctca init) */
+#define CTCA_STORE_READONLY 0x2u /* read only; works in a directory we cannot write */
 
 /* ctca_store_open_ex: opens the database at path and, unless read-only, brings
  * its schema to the current version, one transaction per migration step.
  * Without CTCA_STORE_CREATE the store must exist: a missing file, a
  * zero-length one or an SQLite database without the ctca schema is refused
  * with CTCA_ERR_STORE_MISSING (a lost store is never silently replaced by an
- * empty one). A file that is not an SQLite
+ * empty one). With CTCA_STORE_READONLY nothing is written: a store whose
+ * schema is older than this build is refused, and in a directory we cannot
+ * write (so SQLite cannot make its WAL index) a store with no write-ahead log
+ * beside it is read as an immutable file. A file that is not an SQLite
  * database, an SQLite database that is not a ctca store, or a store written
  * by a newer ctca (PRAGMA user_version above ctca_store_schema_version) is
  * refused with CTCA_ERR_STORE. Errors name path in eb (may be NULL). On

@@ -353,6 +353,8 @@ Test(store_open, a_missing_store_is_refused_and_not_created)
     cr_assert_not_null(strstr(eb.msg, "missing"), "message: %s", eb.msg);
     cr_assert_not_null(strstr(eb.msg, "ctca init"), "message: %s", eb.msg);
     cr_assert_eq(access(path, F_OK), -1, "the store was created");
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_ERR_STORE_MISSING);
+    cr_assert_eq(access(path, F_OK), -1, "the store was created");
 }
 
 Test(store_open, a_zero_length_store_is_refused_and_left_as_it_is)
@@ -384,6 +386,44 @@ Test(store_open, a_database_without_the_ctca_schema_is_refused_as_missing)
     cr_assert_eq(ctca_store_open(path, &s, &eb), CTCA_ERR_STORE_MISSING);
     cr_assert_not_null(strstr(eb.msg, "empty"), "message: %s", eb.msg);
     cr_assert_eq(pragma_int_at(path, "SELECT count(*) FROM sqlite_schema"), 0);
+}
+
+Test(store_open, a_read_only_connection_reads_and_never_writes)
+{
+    ctca_store *s = open_ok();
+    journal(s, "7a", 1);
+    ctca_store_close(s);
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+
+    ctca_errbuf eb = {{0}};
+    s = NULL;
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_OK, "%s", eb.msg);
+    bool exists = false;
+    OK(s, ctca_store_serial_exists(s, "7a", &exists));
+    cr_assert(exists);
+    uint8_t digest[32] = {0}, tbs[2] = {0x30, 0x00};
+    ctca_store_journal_entry e = {.serial = "7b", .profile = "p", .ct_version = 1,
+                                  .csr_sha256 = digest, .tbs = tbs, .tbs_len = sizeof tbs,
+                                  .now_ms = 2};
+    cr_assert_eq(ctca_store_journal(s, &e), CTCA_ERR_STORE);
+    ctca_store_close(s);
+    cr_assert_eq(stat(path, &after), 0);
+    cr_assert_eq(before.st_mtime, after.st_mtime);
+    cr_assert_eq(before.st_size, after.st_size);
+}
+
+Test(store_open, a_read_only_open_does_not_migrate_an_older_schema)
+{
+    ctca_store_close(open_ok());
+    raw_exec("PRAGMA user_version = 3");
+    ctca_store *s = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_ERR_STORE);
+    cr_assert_not_null(strstr(eb.msg, "read-only"), "message: %s", eb.msg);
+    cr_assert_eq(pragma_int_at(path, "PRAGMA user_version"), 3);
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY | CTCA_STORE_CREATE, &s, &eb),
+                 CTCA_ERR_VALUE_RANGE);
 }
 
 Test(store_open, a_path_that_names_no_file_is_refused)
