@@ -182,6 +182,27 @@ ctca_err ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, ui
     return rc;
 }
 
+size_t ctca_pem_count_blocks(const uint8_t *in, size_t in_len)
+{
+    if (in_len > CTCA_FILE_MAX)
+        return 0;
+    BIO *bio = BIO_new_mem_buf(in, (int)in_len);
+    size_t n = 0;
+    for (; bio != NULL;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long len = 0;
+        if (PEM_read_bio(bio, &name, &header, &data, &len) != 1)
+            break;
+        n++;
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+    }
+    BIO_free(bio);
+    return n;
+}
+
 ctca_err ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out)
 {
     char *b64 = NULL;

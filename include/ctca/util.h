@@ -39,6 +39,9 @@ CTCA_RESULT ctca_file_write_atomic(const char *path, const void *data, size_t le
  * there is none or it is malformed. */
 CTCA_RESULT ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, uint8_t **der,
                             size_t *der_len);
+/* ctca_pem_count_blocks: how many well-formed PEM blocks (any label) in
+ * holds; 0 for none or an input over CTCA_FILE_MAX. */
+size_t ctca_pem_count_blocks(const uint8_t *in, size_t in_len);
 /* ctca_pem_encode: one PEM block; *out is a malloc'd NUL-terminated string. */
 CTCA_RESULT ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out);
 
