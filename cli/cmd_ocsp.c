@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "cli.h"
@@ -21,7 +22,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: ctca ocsp respond --ca DIR --request REQ.der --out RESP.der\n"
-            "       ctca ocsp serve --ca DIR --listen HOST:PORT\n"
+            "       ctca ocsp serve --ca DIR --listen HOST:PORT [--max-connections N]\n"
+            "                       [--per-ip-connections N] [--timeout SECONDS]\n"
             "\n"
             "Answers OCSP requests for the CA's certificates from its store: good, revoked\n"
             "(see 'ctca revoke') or unknown, with the certificate's x509_entry SCTs in the\n"
@@ -32,6 +34,10 @@ static void usage(FILE *f)
             "  serve            an HTTP responder: POST / with the DER request, or GET\n"
             "                   /BASE64 (RFC 5019); PORT 0 picks a free port; runs until\n"
             "                   SIGTERM or SIGINT\n"
+            "  --max-connections N     connections served at once (default 4096; more\n"
+            "                   are refused at accept)\n"
+            "  --per-ip-connections N  of those, from one client address (default 64)\n"
+            "  --timeout SECONDS       an idle connection is closed after this (default 10)\n"
             "\n"
             "exit status (respond): 0 a successful response; 1 unauthorized (no\n"
             "certificate of this CA asked about) or internalError; 2 a malformed\n"
@@ -80,7 +86,9 @@ static bool env_open(const char *cmd, const char *dir, responder_env *e)
         cli_error_code(dir, rc, &eb);
         return false;
     }
-    if ((rc = ctca_store_open(ctca_ca_get0_store_path(e->ca), &e->store, &eb)) != CTCA_OK ||
+    /* A responder only reads: it works on a read-only CA directory. */
+    if ((rc = ctca_store_open_ex(ctca_ca_get0_store_path(e->ca), CTCA_STORE_READONLY, &e->store,
+                                 &eb)) != CTCA_OK ||
         (rc = ctca_ocsp_responder_new(e->ca, &e->responder, &eb)) != CTCA_OK) {
         cli_error_code(cmd, rc, &eb);
         return false;
@@ -299,16 +307,61 @@ static bool parse_listen(const char *s, struct sockaddr_in *sa)
                      &sa->sin_addr) == 1;
 }
 
+/* Limits of ctca ocsp serve. One client address must not exhaust the
+ * server (about 1,020 idle connections once made it reset everyone, when it
+ * used select() and 30 s idle timeouts). */
+#define SERVE_MAX_CONNECTIONS 4096
+#define SERVE_PER_IP_CONNECTIONS 64
+#define SERVE_TIMEOUT_S 10
+#define SERVE_LIMIT_MAX 65536
+
+static bool parse_count(const char *s, unsigned max, unsigned *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || v < 1 || v > (long)max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+/* The descriptors the connection limit needs (plus the store, the listening
+ * socket and stdio): the soft limit is raised toward the hard one, and the
+ * connection limit lowered to fit when the hard one is lower. */
+static unsigned fit_fd_limit(unsigned max_conn)
+{
+    struct rlimit rl;
+    const rlim_t spare = 64;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return max_conn;
+    rlim_t want = (rlim_t)max_conn + spare;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+        (void)getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+        return rl.rlim_cur > 2 * spare ? (unsigned)(rl.rlim_cur - spare) : 1;
+    return max_conn;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
-    const char *dir = NULL, *listen = NULL;
+    const char *dir = NULL, *listen = NULL, *max_c = NULL, *per_ip = NULL, *timeout = NULL;
+    unsigned max_conn = SERVE_MAX_CONNECTIONS, ip_conn = SERVE_PER_IP_CONNECTIONS,
+             timeout_s = SERVE_TIMEOUT_S;
     for (int i = 1; i < argc; i++) {
         bool error = false;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return CLI_EXIT_OK;
         } else if (cli_take_value("ocsp serve", argc, argv, &i, "--ca", &dir, &error) ||
-                   cli_take_value("ocsp serve", argc, argv, &i, "--listen", &listen, &error)) {
+                   cli_take_value("ocsp serve", argc, argv, &i, "--listen", &listen, &error) ||
+                   cli_take_value("ocsp serve", argc, argv, &i, "--max-connections", &max_c,
+                                  &error) ||
+                   cli_take_value("ocsp serve", argc, argv, &i, "--per-ip-connections", &per_ip,
+                                  &error) ||
+                   cli_take_value("ocsp serve", argc, argv, &i, "--timeout", &timeout, &error)) {
             if (error)
                 return CLI_EXIT_USAGE;
         } else {
@@ -326,6 +379,22 @@ static int cmd_serve(int argc, char **argv)
         cli_error("ocsp serve: --listen '%s' is not IPV4-ADDRESS:PORT", listen);
         return CLI_EXIT_USAGE;
     }
+    if ((max_c != NULL && !parse_count(max_c, SERVE_LIMIT_MAX, &max_conn)) ||
+        (per_ip != NULL && !parse_count(per_ip, SERVE_LIMIT_MAX, &ip_conn)) ||
+        (timeout != NULL && !parse_count(timeout, 3600, &timeout_s))) {
+        cli_error("ocsp serve: --max-connections and --per-ip-connections take 1..%d, "
+                  "--timeout 1..3600 seconds",
+                  SERVE_LIMIT_MAX);
+        return CLI_EXIT_USAGE;
+    }
+    unsigned fitted = fit_fd_limit(max_conn);
+    if (fitted < max_conn) {
+        fprintf(stderr, "ctca: ocsp serve: the open-file limit allows %u connections, not %u\n",
+                fitted, max_conn);
+        max_conn = fitted;
+    }
+    if (ip_conn > max_conn)
+        ip_conn = max_conn;
     server s = {0};
     if (!env_open("ocsp serve", dir, &s.env)) {
         env_cleanup(&s.env);
@@ -339,10 +408,17 @@ static int cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* epoll (or poll): select() cannot watch a descriptor at or above
+     * FD_SETSIZE, so past about 1,020 connections every new client was reset. */
+    unsigned flags = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES
+                         ? MHD_USE_EPOLL_INTERNAL_THREAD
+                         : MHD_USE_POLL_INTERNAL_THREAD;
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30, MHD_OPTION_END);
+        flags | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, ip_conn, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_END);
     const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD) : NULL;
     struct sockaddr_in bound;
     socklen_t blen = sizeof bound;

@@ -201,7 +201,8 @@ static int list_cmd(int argc, char **argv)
         cli_error_code(a.dir, rc, &eb);
         goto out;
     }
-    if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb)) != CTCA_OK) {
+    if ((rc = ctca_store_open_ex(ctca_ca_get0_store_path(ca), CTCA_STORE_READONLY, &store,
+                                 &eb)) != CTCA_OK) {
         cli_error_code("queue list", rc, &eb);
         goto out;
     }

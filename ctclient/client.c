@@ -206,7 +206,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
     if (n >= 5 && memcmp(p, "HTTP/", 5) == 0)
         x->retry_after = -1; /* a new response (after 1xx) starts over */
     else if (ctca_ctclient_parse_retry_after(p, n, &v))
-        x->retry_after = v;
+        /* A log's ask is honoured up to a cap: one answer must not hold a
+         * submission for days (999999 s once held an issuance 11.6 days). */
+        x->retry_after = v < CTCA_CTCLIENT_RETRY_AFTER_MAX_S ? v : CTCA_CTCLIENT_RETRY_AFTER_MAX_S;
     return n;
 }
 

@@ -1,9 +1,12 @@
 /* store/open.c - opening a store, schema migrations, integrity checks. */
 #include "store/store_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Schema migrations, applied in order: migrations[i] takes user_version i to
  * i + 1. Append only; never edit a step that has shipped, since stores in the
@@ -324,7 +327,7 @@ static ctca_err check_identity(ctca_store *s, int64_t version)
 /* Applies one migration step per transaction until the schema is current.
  * BEGIN IMMEDIATE serialises concurrent openers: the second one waits, then
  * re-reads user_version and finds nothing left to do. */
-static ctca_err migrate(ctca_store *s)
+static ctca_err migrate(ctca_store *s, unsigned flags)
 {
     ctca_err err = CTCA_OK;
     int64_t seen = 0;
@@ -333,6 +336,22 @@ static ctca_err migrate(ctca_store *s)
     CTCA_GUARD(pragma_int(s, "PRAGMA user_version", &seen));
     if (seen == SCHEMA_VERSION)
         return check_identity(s, seen);
+    /* An empty database where a store should be is a store lost (deleted or
+     * truncated): making a new one would silently forget every record, so a
+     * batch re-run would issue everything again. Only ctca init creates. */
+    if (seen == 0 && (flags & CTCA_STORE_CREATE) == 0) {
+        CTCA_GUARD(check_identity(s, seen));
+        return st_fail(s, CTCA_ERR_STORE_MISSING,
+                       "the database is empty (no ctca schema): the store is lost; restore it "
+                       "from a backup (only 'ctca init' creates a store)");
+    }
+    if ((flags & CTCA_STORE_READONLY) != 0) {
+        CTCA_GUARD(check_identity(s, seen));
+        return st_fail(s, CTCA_ERR_STORE,
+                       "store schema version %lld is older than this ctca's (%d) and it was "
+                       "opened read-only; any command that writes to it upgrades it",
+                       (long long)seen, SCHEMA_VERSION);
+    }
     /* A step may rebuild a table others reference; foreign keys can only be
      * switched off outside a transaction, and each step checks them itself
      * before it commits. */
@@ -393,7 +412,7 @@ static ctca_err enable_wal(ctca_store *s, bool *wal)
 }
 
 /* Connection settings that must hold before the schema is touched. */
-static ctca_err configure(ctca_store *s)
+static ctca_err configure(ctca_store *s, unsigned flags)
 {
     bool wal = false;
     /* Defensive mode forbids writable_schema and similar footguns; an untrusted
@@ -403,6 +422,9 @@ static ctca_err configure(ctca_store *s)
     if (sqlite3_busy_timeout(s->db, CTCA_STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
         return st_sqlite_err(s, "setting the busy timeout");
     CTCA_GUARD(st_exec(s, "PRAGMA foreign_keys = ON"));
+    /* A reader leaves the journal mode to the writers (switching is a write). */
+    if ((flags & CTCA_STORE_READONLY) != 0)
+        return CTCA_OK;
     CTCA_GUARD(enable_wal(s, &wal));
     if (!wal)
         return st_fail(s, CTCA_ERR_STORE, "the database refused WAL journal mode");
@@ -412,7 +434,90 @@ static ctca_err configure(ctca_store *s)
     return CTCA_OK;
 }
 
-ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
+/* uri_of: "file:PATH?QUERY" with PATH percent-encoded where a URI needs it
+ * (sqlite.org/uri.html); malloc'd. */
+static char *uri_of(const char *path, const char *query)
+{
+    size_t n = strlen(path), cap = 5 + 3 * n + 1 + strlen(query) + 1;
+    char *u = malloc(cap), *w = u;
+    if (u == NULL)
+        return NULL;
+    w += sprintf(w, "file:");
+    for (const char *p = path; *p != '\0'; p++) {
+        if (*p == '?' || *p == '#' || *p == '%')
+            w += sprintf(w, "%%%02X", (unsigned char)*p);
+        else
+            *w++ = *p;
+    }
+    sprintf(w, "?%s", query);
+    return u;
+}
+
+/* dir_writable: whether we may create files (the WAL index) beside path. */
+static bool dir_writable(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return access(".", W_OK) == 0;
+    char dir[4096];
+    int n = snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) > 0 ? (int)(slash - path) : 1,
+                     path);
+    return n > 0 && (size_t)n < sizeof dir && access(dir, W_OK) == 0;
+}
+
+/* wal_empty: no write-ahead log beside path, or an empty one: nothing a
+ * writer has not checkpointed into the database file. */
+static bool wal_empty(const char *path)
+{
+    char wal[4200];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &st) != 0 ? errno == ENOENT : st.st_size == 0;
+}
+
+/* open_db: the connection for flags. A reader in a directory it cannot
+ * write (a read-only CA directory) cannot create the WAL index SQLite
+ * needs to read a WAL database; when no write-ahead log is there either,
+ * the database file alone is the whole store and is opened immutable
+ * (no locks, no WAL index). A write-ahead log that cannot be read is
+ * reported: the store must not be read without it. */
+static ctca_err open_db(ctca_store *s, const char *path, unsigned flags)
+{
+    if ((flags & CTCA_STORE_READONLY) == 0) {
+        int o = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX;
+        if ((flags & CTCA_STORE_CREATE) != 0)
+            o |= SQLITE_OPEN_CREATE;
+        int rc = sqlite3_open_v2(path, &s->db, o, NULL);
+        if (rc == SQLITE_OK)
+            return CTCA_OK;
+        if (s->db == NULL)
+            return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+        if ((flags & CTCA_STORE_CREATE) == 0 && rc == SQLITE_CANTOPEN &&
+            access(path, F_OK) != 0 && errno == ENOENT)
+            return st_fail(s, CTCA_ERR_STORE_MISSING,
+                           "the database file is missing: the store is lost, restore it from a "
+                           "backup (only 'ctca init' creates a store)");
+        return st_sqlite_err(s, "opening the database");
+    }
+    bool immutable = !dir_writable(path) && wal_empty(path);
+    char *uri = uri_of(path, immutable ? "immutable=1" : "mode=ro");
+    if (uri == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    int rc = sqlite3_open_v2(uri, &s->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_FULLMUTEX, NULL);
+    free(uri);
+    if (rc == SQLITE_OK)
+        return CTCA_OK;
+    if (s->db == NULL)
+        return st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return st_fail(s, CTCA_ERR_STORE_MISSING,
+                       "the database file is missing: the store is lost, restore it from a "
+                       "backup (only 'ctca init' creates a store)");
+    return st_sqlite_err(s, "opening the database read-only");
+}
+
+ctca_err ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out, ctca_errbuf *eb)
 {
     ctca_err err = CTCA_OK;
     ctca_store *s = NULL;
@@ -423,20 +528,26 @@ ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
      * written there is durable, which is the store's whole point. */
     if (path == NULL || path[0] == '\0' || strcmp(path, ":memory:") == 0)
         return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store path must name a file");
+    if ((flags & ~(CTCA_STORE_CREATE | CTCA_STORE_READONLY)) != 0 ||
+        flags == (CTCA_STORE_CREATE | CTCA_STORE_READONLY))
+        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "store %s: invalid open flags", path);
     s = calloc(1, sizeof *s);
     if (s == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "allocating the store");
-    int rc = sqlite3_open_v2(path, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        err = s->db ? st_sqlite_err(s, "opening the database")
-                    : st_fail(s, CTCA_ERR_NOMEM, "opening the database: out of memory");
+    /* A zero-length file is an empty SQLite database to SQLite: refused
+     * before anything (the switch to WAL) writes to it. */
+    struct stat st;
+    if ((flags & CTCA_STORE_CREATE) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_size == 0) {
+        err = st_fail(s, CTCA_ERR_STORE_MISSING,
+                      "the database file is empty (0 bytes): the store is lost, restore it "
+                      "from a backup (only 'ctca init' creates a store)");
         goto out;
     }
+    ST_TRY(open_db(s, path, flags));
     sqlite3_extended_result_codes(s->db, 1);
-    ST_TRY(configure(s));
-    ST_TRY(migrate(s));
+    ST_TRY(configure(s, flags));
+    ST_TRY(migrate(s, flags));
     s->eb.msg[0] = '\0';
     *out = s;
     s = NULL;
@@ -445,6 +556,16 @@ out:
         ctca_errbuf_set(eb, err, "store %s: %s", path, s->eb.msg);
     ctca_store_close(s);
     return err;
+}
+
+ctca_err ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb)
+{
+    return ctca_store_open_ex(path, 0, out, eb);
+}
+
+ctca_err ctca_store_create(const char *path, ctca_store **out, ctca_errbuf *eb)
+{
+    return ctca_store_open_ex(path, CTCA_STORE_CREATE, out, eb);
 }
 
 void ctca_store_close(ctca_store *s)

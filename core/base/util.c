@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mkostemp */
 #include "ctca/util.h"
 
 #include <errno.h>
@@ -18,11 +19,13 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
 {
     ctca_err rc = CTCA_OK;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; it is refused below like any other non-regular file. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
         return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a regular file", path);
         goto out;
     }
@@ -30,15 +33,22 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
         rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: larger than the %zu-byte limit", path, cap);
         goto out;
     }
-    size_t n = (size_t)st.st_size;
+    size_t n = (size_t)st.st_size, got = 0;
     buf = malloc(n + 1);
     if (buf == NULL) {
         rc = CTCA_ERR_NOMEM;
         goto out;
     }
-    if (fread(buf, 1, n, f) != n || ferror(f)) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: read error", path);
-        goto out;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path,
+                                 r < 0 ? strerror(errno) : "shrank while being read");
+            goto out;
+        }
+        got += (size_t)r;
     }
     buf[n] = '\0';
     *out = buf;
@@ -46,41 +56,81 @@ ctca_err ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len
     buf = NULL;
 out:
     free(buf);
-    fclose(f);
+    close(fd);
     return rc;
 }
 
-ctca_err ctca_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
-                                ctca_errbuf *eb)
+/* refuse_special: a target that exists and is not a regular file (a device
+ * such as /dev/full, a FIFO, a directory, a symbolic link) is refused: the
+ * rename would replace the node itself, and a symbolic link would be replaced
+ * rather than written through. */
+static ctca_err refuse_special(const char *path, ctca_errbuf *eb)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return CTCA_OK;
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode))
+        return CTCA_OK;
+    const char *what = S_ISLNK(st.st_mode)                        ? "a symbolic link"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+                       : S_ISDIR(st.st_mode)                        ? "a directory"
+                                                                    : "not a regular file";
+    return ctca_errbuf_set(eb, CTCA_ERR_IO,
+                           "%s: exists and is %s; ctca replaces only regular files", path, what);
+}
+
+/* temp_in_dir: "DIR/.BASE.XXXXXX" beside path, for mkostemp. */
+static bool temp_in_dir(const char *path, char *tmp, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
+    const char *base = slash != NULL ? slash + 1 : path;
+    int n = snprintf(tmp, cap, "%.*s.%s.XXXXXX", dir_len, path, base);
+    return base[0] != '\0' && n > 0 && (size_t)n < cap;
+}
+
+ctca_err ctca_file_write(const char *path, const void *data, size_t len, unsigned mode,
+                         unsigned flags, ctca_errbuf *eb)
 {
     char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t)mode);
+    if (!temp_in_dir(path, tmp, sizeof tmp))
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a file name, or too long", path);
+    CTCA_GUARD(refuse_special(path, eb));
+    /* mkostemp creates with O_EXCL: a name planted there (a symbolic link
+     * to anything) makes it pick another, never write through it. */
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", tmp, strerror(errno));
+        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: creating a temporary file: %s", path,
+                               strerror(errno));
     const uint8_t *p = data;
     size_t left = len;
     while (left > 0) {
         ssize_t w = write(fd, p, left);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
             goto fail;
+        }
         p += w;
         left -= (size_t)w;
     }
-    /* open() applies the umask; the mode asked for is the mode wanted. */
-    if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
+    /* mkostemp makes it 0600; the mode asked for is the mode wanted. */
+    if (fchmod(fd, (mode_t)mode) != 0 ||
+        ((flags & CTCA_WRITE_NO_FSYNC) == 0 && fsync(fd) != 0))
         goto fail;
     if (close(fd) != 0) {
         fd = -1;
         goto fail;
     }
-    if (rename(tmp, path) != 0) {
-        fd = -1;
+    fd = -1;
+    if (rename(tmp, path) != 0)
         goto fail;
-    }
     return CTCA_OK;
 fail:;
     int saved = errno;
@@ -88,6 +138,12 @@ fail:;
         close(fd);
     unlink(tmp);
     return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(saved));
+}
+
+ctca_err ctca_file_write_atomic(const char *path, const void *data, size_t len, unsigned mode,
+                                ctca_errbuf *eb)
+{
+    return ctca_file_write(path, data, len, mode, 0, eb);
 }
 
 ctca_err ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, uint8_t **der,
@@ -124,6 +180,27 @@ ctca_err ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, ui
     }
     BIO_free(bio);
     return rc;
+}
+
+size_t ctca_pem_count_blocks(const uint8_t *in, size_t in_len)
+{
+    if (in_len > CTCA_FILE_MAX)
+        return 0;
+    BIO *bio = BIO_new_mem_buf(in, (int)in_len);
+    size_t n = 0;
+    for (; bio != NULL;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long len = 0;
+        if (PEM_read_bio(bio, &name, &header, &data, &len) != 1)
+            break;
+        n++;
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+    }
+    BIO_free(bio);
+    return n;
 }
 
 ctca_err ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out)

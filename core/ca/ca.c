@@ -19,6 +19,7 @@
 
 #include "core/ca/ca_int.h"
 #include "core/ct/cms_int.h"
+#include "ctca/loglist.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
 
@@ -555,6 +556,16 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
                                "--ca-cert and --ca-key must be given together");
     if (pp->log_list != NULL && (log_list = realpath(pp->log_list, NULL)) == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", pp->log_list, strerror(errno));
+    if (log_list != NULL) {
+        /* Recorded only when it is one: every issuance would fail on it. */
+        ctca_log_list *check_list = NULL;
+        rc = ctca_log_list_load(log_list, &check_list, eb);
+        ctca_log_list_free(check_list);
+        if (rc != CTCA_OK) {
+            free(log_list);
+            return rc;
+        }
+    }
     for (int i = 0; i < F_COUNT; i++) {
         if ((paths[i] = join(pp->dir, names[i])) == NULL) {
             rc = CTCA_ERR_NOMEM;
@@ -587,7 +598,7 @@ ctca_err ctca_ca_init(const ctca_init_params *pp, ctca_errbuf *eb)
         goto out;
     written[F_CONFIG] = true;
     written[F_STORE] = true; /* SQLite may have created it even when opening fails */
-    rc = ctca_store_open(paths[F_STORE], &store, eb);
+    rc = ctca_store_create(paths[F_STORE], &store, eb);
 out:
     if (rc != CTCA_OK) {
         for (int i = F_COUNT; i-- > 0;) {

@@ -247,26 +247,6 @@ out:
     return rc;
 }
 
-/* Writes path through a temporary file and a rename, so it is whole or
- * absent, but without an fsync: the store holds every certificate durably,
- * and a re-run rewrites an output that is missing or differs. */
-static ctca_err write_file(const char *path, const char *text, size_t len, ctca_errbuf *eb)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", tmp, strerror(errno));
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        ctca_err rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return rc;
-    }
-    return CTCA_OK;
-}
-
 /* Writes OUT_DIR/<stem>.pem unless it already holds exactly that certificate. */
 static ctca_err write_output(const batch *b, const char *name, const uint8_t *der, size_t len,
                              ctca_errbuf *eb)
@@ -285,7 +265,9 @@ static ctca_err write_output(const batch *b, const char *name, const uint8_t *de
     size_t pem_len = strlen(pem);
     if (ctca_file_read(path, pem_len + 1, &old, &old_len, NULL) != CTCA_OK || old_len != pem_len ||
         memcmp(old, pem, pem_len) != 0)
-        rc = write_file(path, pem, pem_len, eb);
+        /* No fsync: the store holds every certificate durably, and a re-run
+         * rewrites an output that is missing or differs. */
+        rc = ctca_file_write(path, pem, pem_len, 0644, CTCA_WRITE_NO_FSYNC, eb);
     free(old);
     free(pem);
     return rc;

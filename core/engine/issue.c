@@ -1021,7 +1021,7 @@ ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *r
 {
     ctca_store_queue_items items = {0};
     uint8_t *exclude = NULL, *ids = NULL;
-    size_t n_exclude = 0, active = 0, n = 0;
+    size_t n_exclude = 0, active = 0, waiting = 0, n = 0;
     if (n_queued != NULL)
         *n_queued = 0;
     CTCA_GUARD(step_allowed(is, AFTER_COLLECTION | AT(S_DEFERRED), "deferring", eb));
@@ -1042,17 +1042,25 @@ ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *r
         if (it->entry_type != CTCA_ENTRY_PRECERT)
             continue;
         memcpy(exclude + n_exclude++ * CTCA_LOG_ID_LEN, it->log_id, CTCA_LOG_ID_LEN);
-        active += it->state == CTCA_QUEUE_PENDING || it->state == CTCA_QUEUE_LEASED;
+        bool live = it->state == CTCA_QUEUE_PENDING || it->state == CTCA_QUEUE_LEASED;
+        waiting += live;
+        /* An item not tried again before this issuance's deadline (a long
+         * Retry-After, an open breaker) is spent for choosing spares: waiting
+         * for it cannot help in time, another log might. */
+        active += live && (it->state == CTCA_QUEUE_LEASED ||
+                           it->next_attempt_ms <= is->now_ms + (int64_t)is->ct->deadline_ms);
     }
     size_t want = logs_wanted(is, is->n_scts + active);
     if (active > 0 && is->n_scts + active >= is->needed + 1)
         want = 0;
     n = pick_logs(is, true, exclude, n_exclude, want, ids);
-    if (n == 0 && active == 0) {
+    if (n == 0 && waiting == 0) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_NO_LOGS,
                              "serial %s: every eligible log has been tried", is->serial);
         goto out;
     }
+    if (n == 0)
+        goto out; /* enough is pending, or no spare is left: nothing changes */
     if ((rc = ctca_store_defer(store, is->serial, reason, ids, n, is->now_ms)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "deferring %s: %s", is->serial, ctca_store_errmsg(store));
         goto out;

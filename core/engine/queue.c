@@ -171,6 +171,8 @@ static bool on_result(const ctca_ctresult *r, void *arg)
     w->stats->submitted++;
     if (r->err != CTCA_OK) {
         classify(r, &f, why, sizeof why);
+        if (f.retry_after_ms > (int64_t)w->policy.backoff_max_ms) /* one answer, bounded */
+            f.retry_after_ms = (int64_t)w->policy.backoff_max_ms;
         item_failed(w, it, &f);
         return true;
     }
@@ -348,7 +350,8 @@ static void settle_items(worker *w, const char *serial, const char *note)
     w->stats->settled += n;
 }
 
-/* The policy is not met and nothing is queued for serial: spares, or give up. */
+/* The policy is not met and nothing of serial's is leased: spares (for the
+ * logs not tried and for items due too late), or give up. */
 static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, const char *why)
 {
     ctca_errbuf eb = {{0}};
@@ -424,8 +427,8 @@ static void finish_serial(worker *w, const char *serial)
         rc = ctca_store_queue_count(w->store, serial, CTCA_ENTRY_PRECERT, counts);
         if (rc != CTCA_OK)
             (void)store_failed(w, rc, "counting queue items");
-        else if (counts[CTCA_QUEUE_PENDING] + counts[CTCA_QUEUE_LEASED] == 0)
-            requeue_or_fail(w, is, serial, eb.msg);
+        else if (counts[CTCA_QUEUE_LEASED] == 0)
+            requeue_or_fail(w, is, serial, eb.msg); /* spares for items due too late */
     } else {
         progress(w, "serial %s: cannot finish: %s", serial, eb.msg);
         if (ctca_err_category_of(rc) == CTCA_CAT_STORE)

@@ -437,6 +437,16 @@ ctca_err ctca_csr_load(const char *path, ctca_csr **out, ctca_errbuf *eb)
     uint8_t *der = NULL;
     size_t len = 0;
     *out = NULL;
+    /* A second request in the file would be ignored silently: which one
+     * the operator meant is not ours to guess. */
+    CTCA_GUARD(ctca_file_read(path, CTCA_FILE_MAX, &der, &len, eb));
+    size_t blocks = len > 0 && der[0] != 0x30 ? ctca_pem_count_blocks(der, len) : 0;
+    free(der);
+    der = NULL;
+    if (blocks > 1)
+        return ctca_errbuf_set(eb, CTCA_ERR_CSR_MALFORMED,
+                               "%s: %zu PEM blocks; a CSR file must hold exactly one request",
+                               path, blocks);
     ctca_err rc = ctca_der_or_pem_load(path, "CERTIFICATE REQUEST", &der, &len, eb);
     if (rc == CTCA_ERR_PEM) /* the label older tools write */
         rc = ctca_der_or_pem_load(path, "NEW CERTIFICATE REQUEST", &der, &len, eb);

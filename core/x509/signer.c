@@ -309,7 +309,9 @@ static ctca_err load_key_fd(int fd, const char *path, EVP_PKEY **out, ctca_errbu
 ctca_err ctca_key_file_load(const char *path, bool strict, EVP_PKEY **out, ctca_errbuf *eb)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused by the fstat below instead of waiting
+     * for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
     ctca_err rc = CTCA_OK;

@@ -90,6 +90,10 @@ typedef struct ctca_ctlog_request {
     void *user;           /* handed back in the result */
 } ctca_ctlog_request;
 
+/* The largest Retry-After a result reports (seconds): a log asking for more
+ * gets this. The queue caps it again at queue.backoff_max_ms. */
+#define CTCA_CTCLIENT_RETRY_AFTER_MAX_S 3600
+
 /* One log's outcome. Every pointer in it is borrowed and valid only during the
  * callback; copy what you keep. */
 typedef struct ctca_ctresult {
@@ -98,7 +102,8 @@ typedef struct ctca_ctresult {
     size_t index;         /* position of the log in the job's logs array */
     void *user;           /* that log request's user pointer */
     long http_status;     /* 0 when no HTTP response arrived */
-    long retry_after;     /* Retry-After delta-seconds, -1 when absent or an HTTP-date */
+    long retry_after;     /* Retry-After delta-seconds, -1 when absent or an HTTP-date;
+                             at most CTCA_CTCLIENT_RETRY_AFTER_MAX_S */
     uint64_t elapsed_ms;  /* from the job's start to this result */
     const char *detail;   /* short human text, never NULL */
     ctca_view sct;        /* on CTCA_OK: the serialized SCT (RFC 6962 3.2), or for

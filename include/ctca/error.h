@@ -104,6 +104,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_OCSP_NO_MATCH, INPUT, "OCSP response has no status for the certificate") \
     X(CTCA_ERR_STORE, STORE, "database error")                                          \
     X(CTCA_ERR_STORE_NOT_FOUND, STORE, "no such record in the store")                   \
+    X(CTCA_ERR_STORE_MISSING, STORE, "the store is missing or empty")                   \
     X(CTCA_ERR_STORE_CONFLICT, STORE, "record conflicts with the store")                \
     X(CTCA_ERR_IN_PROGRESS, STORE, "another process is issuing this record")            \
     X(CTCA_ERR_STORE_DUPLICATE, STORE, "the CSR already has a record under this profile") \

@@ -212,9 +212,11 @@ CTCA_RESULT ctca_issuance_store_final(ctca_issuance *is, ctca_store *store,
  * SCTs stored and the items still pending or leased, the policy's count plus
  * one is in reach, chosen in selection order across operators from logs with
  * no SCT and no item for this serial yet. Called again (by a queue worker),
- * it adds spares. *n_queued (may be NULL) gets the number of new items;
- * CTCA_ERR_NO_LOGS when none could be added and none is pending: every log was
- * tried. */
+ * it adds spares; a pending item due only after this issuance's deadline
+ * (now + ct.deadline_ms: a long Retry-After, an open breaker) counts as spent
+ * there, so a spare log is queued instead of waiting for it. *n_queued (may
+ * be NULL) gets the number of new items; CTCA_ERR_NO_LOGS when none could be
+ * added and none is pending: every log was tried. */
 CTCA_RESULT ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *reason,
                                 size_t *n_queued, ctca_errbuf *eb);
 

@@ -57,14 +57,31 @@ typedef struct ctca_store ctca_store;
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* ctca_store_open: opens (creating if needed) the database at path and brings
- * its schema to the current version, one transaction per migration step. A
- * file that is not an SQLite database, an SQLite database that is not a ctca
- * store, or a store written by a newer ctca (PRAGMA user_version above
- * ctca_store_schema_version) is refused with CTCA_ERR_STORE and a message in
- * eb (may be NULL). On success the caller owns *out (ctca_store_close); on
- * failure *out is NULL. */
+/* Flags of ctca_store_open_ex. */
+#define CTCA_STORE_CREATE 0x1u   /* create the file and schema when missing (ctca init) */
+#define CTCA_STORE_READONLY 0x2u /* read only; works in a directory we cannot write */
+
+/* ctca_store_open_ex: opens the database at path and, unless read-only, brings
+ * its schema to the current version, one transaction per migration step.
+ * Without CTCA_STORE_CREATE the store must exist: a missing file, a
+ * zero-length one or an SQLite database without the ctca schema is refused
+ * with CTCA_ERR_STORE_MISSING (a lost store is never silently replaced by an
+ * empty one). With CTCA_STORE_READONLY nothing is written: a store whose
+ * schema is older than this build is refused, and in a directory we cannot
+ * write (so SQLite cannot make its WAL index) a store with no write-ahead log
+ * beside it is read as an immutable file. A file that is not an SQLite
+ * database, an SQLite database that is not a ctca store, or a store written
+ * by a newer ctca (PRAGMA user_version above ctca_store_schema_version) is
+ * refused with CTCA_ERR_STORE. Errors name path in eb (may be NULL). On
+ * success the caller owns *out (ctca_store_close); on failure *out is NULL. */
+CTCA_RESULT ctca_store_open_ex(const char *path, unsigned flags, ctca_store **out,
+                               ctca_errbuf *eb);
+/* ctca_store_open: ctca_store_open_ex(path, 0, ...): an existing store, read
+ * and write. */
 CTCA_RESULT ctca_store_open(const char *path, ctca_store **out, ctca_errbuf *eb);
+/* ctca_store_create: ctca_store_open_ex(path, CTCA_STORE_CREATE, ...): opens
+ * the store, creating it when missing (ctca init; tests). */
+CTCA_RESULT ctca_store_create(const char *path, ctca_store **out, ctca_errbuf *eb);
 
 /* ctca_store_close: closes and frees s; accepts NULL. */
 void ctca_store_close(ctca_store *s);

@@ -18,8 +18,19 @@
  * convenience, the NUL not counted in *len); caller frees. */
 CTCA_RESULT ctca_file_read(const char *path, size_t cap, uint8_t **out, size_t *len,
                            ctca_errbuf *eb);
-/* ctca_file_write_atomic: writes data to path through a temporary file, fsync
- * and rename, with the given mode (e.g. 0644, 0600). */
+/* Flags of ctca_file_write. */
+#define CTCA_WRITE_NO_FSYNC 0x1u /* the data is kept durably elsewhere (the store) */
+
+/* ctca_file_write: writes data to path, whole or not at all: through a new
+ * temporary file in path's directory (mkostemp, so a name planted there is
+ * never written through), then fsync (unless CTCA_WRITE_NO_FSYNC) and rename,
+ * with the given mode (e.g. 0644, 0600). A path that exists and is not a
+ * regular file (a device, FIFO, directory or symbolic link) is refused with
+ * CTCA_ERR_IO naming it, and left as it is. Every output file of ctca is
+ * written by this one function. */
+CTCA_RESULT ctca_file_write(const char *path, const void *data, size_t len, unsigned mode,
+                            unsigned flags, ctca_errbuf *eb);
+/* ctca_file_write_atomic: ctca_file_write with an fsync (flags 0). */
 CTCA_RESULT ctca_file_write_atomic(const char *path, const void *data, size_t len,
                                    unsigned mode, ctca_errbuf *eb);
 
@@ -28,6 +39,9 @@ CTCA_RESULT ctca_file_write_atomic(const char *path, const void *data, size_t le
  * there is none or it is malformed. */
 CTCA_RESULT ctca_pem_decode(const uint8_t *in, size_t in_len, const char *label, uint8_t **der,
                             size_t *der_len);
+/* ctca_pem_count_blocks: how many well-formed PEM blocks (any label) in
+ * holds; 0 for none or an input over CTCA_FILE_MAX. */
+size_t ctca_pem_count_blocks(const uint8_t *in, size_t in_len);
 /* ctca_pem_encode: one PEM block; *out is a malloc'd NUL-terminated string. */
 CTCA_RESULT ctca_pem_encode(const uint8_t *der, size_t der_len, const char *label, char **out);
 

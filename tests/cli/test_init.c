@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/helpers.h"
@@ -112,7 +113,7 @@ Test(init, default_is_ec_p256_and_log_list_is_recorded_absolute)
     char *out = NULL;
     char logs[512];
     snprintf(logs, sizeof logs, "%s/logs.json", dir);
-    th_write_file(logs, "{}", 2);
+    th_log_list_write(logs, NULL, 0, (int64_t)time(NULL) * 1000);
     int st = th_run(&out, "cd '%s' && '%s' init ca --log-list logs.json", dir, ctca);
     cr_assert_eq(st, 0, "%s", out);
     free(out);
@@ -127,6 +128,21 @@ Test(init, default_is_ec_p256_and_log_list_is_recorded_absolute)
     assert_contains(out, "NIST CURVE: P-256");
     assert_contains(out, "Subject: CN = ctca Root CA\n");
     free(out);
+}
+
+/* init recorded any file as the log list; every issuance then failed on it. */
+Test(init, a_log_list_that_is_not_one_is_refused_with_its_reason)
+{
+    char *out = NULL, logs[512];
+    snprintf(logs, sizeof logs, "%s/logs.json", dir);
+    th_write_file(logs, "{}", 2);
+    int st = th_run(&out, "cd '%s' && '%s' init ca --log-list logs.json", dir, ctca);
+    cr_assert_eq(st, 2, "%s", out);
+    assert_contains(out, "invalid log list");
+    assert_contains(out, logs);
+    assert_contains(out, "log_list_timestamp");
+    free(out);
+    cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0, "nothing left behind");
 }
 
 Test(init, imported_ca)

@@ -6,7 +6,13 @@
 #include <criterion/criterion.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,13 +383,15 @@ Test(ocsp_respond, another_issuers_certificate_is_unauthorized_alone_and_unknown
     free(out);
 }
 
-/* Starts `ctca ocsp serve` on a free port; server_url names it. */
-static void serve(void)
+/* Starts `ctca ocsp serve` on a free port, after the shell commands pre
+ * and with the options opts; server_url names it. */
+static void serve_with(const char *pre, const char *opts)
 {
-    char log[400], cmd[1200];
+    char log[400], cmd[1600];
     snprintf(log, sizeof log, "%s/serve.out", fx.dir);
-    snprintf(cmd, sizeof cmd, "exec '%s' ocsp serve --ca '%s' --listen 127.0.0.1:0 >'%s' 2>&1",
-             fx.ctca, fx.ca_dir, log);
+    snprintf(cmd, sizeof cmd,
+             "%s exec '%s' ocsp serve --ca '%s' --listen 127.0.0.1:0 %s >'%s' 2>&1", pre,
+             fx.ctca, fx.ca_dir, opts, log);
     server_pid = fork();
     cr_assert(server_pid >= 0);
     if (server_pid == 0) {
@@ -403,6 +411,46 @@ static void serve(void)
         usleep(20000);
     }
     cr_assert_fail("ctca ocsp serve did not come up");
+}
+
+static void serve(void)
+{
+    serve_with("", "");
+}
+
+/* Opens up to n idle TCP connections to server_url's port from the loopback
+ * address src (all of 127/8 is loopback), waiting at most 5 s for them to
+ * connect; fds gets them (-1 for one that did not). Returns how many did. */
+static size_t idle_connections(const char *src, int *fds, size_t n)
+{
+    int port = 0;
+    cr_assert_eq(sscanf(server_url, "http://127.0.0.1:%d/", &port), 1, "%s", server_url);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)},
+                       from = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    cr_assert_eq(inet_pton(AF_INET, src, &from.sin_addr), 1);
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        cr_assert_geq(fds[i], 0, "socket: %s", strerror(errno));
+        cr_assert_eq(bind(fds[i], (struct sockaddr *)&from, sizeof from), 0, "bind %s: %s", src,
+                     strerror(errno));
+        if (connect(fds[i], (struct sockaddr *)&to, sizeof to) != 0 && errno != EINPROGRESS) {
+            close(fds[i]);
+            fds[i] = -1;
+        }
+    }
+    size_t up = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] < 0)
+            continue;
+        struct pollfd p = {.fd = fds[i], .events = POLLOUT};
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (poll(&p, 1, 5000) == 1 && getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+            err == 0)
+            up++;
+    }
+    return up;
 }
 
 Test(ocsp_respond, openssl_ocsp_verifies_what_ocsp_serve_answers_over_post_and_get, .init = setup)
@@ -471,6 +519,70 @@ Test(ocsp_respond, openssl_ocsp_verifies_what_ocsp_serve_answers_over_post_and_g
     cr_assert_eq(waitpid(server_pid, &status, 0), server_pid);
     server_pid = 0;
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+}
+
+/* About 1,020 idle connections made ocsp serve reset every new client
+ * (select() cannot watch descriptors past FD_SETSIZE, a 30 s idle timeout,
+ * no per-address limit). 1,100 idle connections, spread over 25 loopback
+ * source addresses (44 each, below the per-address limit) with the server
+ * started at the common soft limit of 1,024 open files, and a real request
+ * is still answered; 80 more from one address hit its limit of 64 and that
+ * address is refused while the others are served. Bounded: loopback only,
+ * 1,180 sockets, seconds. */
+Test(ocsp_respond, ocsp_serve_answers_a_real_request_past_1100_idle_connections, .init = setup,
+     .timeout = 120)
+{
+    enum { SOURCES = 25, PER_SOURCE = 44, FLOOD = 80, TOTAL = SOURCES * PER_SOURCE + FLOOD };
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < TOTAL + 256)
+        cr_skip_test("the hard open-file limit %lu is too low", (unsigned long)rl.rlim_max);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < TOTAL + 256) {
+        rl.rlim_cur = TOTAL + 256;
+        cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    }
+    char serial[64], *out = NULL;
+    issue("", serial);
+    request_for_site("req", "-no_nonce");
+    serve_with("ulimit -Sn 1024 &&", "");
+
+    static int fds[TOTAL];
+    size_t up = 0;
+    for (int k = 0; k < SOURCES; k++) {
+        char src[32];
+        snprintf(src, sizeof src, "127.0.0.%d", 10 + k);
+        up += idle_connections(src, fds + k * PER_SOURCE, PER_SOURCE);
+    }
+    cr_assert_eq(up, SOURCES * PER_SOURCE, "only %zu idle connections were made", up);
+    usleep(300000); /* let the server accept them all */
+
+    const char *post = "curl -sS --max-time 10 -o '%s/resp.der' -H 'Content-Type: "
+                       "application/ocsp-request' --data-binary @'%s/req.der' %s '%s'";
+    cr_assert_eq(th_run(&out, post, fx.dir, fx.dir, "", server_url), 0,
+                 "no answer past %zu idle connections: %s", up, out);
+    free(out);
+    cr_assert_eq(openssl_check("req", &out), 0, "%s", out);
+    cr_assert_not_null(strstr(out, "Cert Status: good"), "%s", out);
+    free(out);
+
+    /* One address past its limit: refused there, served elsewhere. */
+    idle_connections("127.0.0.200", fds + SOURCES * PER_SOURCE, FLOOD);
+    usleep(300000);
+    cr_assert_neq(th_run(&out, post, fx.dir, fx.dir, "--interface 127.0.0.200", server_url), 0,
+                  "the per-address limit let a 65th connection through: %s", out);
+    free(out);
+    unlink("resp.der");
+    cr_assert_eq(th_run(&out, post, fx.dir, fx.dir, "--interface 127.0.0.2", server_url), 0,
+                 "%s", out);
+    free(out);
+    cr_assert_eq(openssl_check("req", &out), 0, "%s", out);
+    free(out);
+    for (size_t i = 0; i < TOTAL; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    cr_assert_eq(th_run(&out, "grep -c 'open-file limit' '%s/serve.out' || true", fx.dir), 0);
+    cr_assert_str_eq(out, "0\n", "the server could not raise its open-file limit");
+    free(out);
 }
 
 Test(ocsp_respond, an_unembedded_issuance_finished_by_the_queue_gets_scts_that_pass_chrome_policy,

@@ -639,6 +639,62 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
     ctca_store_close(store);
 }
 
+/* ---- Retry-After ------------------------------------------------------------ */
+
+/* a1 asks for a day's pause (Retry-After 86400), b1 answers, c1 is a spare
+ * not listed at issuance. */
+static void setup_rate_limited(void)
+{
+    init_ca();
+    const char *specs[] = {"A:a1", "B:b1", "C:c1"};
+    const char *extra[] = {"--rate-limit --retry-after 86400", "", ""};
+    th_ca_start_logs(&fx, 3, specs, extra);
+    th_log_list_write(fx.log_list, fx.logs, 2, ctca_now_ms());
+    config_log_list();
+}
+
+/* A Retry-After of 999999 s once held an issuance 11.6 days although a spare
+ * log was up: the wait is capped at queue.backoff_max_ms, and an item due
+ * only after the issuance's deadline is spent when spares are chosen. */
+Test(queue, a_long_retry_after_is_capped_and_a_spare_log_finishes_the_issuance,
+     .init = setup_rate_limited, .fini = teardown, .timeout = 120)
+{
+    char *out = NULL, serial[64];
+    cr_assert_eq(issue(&out, "--fallback defer"), 75, "%s", out);
+    serial_after(out, "deferred: serial ", serial);
+    free(out);
+    th_log_list_write(fx.log_list, fx.logs, 3, ctca_now_ms()); /* c1 is listed now */
+
+    int64_t before = ctca_now_ms();
+    int st = 0;
+    for (int run = 0; run < 3; run++) {
+        st = th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir);
+        free(out);
+        if (th_run(NULL, "'%s' get --ca '%s' %s --out '%s/late.pem'", fx.ctca, fx.ca_dir, serial,
+                   fx.dir) == 0)
+            break;
+    }
+    cr_assert_eq(th_run(&out, "'%s' get --ca '%s' %s --out '%s/late.pem'", fx.ctca, fx.ca_dir,
+                        serial, fx.dir),
+                 0, "the spare log did not finish the issuance (queue run exit %d): %s", st, out);
+    free(out);
+    cr_assert_eq(th_run(&out, "'%s' verify '%s/late.pem' --issuer '%s' --log-key '%s'"
+                              " --log-key '%s' --log-key '%s'",
+                        fx.ctca, fx.dir, fx.roots, fx.logs[0].pub, fx.logs[1].pub,
+                        fx.logs[2].pub),
+                 0, "ctca verify: %s", out);
+    free(out);
+
+    cJSON *root = queue_json();
+    cJSON *it = item_for(root, "a1");
+    int64_t next = 0;
+    cr_assert_eq(ctca_time_parse_rfc3339(str_of(it, "next_attempt"), &next), CTCA_OK);
+    cr_assert_leq(next, ctca_now_ms() + 3600000, "Retry-After was not capped: next attempt %s",
+                  str_of(it, "next_attempt"));
+    cr_assert_geq(next, before);
+    cJSON_Delete(root);
+}
+
 /* ---- crash safety ---------------------------------------------------------- */
 
 /* Runs cmd with CTCA_TEST_PAUSE_AT=step and waits until it reports the

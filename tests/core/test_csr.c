@@ -157,6 +157,39 @@ Test(csr, garbage_is_malformed)
     free(path);
 }
 
+/* A file with two requests issued the first one silently. */
+Test(csr, a_file_with_two_pem_blocks_is_refused)
+{
+    char *one = tca_make_csr(dir, "one", KEY_P256, "/CN=one", "DNS:one.example.com");
+    char *two = tca_make_csr(dir, "two", KEY_P256, "/CN=two", "DNS:two.example.com");
+    size_t l1 = 0, l2 = 0;
+    uint8_t *a = th_read_file(one, &l1), *b = th_read_file(two, &l2);
+    uint8_t *both = malloc(l1 + l2);
+    memcpy(both, a, l1);
+    memcpy(both + l1, b, l2);
+    char *path = tca_path(dir, "both.csr");
+    th_write_file(path, both, l1 + l2);
+    expect_load_error(path, CTCA_ERR_CSR_MALFORMED, "2 PEM blocks");
+    /* the same request twice, too */
+    char *cert = tca_path(dir, "twice.csr");
+    uint8_t *again = malloc(2 * l1);
+    memcpy(again, a, l1);
+    memcpy(again + l1, a, l1);
+    th_write_file(cert, again, 2 * l1);
+    expect_load_error(cert, CTCA_ERR_CSR_MALFORMED, "2 PEM blocks");
+    /* each alone is accepted */
+    ctca_csr *csr = tca_load_csr(one);
+    ctca_csr_free(csr);
+    free(again);
+    free(cert);
+    free(path);
+    free(both);
+    free(a);
+    free(b);
+    free(one);
+    free(two);
+}
+
 Test(csr, truncated_der_is_malformed)
 {
     char *path = tca_make_csr(dir, "t", KEY_P256, "/CN=x", "DNS:example.com");

@@ -654,6 +654,19 @@ Test(ctclient_http, retry_after_is_reported_on_503_and_429)
     ts_stop(s);
 }
 
+/* A log's Retry-After is honoured up to a cap: 999999 s once held an
+ * issuance for 11.6 days. */
+Test(ctclient_http, a_retry_after_beyond_the_cap_is_reported_as_the_cap)
+{
+    ts_server *s = ts_start(429, "");
+    s->headers = "Retry-After: 999999\r\n";
+    outcome o = {0};
+    cr_assert_eq(one_log(s, NULL, &o), CTCA_ERR_HTTP_STATUS);
+    cr_assert_eq(o.r[0].retry_after, CTCA_CTCLIENT_RETRY_AFTER_MAX_S);
+    ts_stop(s);
+    cr_assert_eq(CTCA_CTCLIENT_RETRY_AFTER_MAX_S, 3600);
+}
+
 Test(ctclient_http, redirects_are_not_followed)
 {
     ts_server *target = ts_start(200, GOOD_JSON);

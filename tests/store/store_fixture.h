@@ -21,7 +21,7 @@ static void store_setup(void)
     dir = th_tmpdir();
     snprintf(path, sizeof path, "%s/ctca.db", dir);
     ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_store_open(path, &S, &eb), CTCA_OK, "open: %s", eb.msg);
+    cr_assert_eq(ctca_store_create(path, &S, &eb), CTCA_OK, "open: %s", eb.msg);
 }
 
 static void store_teardown(void)

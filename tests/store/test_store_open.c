@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,7 +44,7 @@ static ctca_store *open_ok(void)
 {
     ctca_store *s = NULL;
     ctca_errbuf eb = {{0}};
-    ctca_err err = ctca_store_open(path, &s, &eb);
+    ctca_err err = ctca_store_create(path, &s, &eb);
     cr_assert_eq(err, CTCA_OK, "open: %s (%s)", ctca_err_name(err), eb.msg);
     cr_assert_not_null(s);
     return s;
@@ -69,6 +70,15 @@ static int64_t pragma_int(sqlite3 *db, const char *sql)
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sqlite3_errmsg(db));
     int64_t v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return v;
+}
+
+static int64_t pragma_int_at(const char *file, const char *sql)
+{
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    int64_t v = pragma_int(db, sql);
+    sqlite3_close(db);
     return v;
 }
 
@@ -211,7 +221,7 @@ Test(store_open, two_processes_write_concurrently)
     int base = pid == 0 ? 0xc0 : 0xd0;
     ctca_store *s = NULL;
     ctca_errbuf eb = {{0}};
-    int failures = ctca_store_open(path, &s, &eb) != CTCA_OK;
+    int failures = ctca_store_create(path, &s, &eb) != CTCA_OK;
     for (int i = 0; s != NULL && i < 60; i++) {
         char serial[8];
         uint8_t digest[32] = {0}, tbs[8] = {0x30, 0x06, 0x02, 0x01, (uint8_t)base, 0x02, 0x01,
@@ -254,7 +264,7 @@ Test(store_open, writes_survive_the_writer_being_killed)
         ctca_store *s = NULL;
         ctca_errbuf eb;
         uint8_t pre[] = {0x30, 0x00}, log[32] = {9}, sct[] = {0, 1, 2};
-        if (ctca_store_open(path, &s, &eb) != CTCA_OK)
+        if (ctca_store_create(path, &s, &eb) != CTCA_OK)
             _exit(2);
         journal(s, "5c", 1);
         if (ctca_store_put_precert(s, "5c", pre, sizeof pre, 2) != CTCA_OK ||
@@ -325,9 +335,95 @@ Test(store_open, an_unopenable_path_is_a_store_error_with_a_message)
     snprintf(bad, sizeof bad, "%s/no/such/dir/ctca.db", dir);
     ctca_store *s = NULL;
     ctca_errbuf eb = {{0}};
-    cr_assert_eq(ctca_store_open(bad, &s, &eb), CTCA_ERR_STORE);
+    cr_assert_eq(ctca_store_create(bad, &s, &eb), CTCA_ERR_STORE);
     cr_assert_null(s);
     cr_assert_not_null(strstr(eb.msg, "unable to open"), "message: %s", eb.msg);
+}
+
+/* A deleted ctca.db used to be recreated empty by whatever command ran next
+ * (a batch re-run then issued everything again): only ctca_store_create
+ * (ctca init) creates. */
+Test(store_open, a_missing_store_is_refused_and_not_created)
+{
+    ctca_store *s = (ctca_store *)1;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open(path, &s, &eb), CTCA_ERR_STORE_MISSING);
+    cr_assert_null(s);
+    cr_assert_not_null(strstr(eb.msg, path), "message names the file: %s", eb.msg);
+    cr_assert_not_null(strstr(eb.msg, "missing"), "message: %s", eb.msg);
+    cr_assert_not_null(strstr(eb.msg, "ctca init"), "message: %s", eb.msg);
+    cr_assert_eq(access(path, F_OK), -1, "the store was created");
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_ERR_STORE_MISSING);
+    cr_assert_eq(access(path, F_OK), -1, "the store was created");
+}
+
+Test(store_open, a_zero_length_store_is_refused_and_left_as_it_is)
+{
+    th_write_file(path, "", 0);
+    ctca_store *s = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open(path, &s, &eb), CTCA_ERR_STORE_MISSING);
+    cr_assert_null(s);
+    cr_assert_not_null(strstr(eb.msg, path), "message names the file: %s", eb.msg);
+    cr_assert_not_null(strstr(eb.msg, "empty"), "message: %s", eb.msg);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_size, 0, "the empty file was given a schema");
+    char wal[600];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    cr_assert_eq(access(wal, F_OK), -1);
+    /* ctca init's way still makes a store of it */
+    OK(s, ctca_store_create(path, &s, &eb));
+    ctca_store_close(s);
+}
+
+/* An SQLite database with nothing in it (no ctca schema, no tables). */
+Test(store_open, a_database_without_the_ctca_schema_is_refused_as_missing)
+{
+    raw_exec("CREATE TABLE t (x); DROP TABLE t;");
+    ctca_store *s = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open(path, &s, &eb), CTCA_ERR_STORE_MISSING);
+    cr_assert_not_null(strstr(eb.msg, "empty"), "message: %s", eb.msg);
+    cr_assert_eq(pragma_int_at(path, "SELECT count(*) FROM sqlite_schema"), 0);
+}
+
+Test(store_open, a_read_only_connection_reads_and_never_writes)
+{
+    ctca_store *s = open_ok();
+    journal(s, "7a", 1);
+    ctca_store_close(s);
+    struct stat before, after;
+    cr_assert_eq(stat(path, &before), 0);
+
+    ctca_errbuf eb = {{0}};
+    s = NULL;
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_OK, "%s", eb.msg);
+    bool exists = false;
+    OK(s, ctca_store_serial_exists(s, "7a", &exists));
+    cr_assert(exists);
+    uint8_t digest[32] = {0}, tbs[2] = {0x30, 0x00};
+    ctca_store_journal_entry e = {.serial = "7b", .profile = "p", .ct_version = 1,
+                                  .csr_sha256 = digest, .tbs = tbs, .tbs_len = sizeof tbs,
+                                  .now_ms = 2};
+    cr_assert_eq(ctca_store_journal(s, &e), CTCA_ERR_STORE);
+    ctca_store_close(s);
+    cr_assert_eq(stat(path, &after), 0);
+    cr_assert_eq(before.st_mtime, after.st_mtime);
+    cr_assert_eq(before.st_size, after.st_size);
+}
+
+Test(store_open, a_read_only_open_does_not_migrate_an_older_schema)
+{
+    ctca_store_close(open_ok());
+    raw_exec("PRAGMA user_version = 3");
+    ctca_store *s = NULL;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY, &s, &eb), CTCA_ERR_STORE);
+    cr_assert_not_null(strstr(eb.msg, "read-only"), "message: %s", eb.msg);
+    cr_assert_eq(pragma_int_at(path, "PRAGMA user_version"), 3);
+    cr_assert_eq(ctca_store_open_ex(path, CTCA_STORE_READONLY | CTCA_STORE_CREATE, &s, &eb),
+                 CTCA_ERR_VALUE_RANGE);
 }
 
 Test(store_open, a_path_that_names_no_file_is_refused)
