@@ -1,7 +1,7 @@
 /* store/owners.c - who is issuing an unfinished record (schema version 3).
  *
  * The store only records owners and hands them over atomically; whether an
- * owner still runs is the queue worker's question (core/owner.c). */
+ * owner still runs is the queue worker's question (core/engine/owner.c). */
 #include "store/store_int.h"
 
 #include <stdio.h>

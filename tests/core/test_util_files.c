@@ -1,4 +1,4 @@
-/* ctca_file_write and ctca_file_read (core/util.c), the one writer and the
+/* ctca_file_write and ctca_file_read (core/base/util.c), the one writer and the
  * one reader of ctca's files: a write never replaces a device, FIFO,
  * directory or symbolic link, never follows a name planted where a temporary
  * file could go, and leaves nothing beside its target; a read of a FIFO is
