@@ -13,7 +13,7 @@
 #include "core/ca/ca_int.h"
 #include "core/ocsp/ocsp_int.h"
 #include "core/x509/x509_int.h"
-#include "ctca/sct.h"
+#include "ctca/deliver.h"
 #include "ctca/util.h"
 
 /* ---- revocation reasons --------------------------------------------------- */
@@ -399,40 +399,17 @@ static bool serial_hex(ctca_view integer, char out[CTCA_STORE_SERIAL_MAX + 1])
            CTCA_OK;
 }
 
-/* The x509_entry RFC 6962 SCTs stored for serial as a TLS
- * SignedCertificateTimestampList; *list NULL and *n 0 when none. */
-static ctca_err x509_sct_list(ctca_store *store, const char *serial, uint8_t **list,
-                              size_t *list_len, size_t *n)
-{
-    ctca_store_sct_list stored = {0};
-    ctca_sct *scts = NULL;
-    *list = NULL;
-    *n = 0;
-    ctca_err rc = ctca_store_list_scts(store, serial, &stored);
-    if (rc == CTCA_OK && (scts = calloc(stored.count + 1, sizeof *scts)) == NULL)
-        rc = CTCA_ERR_NOMEM;
-    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
-        const ctca_store_sct *s = &stored.items[i];
-        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != 1)
-            continue;
-        if ((rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &scts[*n])) == CTCA_OK)
-            (*n)++;
-    }
-    if (rc == CTCA_OK && *n > 0)
-        rc = ctca_sct_list_serialize(scts, *n, list, list_len);
-    for (size_t i = 0; scts != NULL && i < *n; i++)
-        ctca_sct_cleanup(&scts[i]);
-    free(scts);
-    ctca_store_sct_list_cleanup(&stored);
-    return rc;
-}
+/* The CT version whose SCTs responses carry: RFC 6962's, in
+ * 1.3.6.1.4.1.11129.2.4.5. (A CT 2.0 certificate's TransItemList in
+ * 1.3.101.75, RFC 9162 7.1.1, is ctca_delivery_ocsp_extension's too, but
+ * not served yet.) */
+#define OCSP_CT_VERSION 1
 
 /* What the store says about one serial of this CA. */
 typedef struct cert_state {
     int status;             /* V_OCSP_CERTSTATUS_* */
     ctca_store_revocation rev;
-    uint8_t *scts;          /* TLS list, or NULL */
-    size_t scts_len, n_scts;
+    ctca_delivery scts;     /* its x509_entry RFC 6962 SCTs */
 } cert_state;
 
 static ctca_err look_up(ctca_store *store, const char *serial, cert_state *cs, ctca_errbuf *eb)
@@ -449,7 +426,7 @@ static ctca_err look_up(ctca_store *store, const char *serial, cert_state *cs, c
     if (rc == CTCA_OK)
         rc = ctca_store_get_revocation(store, serial, &cs->rev);
     if (rc == CTCA_OK)
-        rc = x509_sct_list(store, serial, &cs->scts, &cs->scts_len, &cs->n_scts);
+        rc = ctca_delivery_load(store, serial, OCSP_CT_VERSION, &cs->scts);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "serial %s: %s", serial, ctca_store_errmsg(store));
     cs->status = cs->rev.revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
@@ -467,17 +444,14 @@ static X509_EXTENSION *extension(int nid, const uint8_t *der, size_t len)
     return ext;
 }
 
-/* The SCT list extension (RFC 6962 3.3): extnValue is an OCTET STRING holding
- * the TLS-encoded list. */
-static ctca_err add_sct_ext(OCSP_SINGLERESP *single, const uint8_t *list, size_t len)
+/* The SCT list extension (ctca/deliver.h). */
+static ctca_err add_sct_ext(OCSP_SINGLERESP *single, const ctca_delivery *scts)
 {
-    ctca_builder b;
     uint8_t *der = NULL;
     size_t der_len = 0;
-    ctca_builder_init(&b, (size_t)70000);
-    ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, list, len);
-    CTCA_GUARD(ctca_builder_finish(&b, &der, &der_len));
-    X509_EXTENSION *ext = extension(NID_ct_cert_scts, der, der_len);
+    CTCA_GUARD(ctca_delivery_ocsp_extension(scts, &der, &der_len));
+    const unsigned char *p = der;
+    X509_EXTENSION *ext = d2i_X509_EXTENSION(NULL, &p, (long)der_len);
     ctca_err rc = ext != NULL && OCSP_SINGLERESP_add_ext(single, ext, -1) ? CTCA_OK
                                                                             : CTCA_ERR_CRYPTO;
     X509_EXTENSION_free(ext);
@@ -509,7 +483,7 @@ static ctca_err add_single(OCSP_BASICRESP *bs, const ctca_ocsp_req_cert *c, cons
         OCSP_basic_add1_status(bs, id, cs->status, reason, rev_time, this_update, next_update);
     if (single == NULL)
         goto out;
-    rc = cs->scts != NULL ? add_sct_ext(single, cs->scts, cs->scts_len) : CTCA_OK;
+    rc = cs->scts.n > 0 ? add_sct_ext(single, &cs->scts) : CTCA_OK;
 out:
     ASN1_GENERALIZEDTIME_free(rev_time);
     OCSP_CERTID_free(id);
@@ -568,7 +542,7 @@ static ctca_err statuses(const ctca_ocsp_responder *r, ctca_store *store,
                                            ? CTCA_OCSP_REVOKED
                                            : CTCA_OCSP_UNKNOWN;
         answer->items[i].reason = cs->rev.reason;
-        answer->items[i].n_scts = cs->n_scts;
+        answer->items[i].n_scts = cs->scts.n;
     }
     answer->n = p->n;
     return CTCA_OK;
@@ -659,7 +633,7 @@ ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca
     answer->status = CTCA_OCSP_SUCCESSFUL;
 out:
     for (size_t i = 0; i < CTCA_OCSP_MAX_REQUESTS; i++)
-        free(states[i].scts);
+        ctca_delivery_cleanup(&states[i].scts);
     OCSP_RESPONSE_free(resp);
     OCSP_BASICRESP_free(bs);
     return rc;
