@@ -270,25 +270,42 @@ void ctca_builder_add_der_bit_string(ctca_builder *b, const uint8_t *p, size_t n
     ctca_builder_close(b);
 }
 
-void ctca_builder_add_der_time(ctca_builder *b, int64_t t)
+/* t as calendar fields; false outside years 0..9999. */
+static bool civil_time(int64_t t, int *y, unsigned *m, unsigned *d, unsigned *hh, unsigned *mm,
+                       unsigned *ss)
 {
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t secs = t - days * 86400;
+    ctca_civil_from_days(days, y, m, d);
+    *hh = (unsigned)(secs / 3600);
+    *mm = (unsigned)(secs / 60 % 60);
+    *ss = (unsigned)(secs % 60);
+    return *y >= 0 && *y <= 9999;
+}
+
+void ctca_builder_add_der_generalized_time(ctca_builder *b, int64_t t)
+{
     int y;
-    unsigned m, d;
-    ctca_civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999) {
+    unsigned m, d, hh, mm, ss;
+    if (!civil_time(t, &y, &m, &d, &hh, &mm, &ss)) {
         fail(b, CTCA_ERR_VALUE_RANGE);
         return;
     }
     char buf[20];
-    unsigned hh = (unsigned)(secs / 3600), mm = (unsigned)(secs / 60 % 60),
-             ss = (unsigned)(secs % 60);
-    if (y >= 1950 && y < 2050) {
-        snprintf(buf, sizeof buf, "%02d%02u%02u%02u%02u%02uZ", y % 100, m, d, hh, mm, ss);
-        ctca_builder_add_der(b, CTCA_DER_UTC_TIME, (const uint8_t *)buf, 13);
-    } else {
-        snprintf(buf, sizeof buf, "%04d%02u%02u%02u%02u%02uZ", y, m, d, hh, mm, ss);
-        ctca_builder_add_der(b, CTCA_DER_GENERALIZED_TIME, (const uint8_t *)buf, 15);
+    snprintf(buf, sizeof buf, "%04d%02u%02u%02u%02u%02uZ", y, m, d, hh, mm, ss);
+    ctca_builder_add_der(b, CTCA_DER_GENERALIZED_TIME, (const uint8_t *)buf, 15);
+}
+
+void ctca_builder_add_der_time(ctca_builder *b, int64_t t)
+{
+    int y;
+    unsigned m, d, hh, mm, ss;
+    /* Out of range, or outside UTCTime's years: GeneralizedTime says which. */
+    if (!civil_time(t, &y, &m, &d, &hh, &mm, &ss) || y < 1950 || y >= 2050) {
+        ctca_builder_add_der_generalized_time(b, t);
+        return;
     }
+    char buf[20];
+    snprintf(buf, sizeof buf, "%02d%02u%02u%02u%02u%02uZ", y % 100, m, d, hh, mm, ss);
+    ctca_builder_add_der(b, CTCA_DER_UTC_TIME, (const uint8_t *)buf, 13);
 }

@@ -7,10 +7,9 @@
 
 #include "cli.h"
 #include "ctca/ca.h"
+#include "ctca/deliver.h"
 #include "ctca/scheme.h"
-#include "ctca/sct.h"
 #include "ctca/store.h"
-#include "ctca/transitem.h"
 #include "ctca/util.h"
 
 typedef struct get_args {
@@ -133,77 +132,21 @@ static ctca_err write_cms(const char *path, const uint8_t *der, size_t len, ctca
     return rc;
 }
 
-/* The x509_entry SCTs stored for serial as one list: a TLS
- * SignedCertificateTimestampList for CT 1.0, a TransItemList (RFC 9162 6.3)
- * for CT 2.0; *n 0 when none. */
-static ctca_err x509_sct_list(ctca_store *store, const char *serial, int ct_version,
-                              uint8_t **out, size_t *out_len, size_t *n)
+/* The serverinfo file for OpenSSL's s_server -serverinfo (ctca/deliver.h). */
+static ctca_err write_serverinfo(const char *path, const ctca_delivery *d, ctca_errbuf *eb)
 {
-    ctca_store_sct_list stored = {0};
-    ctca_sct *scts = NULL;
-    ctca_transitem *items = NULL;
-    *n = 0;
-    ctca_err rc = ctca_store_list_scts(store, serial, &stored);
-    if (rc == CTCA_OK && ((scts = calloc(stored.count + 1, sizeof *scts)) == NULL ||
-                          (items = calloc(stored.count + 1, sizeof *items)) == NULL))
-        rc = CTCA_ERR_NOMEM;
-    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
-        const ctca_store_sct *s = &stored.items[i];
-        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != ct_version)
-            continue;
-        ctca_view v = ctca_view_make(s->sct, s->sct_len);
-        rc = ct_version == 2 ? ctca_transitem_parse(v, &items[*n]) : ctca_sct_parse(v, &scts[*n]);
-        if (rc == CTCA_OK)
-            (*n)++;
-    }
-    if (rc == CTCA_OK && *n > 0)
-        rc = ct_version == 2 ? ctca_transitem_list_serialize(items, *n, out, out_len)
-                             : ctca_sct_list_serialize(scts, *n, out, out_len);
-    for (size_t i = 0; scts != NULL && items != NULL && i < *n; i++) {
-        ctca_sct_cleanup(&scts[i]);
-        ctca_transitem_cleanup(&items[i]);
-    }
-    free(scts);
-    free(items);
-    ctca_store_sct_list_cleanup(&stored);
+    char *pem = NULL;
+    ctca_err rc = ctca_delivery_serverinfo_pem(d, &pem);
+    if (rc == CTCA_ERR_VALUE_RANGE)
+        return ctca_errbuf_set(eb, rc, "%s: %zu bytes of SCTs do not fit a TLS extension", path,
+                               d->list_len);
+    if (rc == CTCA_OK)
+        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
+    free(pem);
     return rc;
 }
 
 /* Why a record has no final certificate, and the exit status that says so. */
-/* OpenSSL's serverinfo version 2 (SSL_CTX_use_serverinfo_file): a 4-byte
- * context, the extension type and the length-prefixed extension data. The
- * context (SSL_EXT_CLIENT_HELLO | SSL_EXT_TLS1_2_SERVER_HELLO |
- * SSL_EXT_TLS1_3_CERTIFICATE | SSL_EXT_IGNORE_ON_RESUMPTION, numerically so
- * the CLI needs no OpenSSL header) answers a client's request in a TLS 1.2
- * ServerHello or in TLS 1.3's leaf CertificateEntry. */
-#define SERVERINFO_CONTEXT 0x11c0u
-#define TLS_EXT_SCT 18u /* signed_certificate_timestamp, RFC 6962 3.3.1 */
-
-static ctca_err write_serverinfo(const char *path, const uint8_t *list, size_t len,
-                                 ctca_errbuf *eb)
-{
-    if (len > 0xffff)
-        return ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "%s: %zu bytes of SCTs do not fit a TLS "
-                               "extension", path, len);
-    uint8_t *block = malloc(8 + len);
-    if (block == NULL)
-        return CTCA_ERR_NOMEM;
-    const uint8_t head[8] = {SERVERINFO_CONTEXT >> 24, (SERVERINFO_CONTEXT >> 16) & 0xff,
-                             (SERVERINFO_CONTEXT >> 8) & 0xff, SERVERINFO_CONTEXT & 0xff,
-                             TLS_EXT_SCT >> 8, TLS_EXT_SCT & 0xff,
-                             (uint8_t)(len >> 8), (uint8_t)(len & 0xff)};
-    memcpy(block, head, sizeof head);
-    memcpy(block + 8, list, len);
-    char *pem = NULL;
-    ctca_err rc = ctca_pem_encode(block, 8 + len,
-                                  "SERVERINFOV2 FOR signed_certificate_timestamp", &pem);
-    if (rc == CTCA_OK)
-        rc = ctca_file_write_atomic(path, pem, strlen(pem), 0644, eb);
-    free(pem);
-    free(block);
-    return rc;
-}
-
 static int not_issued(const get_args *a, const ctca_store_cert *c)
 {
     if (c->state == CTCA_STORE_DEFERRED) {
@@ -234,8 +177,7 @@ int cli_cmd_get(int argc, char **argv)
     ctca_ca *ca = NULL;
     ctca_store *store = NULL;
     ctca_store_cert c = {0};
-    uint8_t *list = NULL;
-    size_t list_len = 0, n_scts = 0;
+    ctca_delivery scts = {0};
     status = CLI_EXIT_USAGE;
     ctca_err rc = ctca_ca_open(a.dir, &ca, &eb);
     if (rc != CTCA_OK) {
@@ -274,13 +216,12 @@ int cli_cmd_get(int argc, char **argv)
         goto out;
     }
     if (a.scts_out != NULL || a.serverinfo_out != NULL) {
-        if ((rc = x509_sct_list(store, serial, c.ct_version, &list, &list_len, &n_scts)) !=
-            CTCA_OK) {
+        if ((rc = ctca_delivery_load(store, serial, c.ct_version, &scts)) != CTCA_OK) {
             cli_error("get: reading the SCTs of %s: %s", serial, ctca_err_str(rc));
             status = CLI_EXIT_FAIL;
             goto out;
         }
-        if (n_scts == 0) {
+        if (scts.n == 0) {
             cli_error("get: serial %s has no x509_entry SCTs yet (its SCTs, if any, are "
                       "embedded; queued submissions are in 'ctca queue list')",
                       serial);
@@ -302,9 +243,10 @@ int cli_cmd_get(int argc, char **argv)
          (rc = a.precert ? write_precert_chain(a.chain_out, der, der_len, ca, &eb)
                          : write_certs(a.chain_out, der, der_len, ca, &eb)) != CTCA_OK) ||
         (a.scts_out != NULL &&
-         (rc = ctca_file_write_atomic(a.scts_out, list, list_len, 0644, &eb)) != CTCA_OK) ||
+         (rc = ctca_file_write_atomic(a.scts_out, scts.list, scts.list_len, 0644, &eb)) !=
+             CTCA_OK) ||
         (a.serverinfo_out != NULL &&
-         (rc = write_serverinfo(a.serverinfo_out, list, list_len, &eb)) != CTCA_OK)) {
+         (rc = write_serverinfo(a.serverinfo_out, &scts, &eb)) != CTCA_OK)) {
         cli_error_code("get: writing", rc, &eb);
         goto out;
     }
@@ -312,10 +254,10 @@ int cli_cmd_get(int argc, char **argv)
            a.precert ? "precertificate" : "certificate", a.chain_out ? " with its chain" : "",
            a.scts_out || a.serverinfo_out ? "" : "\n");
     if (a.scts_out != NULL || a.serverinfo_out != NULL)
-        printf(" and %zu SCT%s\n", n_scts, n_scts == 1 ? "" : "s");
+        printf(" and %zu SCT%s\n", scts.n, scts.n == 1 ? "" : "s");
     status = CLI_EXIT_OK;
 out:
-    free(list);
+    ctca_delivery_cleanup(&scts);
     ctca_store_cert_cleanup(&c);
     ctca_store_close(store);
     ctca_ca_free(ca);

@@ -1,9 +1,10 @@
 /* The CA's OCSP responder (ctca/ocsp.h): strict parsing of an OCSPRequest
  * (RFC 6960 4.1.1) through ctca_view, the status of each CertID from the
- * store, and the response built and signed with OpenSSL's OCSP API. */
+ * store, and the response (4.2.1) built with ctca_builder and signed by a
+ * ctca_signer, which never hands out its private key. OpenSSL only checks
+ * the delegated responder's certificate. */
 #include "ctca/ocsp.h"
 
-#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "core/ca/ca_int.h"
 #include "core/ocsp/ocsp_int.h"
 #include "core/x509/x509_int.h"
-#include "ctca/sct.h"
+#include "ctca/deliver.h"
 #include "ctca/util.h"
 
 /* ---- revocation reasons --------------------------------------------------- */
@@ -73,11 +74,12 @@ const char *ctca_ocsp_response_status_name(ctca_ocsp_response_status status)
 
 struct ctca_ocsp_responder {
     const ctca_ca *ca;
-    X509 *signer;           /* the CA certificate or the delegated responder's */
-    const ctca_signer *key; /* its key: the CA's, or own */
-    ctca_signer *own;       /* the delegated responder's key */
-    STACK_OF(X509) *certs;  /* sent with the response: the delegated certificate */
-    unsigned long flags;
+    const ctca_signer *key;  /* signs the responses: the CA's key, or own */
+    ctca_signer *own;        /* the delegated responder's key */
+    X509 *delegated;         /* its certificate, or NULL when the CA signs */
+    uint8_t *cert;           /* its DER, sent in each response's certs */
+    size_t cert_len;
+    uint8_t key_hash[20];    /* the responder ID (byKey) */
     uint32_t validity_hours;
     struct {
         const EVP_MD *md;
@@ -90,9 +92,9 @@ void ctca_ocsp_responder_free(ctca_ocsp_responder *r)
 {
     if (r == NULL)
         return;
-    X509_free(r->signer);
+    X509_free(r->delegated);
+    free(r->cert);
     ctca_signer_free(r->own);
-    sk_X509_pop_free(r->certs, X509_free);
     free(r);
 }
 
@@ -140,8 +142,40 @@ static char *ca_path(const ctca_ca *ca, const char *path)
     return s;
 }
 
-/* The delegated responder of the "ocsp" settings (RFC 6960 4.2.2.2): a
- * certificate the CA issued with id-kp-OCSPSigning, and its key. */
+/* The delegated responder (RFC 6960 4.2.2.2): cert, named name in errors,
+ * must be a certificate for r->key that the CA issued with
+ * id-kp-OCSPSigning. Keeps cert (copied) and its key hash. */
+static ctca_err set_delegated(ctca_ocsp_responder *r, ctca_view cert, X509 *ca_x509,
+                              const char *name, ctca_errbuf *eb)
+{
+    ctca_cert_parts parts;
+    ctca_tbs_fields f;
+    if ((r->delegated = x509_from(cert)) == NULL ||
+        ctca_cert_get_tbs_fields(cert, &parts, &f) != CTCA_OK)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: not a certificate", name);
+    const char *why = NULL;
+    EVP_PKEY *ca_pub = X509_get0_pubkey(ca_x509);
+    if (X509_get0_pubkey(r->delegated) == NULL ||
+        EVP_PKEY_eq(X509_get0_pubkey(r->delegated), ctca_signer_get0_public(r->key)) != 1)
+        why = "does not match ocsp.responder_key";
+    else if (X509_NAME_cmp(X509_get_issuer_name(r->delegated), X509_get_subject_name(ca_x509)) !=
+                 0 ||
+             ca_pub == NULL || X509_verify(r->delegated, ca_pub) != 1)
+        why = "was not issued by the CA";
+    else if (!(X509_get_extension_flags(r->delegated) & EXFLAG_XKUSAGE) ||
+             !(X509_get_extended_key_usage(r->delegated) & XKU_OCSP_SIGN))
+        why = "lacks the id-kp-OCSPSigning extended key usage";
+    if (why != NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: the responder certificate %s", name,
+                               why);
+    if ((r->cert = malloc(cert.len)) == NULL)
+        return CTCA_ERR_NOMEM;
+    memcpy(r->cert, cert.data, cert.len);
+    r->cert_len = cert.len;
+    return ctca_key_id(f.spki, r->key_hash);
+}
+
+/* The delegated responder of the "ocsp" settings: its certificate and key files. */
 static ctca_err load_delegated(ctca_ocsp_responder *r, const ctca_ocsp_settings *o,
                                X509 *ca_x509, ctca_errbuf *eb)
 {
@@ -158,31 +192,7 @@ static ctca_err load_delegated(ctca_ocsp_responder *r, const ctca_ocsp_settings 
         (rc = ctca_signer_load_file(key_path, true, &r->own, eb)) != CTCA_OK)
         goto out;
     r->key = r->own;
-    if ((r->signer = x509_from(ctca_view_make(der, der_len))) == NULL) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: not a certificate", cert_path);
-        goto out;
-    }
-    const char *why = NULL;
-    EVP_PKEY *ca_pub = X509_get0_pubkey(ca_x509);
-    if (X509_get0_pubkey(r->signer) == NULL ||
-        EVP_PKEY_eq(X509_get0_pubkey(r->signer), ctca_signer_get0_public(r->key)) != 1)
-        why = "does not match ocsp.responder_key";
-    else if (X509_NAME_cmp(X509_get_issuer_name(r->signer), X509_get_subject_name(ca_x509)) != 0 ||
-             ca_pub == NULL || X509_verify(r->signer, ca_pub) != 1)
-        why = "was not issued by the CA";
-    else if (!(X509_get_extension_flags(r->signer) & EXFLAG_XKUSAGE) ||
-             !(X509_get_extended_key_usage(r->signer) & XKU_OCSP_SIGN))
-        why = "lacks the id-kp-OCSPSigning extended key usage";
-    if (why != NULL) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "%s: the responder certificate %s", cert_path,
-                             why);
-        goto out;
-    }
-    if ((r->certs = sk_X509_new_null()) == NULL || !X509_up_ref(r->signer) ||
-        !sk_X509_push(r->certs, r->signer)) {
-        rc = CTCA_ERR_NOMEM;
-        goto out;
-    }
+    rc = set_delegated(r, ctca_view_make(der, der_len), ca_x509, cert_path, eb);
 out:
     free(der);
     free(cert_path);
@@ -190,35 +200,74 @@ out:
     return rc;
 }
 
-ctca_err ctca_ocsp_responder_new(const ctca_ca *ca, ctca_ocsp_responder **out, ctca_errbuf *eb)
+/* The responder for ca without its signing key: validity and CertID hashes;
+ * *ca_x509 the CA certificate. */
+static ctca_err responder_alloc(const ctca_ca *ca, ctca_ocsp_responder **out, X509 **ca_x509,
+                                ctca_errbuf *eb)
 {
-    ctca_err rc = CTCA_OK;
-    X509 *ca_x509 = NULL;
     const ctca_ocsp_settings *o = ctca_config_get0_ocsp(ctca_ca_get0_config(ca));
     ctca_ocsp_responder *r = calloc(1, sizeof *r);
     *out = NULL;
+    *ca_x509 = NULL;
     if (r == NULL)
         return CTCA_ERR_NOMEM;
     r->ca = ca;
     r->validity_hours = o->validity_hours;
-    /* byKey: RFC 5019 2.2.3 prefers the smaller responder ID. */
-    r->flags = OCSP_RESPID_KEY;
-    if ((ca_x509 = x509_from(ctca_ca_get0_cert(ca))) == NULL) {
+    ctca_err rc = ca_hashes(r);
+    if (rc == CTCA_OK && (*ca_x509 = x509_from(ctca_ca_get0_cert(ca))) == NULL)
         rc = ctca_errbuf_set(eb, CTCA_ERR_CERT_MALFORMED, "the CA certificate");
-        goto out;
+    if (rc != CTCA_OK) {
+        ctca_ocsp_responder_free(r);
+        return rc;
     }
-    if ((rc = ca_hashes(r)) != CTCA_OK)
-        goto out;
-    if (o->responder_cert != NULL) {
+    *out = r;
+    return CTCA_OK;
+}
+
+/* The CA itself signs with key: its certificate is what the client already
+ * has, so none is sent. */
+static ctca_err set_ca_signs(ctca_ocsp_responder *r, X509 *ca_x509, ctca_errbuf *eb)
+{
+    if (EVP_PKEY_eq(X509_get0_pubkey(ca_x509), ctca_signer_get0_public(r->key)) != 1)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG, "the responder key is not the CA's");
+    return ctca_key_id(ctca_ca_get0_spki(r->ca), r->key_hash);
+}
+
+ctca_err ctca_ocsp_responder_new(const ctca_ca *ca, ctca_ocsp_responder **out, ctca_errbuf *eb)
+{
+    ctca_ocsp_responder *r = NULL;
+    X509 *ca_x509 = NULL;
+    const ctca_ocsp_settings *o = ctca_config_get0_ocsp(ctca_ca_get0_config(ca));
+    *out = NULL;
+    ctca_err rc = responder_alloc(ca, &r, &ca_x509, eb);
+    if (rc == CTCA_OK && o->responder_cert != NULL) {
         rc = load_delegated(r, o, ca_x509, eb);
-        goto out;
+    } else if (rc == CTCA_OK) {
+        r->key = ctca_ca_get0_signer(ca);
+        rc = set_ca_signs(r, ca_x509, eb);
     }
-    /* The CA itself signs; its certificate is what the client already has. */
-    r->signer = ca_x509;
-    ca_x509 = NULL;
-    r->key = ctca_ca_get0_signer(ca);
-    r->flags |= OCSP_NOCERTS;
-out:
+    X509_free(ca_x509);
+    if (rc != CTCA_OK)
+        ctca_ocsp_responder_free(r);
+    else
+        *out = r;
+    return rc;
+}
+
+ctca_err ctca_ocsp_responder_new_with(const ctca_ca *ca, ctca_signer *key, ctca_view cert,
+                                      ctca_ocsp_responder **out, ctca_errbuf *eb)
+{
+    ctca_ocsp_responder *r = NULL;
+    X509 *ca_x509 = NULL;
+    *out = NULL;
+    ctca_err rc = responder_alloc(ca, &r, &ca_x509, eb);
+    if (rc != CTCA_OK) {
+        ctca_signer_free(key);
+        return rc;
+    }
+    r->key = r->own = key;
+    rc = cert.len > 0 ? set_delegated(r, cert, ca_x509, "the delegated responder", eb)
+                      : set_ca_signs(r, ca_x509, eb);
     X509_free(ca_x509);
     if (rc != CTCA_OK)
         ctca_ocsp_responder_free(r);
@@ -399,47 +448,24 @@ static bool serial_hex(ctca_view integer, char out[CTCA_STORE_SERIAL_MAX + 1])
            CTCA_OK;
 }
 
-/* The x509_entry RFC 6962 SCTs stored for serial as a TLS
- * SignedCertificateTimestampList; *list NULL and *n 0 when none. */
-static ctca_err x509_sct_list(ctca_store *store, const char *serial, uint8_t **list,
-                              size_t *list_len, size_t *n)
-{
-    ctca_store_sct_list stored = {0};
-    ctca_sct *scts = NULL;
-    *list = NULL;
-    *n = 0;
-    ctca_err rc = ctca_store_list_scts(store, serial, &stored);
-    if (rc == CTCA_OK && (scts = calloc(stored.count + 1, sizeof *scts)) == NULL)
-        rc = CTCA_ERR_NOMEM;
-    for (size_t i = 0; rc == CTCA_OK && i < stored.count; i++) {
-        const ctca_store_sct *s = &stored.items[i];
-        if (s->entry_type != CTCA_ENTRY_X509 || s->ct_version != 1)
-            continue;
-        if ((rc = ctca_sct_parse(ctca_view_make(s->sct, s->sct_len), &scts[*n])) == CTCA_OK)
-            (*n)++;
-    }
-    if (rc == CTCA_OK && *n > 0)
-        rc = ctca_sct_list_serialize(scts, *n, list, list_len);
-    for (size_t i = 0; scts != NULL && i < *n; i++)
-        ctca_sct_cleanup(&scts[i]);
-    free(scts);
-    ctca_store_sct_list_cleanup(&stored);
-    return rc;
-}
+/* The CT version whose SCTs responses carry: RFC 6962's, in
+ * 1.3.6.1.4.1.11129.2.4.5. (A CT 2.0 certificate's TransItemList in
+ * 1.3.101.75, RFC 9162 7.1.1, is ctca_delivery_ocsp_extension's too, but
+ * not served yet.) */
+#define OCSP_CT_VERSION 1
 
 /* What the store says about one serial of this CA. */
 typedef struct cert_state {
-    int status;             /* V_OCSP_CERTSTATUS_* */
+    ctca_ocsp_cert_status status;
     ctca_store_revocation rev;
-    uint8_t *scts;          /* TLS list, or NULL */
-    size_t scts_len, n_scts;
+    ctca_delivery scts;     /* its x509_entry RFC 6962 SCTs */
 } cert_state;
 
 static ctca_err look_up(ctca_store *store, const char *serial, cert_state *cs, ctca_errbuf *eb)
 {
     ctca_store_cert c = {0};
     memset(cs, 0, sizeof *cs);
-    cs->status = V_OCSP_CERTSTATUS_UNKNOWN;
+    cs->status = CTCA_OCSP_UNKNOWN;
     ctca_err rc = ctca_store_get_cert(store, serial, &c);
     /* Only a signed precertificate commits ctca to a certificate. */
     bool signed_ = rc == CTCA_OK && c.precert_der != NULL;
@@ -449,99 +475,11 @@ static ctca_err look_up(ctca_store *store, const char *serial, cert_state *cs, c
     if (rc == CTCA_OK)
         rc = ctca_store_get_revocation(store, serial, &cs->rev);
     if (rc == CTCA_OK)
-        rc = x509_sct_list(store, serial, &cs->scts, &cs->scts_len, &cs->n_scts);
+        rc = ctca_delivery_load(store, serial, OCSP_CT_VERSION, &cs->scts);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "serial %s: %s", serial, ctca_store_errmsg(store));
-    cs->status = cs->rev.revoked ? V_OCSP_CERTSTATUS_REVOKED : V_OCSP_CERTSTATUS_GOOD;
+    cs->status = cs->rev.revoked ? CTCA_OCSP_REVOKED : CTCA_OCSP_GOOD;
     return CTCA_OK;
-}
-
-/* An extension whose extnValue holds der (a complete DER value). */
-static X509_EXTENSION *extension(int nid, const uint8_t *der, size_t len)
-{
-    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
-    X509_EXTENSION *ext = NULL;
-    if (os != NULL && ASN1_OCTET_STRING_set(os, der, (int)len))
-        ext = X509_EXTENSION_create_by_NID(NULL, nid, 0, os);
-    ASN1_OCTET_STRING_free(os);
-    return ext;
-}
-
-/* The SCT list extension (RFC 6962 3.3): extnValue is an OCTET STRING holding
- * the TLS-encoded list. */
-static ctca_err add_sct_ext(OCSP_SINGLERESP *single, const uint8_t *list, size_t len)
-{
-    ctca_builder b;
-    uint8_t *der = NULL;
-    size_t der_len = 0;
-    ctca_builder_init(&b, (size_t)70000);
-    ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, list, len);
-    CTCA_GUARD(ctca_builder_finish(&b, &der, &der_len));
-    X509_EXTENSION *ext = extension(NID_ct_cert_scts, der, der_len);
-    ctca_err rc = ext != NULL && OCSP_SINGLERESP_add_ext(single, ext, -1) ? CTCA_OK
-                                                                            : CTCA_ERR_CRYPTO;
-    X509_EXTENSION_free(ext);
-    free(der);
-    return rc;
-}
-
-/* One SingleResponse: the request's own CertID, the status, this/next
- * update, and the SCTs. */
-static ctca_err add_single(OCSP_BASICRESP *bs, const ctca_ocsp_req_cert *c, const cert_state *cs,
-                           ASN1_GENERALIZEDTIME *this_update, ASN1_GENERALIZEDTIME *next_update)
-{
-    const unsigned char *p = c->cert_id.data;
-    OCSP_CERTID *id = d2i_OCSP_CERTID(NULL, &p, (long)c->cert_id.len);
-    ASN1_GENERALIZEDTIME *rev_time = NULL;
-    ctca_err rc = CTCA_ERR_CRYPTO;
-    if (id == NULL)
-        return CTCA_ERR_CRYPTO;
-    int reason = -1;
-    if (cs->status == V_OCSP_CERTSTATUS_REVOKED) {
-        rev_time = ASN1_GENERALIZEDTIME_set(NULL, (time_t)(cs->rev.revoked_ms / 1000));
-        if (rev_time == NULL)
-            goto out;
-        /* CA/B BR 7.2.2, 7.3: a reasonCode, if present, is not unspecified. */
-        reason = cs->rev.reason == CTCA_REASON_UNSPECIFIED ? OCSP_REVOKED_STATUS_NOSTATUS
-                                                           : cs->rev.reason;
-    }
-    OCSP_SINGLERESP *single =
-        OCSP_basic_add1_status(bs, id, cs->status, reason, rev_time, this_update, next_update);
-    if (single == NULL)
-        goto out;
-    rc = cs->scts != NULL ? add_sct_ext(single, cs->scts, cs->scts_len) : CTCA_OK;
-out:
-    ASN1_GENERALIZEDTIME_free(rev_time);
-    OCSP_CERTID_free(id);
-    return rc;
-}
-
-/* *out: a malloc'd copy of resp's DER. */
-static ctca_err encode(OCSP_RESPONSE *resp, uint8_t **out, size_t *out_len)
-{
-    unsigned char *der = NULL;
-    int n = resp != NULL ? i2d_OCSP_RESPONSE(resp, &der) : -1;
-    if (n <= 0)
-        return CTCA_ERR_CRYPTO;
-    *out = malloc((size_t)n);
-    if (*out != NULL) {
-        memcpy(*out, der, (size_t)n);
-        *out_len = (size_t)n;
-    }
-    OPENSSL_free(der);
-    return *out != NULL ? CTCA_OK : CTCA_ERR_NOMEM;
-}
-
-/* An unsuccessful response: only the status (RFC 6960 4.2.1). */
-static ctca_err refuse(ctca_ocsp_response_status status, ctca_ocsp_answer *answer,
-                       uint8_t **out, size_t *out_len)
-{
-    OCSP_RESPONSE *resp = OCSP_response_create((int)status, NULL);
-    memset(answer, 0, sizeof *answer);
-    answer->status = status;
-    ctca_err rc = encode(resp, out, out_len);
-    OCSP_RESPONSE_free(resp);
-    return rc;
 }
 
 /* The statuses of p's CertIDs, into states and answer; *authorized false when
@@ -558,69 +496,206 @@ static ctca_err statuses(const ctca_ocsp_responder *r, ctca_store *store,
         bool known = serial_hex(c->serial, answer->items[i].serial);
         answer->items[i].other_issuer = !ours;
         answer->items[i].cert_status = CTCA_OCSP_UNKNOWN;
-        cs->status = V_OCSP_CERTSTATUS_UNKNOWN;
+        cs->status = CTCA_OCSP_UNKNOWN;
         *authorized |= ours;
         if (!ours || !known)
             continue;
         CTCA_GUARD(look_up(store, answer->items[i].serial, cs, eb));
-        answer->items[i].cert_status = cs->status == V_OCSP_CERTSTATUS_GOOD ? CTCA_OCSP_GOOD
-                                       : cs->status == V_OCSP_CERTSTATUS_REVOKED
-                                           ? CTCA_OCSP_REVOKED
-                                           : CTCA_OCSP_UNKNOWN;
+        answer->items[i].cert_status = cs->status;
         answer->items[i].reason = cs->rev.reason;
-        answer->items[i].n_scts = cs->n_scts;
+        answer->items[i].n_scts = cs->scts.n;
     }
     answer->n = p->n;
     return CTCA_OK;
 }
 
-/* The signed BasicOCSPResponse for p with the statuses in states. */
-static ctca_err build_basic(const ctca_ocsp_responder *r, const ctca_ocsp_request *p,
-                            const cert_state *states, int64_t now_ms, OCSP_BASICRESP **out)
+/* ---- building the response (RFC 6960 4.2.1) -------------------------------- */
+
+static const uint8_t OID_OCSP_BASIC[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01, 0x01};
+
+/* CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT
+ * RevokedInfo, unknown [2] IMPLICIT UnknownInfo (NULL) }; RevokedInfo ::=
+ * SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT
+ * CRLReason OPTIONAL }. */
+static ctca_err add_cert_status(ctca_builder *b, const cert_state *cs)
 {
-    ctca_err rc = CTCA_ERR_NOMEM;
-    time_t now = (time_t)(now_ms / 1000);
-    OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
-    ASN1_GENERALIZEDTIME *this_update = ASN1_GENERALIZEDTIME_set(NULL, now);
-    ASN1_GENERALIZEDTIME *next_update =
-        ASN1_GENERALIZEDTIME_set(NULL, now + (time_t)r->validity_hours * 3600);
-    X509_EXTENSION *nonce = NULL;
-    if (bs == NULL || this_update == NULL || next_update == NULL)
-        goto out;
-    for (size_t i = 0; i < p->n; i++)
-        if ((rc = add_single(bs, &p->certs[i], &states[i], this_update, next_update)) != CTCA_OK)
-            goto out;
-    rc = CTCA_ERR_CRYPTO;
-    if (p->nonce.len > 0 &&
-        ((nonce = extension(NID_id_pkix_OCSP_Nonce, p->nonce.data, p->nonce.len)) == NULL ||
-         !OCSP_BASICRESP_add_ext(bs, nonce, -1)))
-        goto out;
-    /* OCSP_basic_sign holds the key itself: a key whose private half is
-     * elsewhere cannot sign here yet. */
-    EVP_PKEY *key = ctca_signer_get0_file_key(r->key);
-    if (key == NULL) {
-        rc = CTCA_ERR_KEY_UNSUPPORTED;
-        goto out;
+    switch (cs->status) {
+    case CTCA_OCSP_GOOD:
+        ctca_builder_add_der(b, CTCA_DER_CTX(0), NULL, 0);
+        return CTCA_OK;
+    case CTCA_OCSP_UNKNOWN:
+        ctca_builder_add_der(b, CTCA_DER_CTX(2), NULL, 0);
+        return CTCA_OK;
+    case CTCA_OCSP_REVOKED:
+        break;
+    default:
+        return CTCA_ERR_INTERNAL;
     }
-    if (OCSP_basic_sign(bs, r->signer, key, ctca_signer_get0_md(r->key), r->certs, r->flags) != 1)
-        goto out;
-    *out = bs;
-    bs = NULL;
-    rc = CTCA_OK;
-out:
-    X509_EXTENSION_free(nonce);
-    ASN1_GENERALIZEDTIME_free(this_update);
-    ASN1_GENERALIZEDTIME_free(next_update);
-    OCSP_BASICRESP_free(bs);
+    int reason = cs->rev.reason;
+    if (reason < CTCA_REASON_UNSPECIFIED || reason > CTCA_REASON_AA_COMPROMISE)
+        return CTCA_ERR_VALUE_RANGE;
+    ctca_builder_open_der(b, CTCA_DER_CTX_C(1));
+    ctca_builder_add_der_generalized_time(b, cs->rev.revoked_ms / 1000);
+    /* CA/B BR 7.2.2, 7.3: a reasonCode, if present, is not unspecified. */
+    if (reason != CTCA_REASON_UNSPECIFIED) {
+        const uint8_t code = (uint8_t)reason;
+        ctca_builder_open_der(b, CTCA_DER_CTX_C(0));
+        ctca_builder_add_der(b, CTCA_DER_ENUMERATED, &code, 1);
+        ctca_builder_close(b);
+    }
+    ctca_builder_close(b);
+    return CTCA_OK;
+}
+
+/* SingleResponse ::= SEQUENCE { certID CertID, certStatus CertStatus,
+ * thisUpdate GeneralizedTime, nextUpdate [0] EXPLICIT GeneralizedTime
+ * OPTIONAL, singleExtensions [1] EXPLICIT Extensions OPTIONAL }: the
+ * request's own CertID, and the SCTs (ctca/deliver.h). */
+static ctca_err add_single(ctca_builder *b, const ctca_ocsp_req_cert *c, const cert_state *cs,
+                           int64_t this_update, int64_t next_update)
+{
+    uint8_t *ext = NULL;
+    size_t ext_len = 0;
+    if (cs->scts.n > 0)
+        CTCA_GUARD(ctca_delivery_ocsp_extension(&cs->scts, &ext, &ext_len));
+    ctca_builder_open_der(b, CTCA_DER_SEQUENCE);
+    ctca_builder_add_view(b, c->cert_id);
+    ctca_err rc = add_cert_status(b, cs);
+    ctca_builder_add_der_generalized_time(b, this_update);
+    ctca_builder_open_der(b, CTCA_DER_CTX_C(0));
+    ctca_builder_add_der_generalized_time(b, next_update);
+    ctca_builder_close(b);
+    if (ext != NULL) {
+        ctca_builder_open_der(b, CTCA_DER_CTX_C(1));
+        ctca_builder_open_der(b, CTCA_DER_SEQUENCE);
+        ctca_builder_add_bytes(b, ext, ext_len);
+        ctca_builder_close(b);
+        ctca_builder_close(b);
+    }
+    ctca_builder_close(b);
+    free(ext);
     return rc;
+}
+
+/* ResponseData ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1 (so
+ * never encoded), responderID ResponderID, producedAt GeneralizedTime,
+ * responses SEQUENCE OF SingleResponse, responseExtensions [1] EXPLICIT
+ * Extensions OPTIONAL }, as DER into *out. */
+static ctca_err response_data(const ctca_ocsp_responder *r, const ctca_ocsp_request *p,
+                              const cert_state *states, int64_t now_ms, uint8_t **out,
+                              size_t *out_len)
+{
+    int64_t now = now_ms / 1000;
+    ctca_err rc = CTCA_OK;
+    ctca_builder b;
+    ctca_builder_init(&b, CTCA_DER_MAX_LEN);
+    ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+    /* byKey [2] KeyHash, the SHA-1 of the responder key's subjectPublicKey
+     * bits: RFC 5019 2.2.3 prefers it to the longer byName. */
+    ctca_builder_open_der(&b, CTCA_DER_CTX_C(2));
+    ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, r->key_hash, sizeof r->key_hash);
+    ctca_builder_close(&b);
+    ctca_builder_add_der_generalized_time(&b, now);
+    ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+    for (size_t i = 0; rc == CTCA_OK && i < p->n; i++)
+        rc = add_single(&b, &p->certs[i], &states[i], now,
+                        now + (int64_t)r->validity_hours * 3600);
+    ctca_builder_close(&b);
+    if (p->nonce.len > 0) {
+        /* The request's nonce extnValue, echoed (RFC 8954 2.1), not critical. */
+        ctca_builder_open_der(&b, CTCA_DER_CTX_C(1));
+        ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+        ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+        ctca_builder_add_der_oid(&b, OID_NONCE, sizeof OID_NONCE);
+        ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, p->nonce.data, p->nonce.len);
+        ctca_builder_close(&b);
+        ctca_builder_close(&b);
+        ctca_builder_close(&b);
+    }
+    ctca_builder_close(&b);
+    if (rc != CTCA_OK) {
+        ctca_builder_cleanup(&b);
+        return rc;
+    }
+    return ctca_builder_finish(&b, out, out_len);
+}
+
+/* OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0]
+ * EXPLICIT ResponseBytes OPTIONAL }; ResponseBytes ::= SEQUENCE {
+ * responseType id-pkix-ocsp-basic, response OCTET STRING } holding basic
+ * (NULL: an unsuccessful response, the status alone). */
+static ctca_err ocsp_response(ctca_ocsp_response_status status, const uint8_t *basic,
+                              size_t basic_len, uint8_t **out, size_t *out_len)
+{
+    const uint8_t code = (uint8_t)status;
+    ctca_builder b;
+    ctca_builder_init(&b, CTCA_DER_MAX_LEN);
+    ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+    ctca_builder_add_der(&b, CTCA_DER_ENUMERATED, &code, 1);
+    if (basic != NULL) {
+        ctca_builder_open_der(&b, CTCA_DER_CTX_C(0));
+        ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+        ctca_builder_add_der_oid(&b, OID_OCSP_BASIC, sizeof OID_OCSP_BASIC);
+        ctca_builder_add_der(&b, CTCA_DER_OCTET_STRING, basic, basic_len);
+        ctca_builder_close(&b);
+        ctca_builder_close(&b);
+    }
+    ctca_builder_close(&b);
+    return ctca_builder_finish(&b, out, out_len);
+}
+
+/* BasicOCSPResponse ::= SEQUENCE { tbsResponseData ResponseData,
+ * signatureAlgorithm AlgorithmIdentifier, signature BIT STRING, certs [0]
+ * EXPLICIT SEQUENCE OF Certificate OPTIONAL }: the ResponseData signed by
+ * the responder's signer (which never hands out its key), and the delegated
+ * responder's certificate when it is not the CA that signs (4.2.2.2). */
+static ctca_err build_basic(const ctca_ocsp_responder *r, const ctca_ocsp_request *p,
+                            const cert_state *states, int64_t now_ms, uint8_t **out,
+                            size_t *out_len)
+{
+    uint8_t *tbs = NULL, *sig = NULL;
+    size_t tbs_len = 0, sig_len = 0;
+    ctca_err rc = response_data(r, p, states, now_ms, &tbs, &tbs_len);
+    if (rc == CTCA_OK)
+        rc = ctca_signer_sign(r->key, ctca_view_make(tbs, tbs_len), &sig, &sig_len);
+    if (rc != CTCA_OK)
+        goto out;
+    ctca_builder b;
+    ctca_builder_init(&b, CTCA_DER_MAX_LEN);
+    ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+    ctca_builder_add_bytes(&b, tbs, tbs_len);
+    ctca_builder_add_view(&b, ctca_signer_get0_alg(r->key));
+    ctca_builder_add_der_bit_string(&b, sig, sig_len);
+    if (r->cert != NULL) {
+        ctca_builder_open_der(&b, CTCA_DER_CTX_C(0));
+        ctca_builder_open_der(&b, CTCA_DER_SEQUENCE);
+        ctca_builder_add_bytes(&b, r->cert, r->cert_len);
+        ctca_builder_close(&b);
+        ctca_builder_close(&b);
+    }
+    ctca_builder_close(&b);
+    rc = ctca_builder_finish(&b, out, out_len);
+out:
+    free(tbs);
+    free(sig);
+    return rc;
+}
+
+/* An unsuccessful response: only the status (RFC 6960 4.2.1). */
+static ctca_err refuse(ctca_ocsp_response_status status, ctca_ocsp_answer *answer,
+                       uint8_t **out, size_t *out_len)
+{
+    memset(answer, 0, sizeof *answer);
+    answer->status = status;
+    return ocsp_response(status, NULL, 0, out, out_len);
 }
 
 /* A delegated responder certificate must be valid when it signs. */
 static bool signer_valid_at(const ctca_ocsp_responder *r, int64_t now_ms)
 {
     time_t now = (time_t)(now_ms / 1000);
-    return ASN1_TIME_cmp_time_t(X509_get0_notBefore(r->signer), now) <= 0 &&
-           ASN1_TIME_cmp_time_t(X509_get0_notAfter(r->signer), now) >= 0;
+    return ASN1_TIME_cmp_time_t(X509_get0_notBefore(r->delegated), now) <= 0 &&
+           ASN1_TIME_cmp_time_t(X509_get0_notAfter(r->delegated), now) >= 0;
 }
 
 ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca_view request,
@@ -629,8 +704,8 @@ ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca
 {
     ctca_ocsp_request p;
     cert_state states[CTCA_OCSP_MAX_REQUESTS];
-    OCSP_BASICRESP *bs = NULL;
-    OCSP_RESPONSE *resp = NULL;
+    uint8_t *basic = NULL;
+    size_t basic_len = 0;
     bool authorized = false;
     *response = NULL;
     *response_len = 0;
@@ -645,22 +720,20 @@ ctca_err ctca_ocsp_respond(const ctca_ocsp_responder *r, ctca_store *store, ctca
         rc = refuse(CTCA_OCSP_UNAUTHORIZED, answer, response, response_len);
         goto out;
     }
-    if (rc == CTCA_OK && r->certs != NULL && !signer_valid_at(r, now_ms))
+    if (rc == CTCA_OK && r->delegated != NULL && !signer_valid_at(r, now_ms))
         rc = ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
                              "the delegated responder certificate is not valid now");
-    if (rc == CTCA_OK && (rc = build_basic(r, &p, states, now_ms, &bs)) != CTCA_OK)
+    if (rc == CTCA_OK && (rc = build_basic(r, &p, states, now_ms, &basic, &basic_len)) != CTCA_OK)
         ctca_errbuf_set(eb, rc, "signing the response");
     if (rc != CTCA_OK) {
         rc = refuse(CTCA_OCSP_INTERNAL_ERROR, answer, response, response_len);
         goto out;
     }
-    resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
-    rc = encode(resp, response, response_len);
+    rc = ocsp_response(CTCA_OCSP_SUCCESSFUL, basic, basic_len, response, response_len);
     answer->status = CTCA_OCSP_SUCCESSFUL;
 out:
     for (size_t i = 0; i < CTCA_OCSP_MAX_REQUESTS; i++)
-        free(states[i].scts);
-    OCSP_RESPONSE_free(resp);
-    OCSP_BASICRESP_free(bs);
+        ctca_delivery_cleanup(&states[i].scts);
+    free(basic);
     return rc;
 }

@@ -277,11 +277,6 @@ ctca_err ctca_signer_from_key(EVP_PKEY *key, ctca_signer **out)
     return ctca_signer_new(&file_ops, key, pub, out);
 }
 
-EVP_PKEY *ctca_signer_get0_file_key(const ctca_signer *s)
-{
-    return s->ops == &file_ops ? s->impl : NULL;
-}
-
 /* no_passphrase: a pem_password_cb that refuses instead of prompting on a terminal. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {

@@ -61,10 +61,6 @@ ctca_view ctca_signer_get0_alg(const ctca_signer *s);
 const EVP_MD *ctca_signer_get0_md(const ctca_signer *s);
 /* ctca_signer_get0_kind: ops->kind. */
 const char *ctca_signer_get0_kind(const ctca_signer *s);
-/* ctca_signer_get0_file_key: the private key of a "file" signer, else NULL.
- * Only for OpenSSL calls that must hold the key themselves (OCSP_basic_sign
- * in core/ocsp/ocsp_responder.c), until the responder builds its own response. */
-EVP_PKEY *ctca_signer_get0_file_key(const ctca_signer *s);
 
 /* ctca_signer_sign: s's signature of msg with its algorithm's digest,
  * verified with the public key before it is returned (a faulty signature,

@@ -197,6 +197,10 @@ void ctca_builder_add_der_bit_string(ctca_builder *b, const uint8_t *p, size_t n
 /* ctca_builder_add_der_time: UTCTime for years 1950..2049, GeneralizedTime
  * otherwise (RFC 5280 4.1.2.5). */
 void ctca_builder_add_der_time(ctca_builder *b, int64_t t);
+/* ctca_builder_add_der_generalized_time: GeneralizedTime YYYYMMDDHHMMSSZ
+ * whatever the year, as OCSP's times are (RFC 6960 4.2.2.1); years outside
+ * 0..9999 fail with CTCA_ERR_VALUE_RANGE. */
+void ctca_builder_add_der_generalized_time(ctca_builder *b, int64_t t);
 
 /* ---- calendar (proleptic Gregorian, UTC; no libc time zone state) ---------- */
 

@@ -128,9 +128,10 @@ void ctca_ocsp_responder_free(ctca_ocsp_responder *r);
  * only other issuers is answered unauthorized (RFC 5019 2.2.3). A
  * SingleResponse carries the certificate's stored x509_entry SCTs (RFC 6962)
  * in 1.3.6.1.4.1.11129.2.4.5 when there are any; thisUpdate is now_ms,
- * nextUpdate validity_hours later; the nonce is echoed. The response is
- * signed with OpenSSL's OCSP_basic_sign (responder ID byKey), which sets
- * producedAt from the clock. A store failure is answered internalError.
+ * nextUpdate validity_hours later, producedAt now_ms too; the nonce is
+ * echoed. The response (responder ID byKey) is signed by the CA's key or the
+ * delegated responder's, which then sends its certificate; neither key
+ * leaves its signer. A store failure is answered internalError.
  * Returns CTCA_OK whenever *response (malloc'd, caller frees) holds a
  * response to send, successful or not (answer->status; eb says why a request
  * was refused); an error only when none could be built. */

@@ -216,3 +216,32 @@ Test(der, builder_round_trips_times)
         free(out);
     }
 }
+
+Test(der, builder_writes_generalized_time_in_any_year)
+{
+    static const struct {
+        int64_t t;
+        const char *der;
+    } cases[] = {
+        {0, "\x18\x0f" "19700101000000Z"},
+        {1365181456, "\x18\x0f" "20130405170416Z"}, /* a UTCTime year too */
+        {253402300799, "\x18\x0f" "99991231235959Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ctca_builder b;
+        ctca_builder_init(&b, 64);
+        ctca_builder_add_der_generalized_time(&b, cases[i].t);
+        uint8_t *out;
+        size_t n;
+        cr_assert_eq(ctca_builder_finish(&b, &out, &n), CTCA_OK);
+        cr_expect_eq(n, 17);
+        cr_expect(memcmp(out, cases[i].der, 17) == 0, "case %zu", i);
+        free(out);
+    }
+    ctca_builder b;
+    ctca_builder_init(&b, 64);
+    ctca_builder_add_der_generalized_time(&b, 253402300800); /* year 10000 */
+    uint8_t *out = NULL;
+    size_t n = 0;
+    cr_expect_eq(ctca_builder_finish(&b, &out, &n), CTCA_ERR_VALUE_RANGE);
+}
