@@ -106,6 +106,8 @@ typedef struct batch {
     ctca_store_owner self; /* this process, as records name their owners */
     bool self_known;
     int64_t recover_after_ms; /* queue.recover_after_ms */
+    int64_t (*clock_ms)(void *arg); /* opt's, or ctca_now_ms */
+    void *clock_arg;
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     queue work, done;
@@ -118,6 +120,18 @@ typedef struct worker {
     pthread_t thread;
     bool started;
 } worker;
+
+static int64_t default_clock(void *arg)
+{
+    (void)arg;
+    return ctca_now_ms();
+}
+
+/* The run's wall clock (ctca_batch_options.clock_ms). */
+static int64_t now_ms(const batch *b)
+{
+    return b->clock_ms(b->clock_arg);
+}
 
 static void queue_push(queue *q, item *it)
 {
@@ -384,7 +398,7 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         fail_item(it, rc);
         return;
     }
-    int64_t now = ctca_now_ms();
+    int64_t now = now_ms(b);
     /* An unfinished record's owner is read before the resume reads the
      * record, so that the claim, which holds only if nothing changed since,
      * covers what was resumed. */
@@ -407,6 +421,8 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     } else if (unfinished && rec.state != CTCA_STORE_JOURNALED) {
         rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
                                   &it->eb);
+        if (rc == CTCA_OK)
+            ctca_issuance_set_clock(it->is, b->clock_ms, b->clock_arg);
         it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
         it->stage = D_RESUMED;
     } else {
@@ -419,6 +435,7 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         ctca_issue_request req = {.csr_path = path, .profile = opt->profile,
                                   .log_list_path = opt->log_list_path,
                                   .log_list = b->log_list, .now_ms = now,
+                                  .clock_ms = b->clock_ms, .clock_arg = b->clock_arg,
                                   .once_per_csr = true,
                                   .supersedes = unfinished ? &it->seen : NULL};
         rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
@@ -714,7 +731,7 @@ static void count(driver *d, item *it)
         ctca_batch_progress p = {
             .done = s->issued + s->already_issued + s->deferred + s->in_progress + s->failed,
             .total = s->total, .issued = s->issued,
-            .elapsed_s = (double)(ctca_now_ms() - d->t0_ms) / 1000.0};
+            .elapsed_s = (double)(now_ms(d->b) - d->t0_ms) / 1000.0};
         opt->progress(&p, opt->progress_arg);
     }
 }
@@ -758,7 +775,7 @@ static ctca_err fall_back(driver *d, item *it, stage *next)
         *next = C_DEFERRED;
         return CTCA_OK;
     }
-    if (ctca_store_mark_failed(d->store, it->serial, reason.msg, ctca_now_ms()) != CTCA_OK)
+    if (ctca_store_mark_failed(d->store, it->serial, reason.msg, now_ms(d->b)) != CTCA_OK)
         return ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "%s (and recording it: %s)",
                                reason.msg, ctca_store_errmsg(d->store));
     if (inner.msg[0] != '\0')
@@ -778,7 +795,7 @@ static ctca_err claim(driver *d, item *it, stage *next)
     bool won = false;
     ctca_store_unfinished now;
     ctca_err rc = ctca_store_claim(d->store, &it->seen, b->self_known ? &b->self : NULL,
-                                   ctca_now_ms(), &won);
+                                   now_ms(b), &won);
     if (rc == CTCA_OK && !won)
         rc = ctca_store_get_unfinished(d->store, it->serial, &now);
     if (rc != CTCA_OK)
@@ -794,7 +811,7 @@ static ctca_err claim(driver *d, item *it, stage *next)
                         "its certificate",
                         it->serial);
     else
-        owner_reason(it, &now, true, ctca_now_ms());
+        owner_reason(it, &now, true, now_ms(b));
     in_progress_item(it);
     *next = D_DONE;
     return CTCA_OK;
@@ -835,7 +852,7 @@ static void handle_returned(driver *d, item *it)
         if (rc == CTCA_OK && it->was_deferred &&
             ctca_store_queue_settle(d->store, it->serial, CTCA_ENTRY_PRECERT,
                                     "not needed: the certificate was issued by ctca batch",
-                                    ctca_now_ms(), NULL) != CTCA_OK)
+                                    now_ms(d->b), NULL) != CTCA_OK)
             rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
                                  ctca_store_errmsg(d->store));
         next = C_FINAL;
@@ -963,10 +980,12 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     ctca_log_list *list = NULL;
     CTCA_GUARD(load_log_list(ca, opt->log_list_path, &list, eb));
     const ctca_queue_settings *qs = ctca_config_get0_queue(ctca_ca_get0_config(ca));
-    batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms};
+    batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms,
+               .clock_ms = opt->clock_ms ? opt->clock_ms : default_clock,
+               .clock_arg = opt->clock_ms ? opt->clock_arg : NULL};
     b.self_known = ctca_owner_self(&b.self);
     driver d = {.b = &b, .window = opt->window ? opt->window : CTCA_BATCH_DEFAULT_WINDOW,
-                .sum = sum, .t0_ms = ctca_now_ms()};
+                .sum = sum, .t0_ms = now_ms(&b)};
     unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
     worker *workers = calloc(jobs, sizeof *workers);
     d.collecting = calloc(d.window, sizeof *d.collecting);
@@ -1010,7 +1029,7 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
         if ((rc = feed(&d)) != CTCA_OK || d.in_flight == 0 || (rc = iterate(&d, eb)) != CTCA_OK)
             break;
     }
-    sum->elapsed_s = (double)(ctca_now_ms() - d.t0_ms) / 1000.0;
+    sum->elapsed_s = (double)(now_ms(&b) - d.t0_ms) / 1000.0;
     if (rc == CTCA_OK)
         rc = write_summary(opt, sum, eb);
 out:

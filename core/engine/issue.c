@@ -314,6 +314,12 @@ static ctca_issuance *issuance_new(const ctca_ca *ca, int64_t now_ms)
     return is;
 }
 
+void ctca_issuance_set_clock(ctca_issuance *is, int64_t (*clock_ms)(void *arg), void *clock_arg)
+{
+    is->clock_ms = clock_ms ? clock_ms : default_clock;
+    is->clock_arg = clock_ms ? clock_arg : NULL;
+}
+
 /* Loads the log list (unless list is given) and the candidates for the
  * validity in is: every log a CA may submit to, ordered across operators. */
 static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
@@ -432,10 +438,7 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
                              ctca_errbuf *eb)
 {
     const ctca_ca *ca = is->ca;
-    if (req->clock_ms) {
-        is->clock_ms = req->clock_ms;
-        is->clock_arg = req->clock_arg;
-    }
+    ctca_issuance_set_clock(is, req->clock_ms, req->clock_arg);
     const char *name = req->profile ? req->profile : CTCA_DEFAULT_PROFILE;
     const ctca_profile *profile = ctca_config_get0_profile(ctca_ca_get0_config(ca), name);
     if (profile == NULL)
