@@ -73,6 +73,9 @@ void th_ca_csr(th_ca *c, const char *san);
  * with the flags extra[i] (extra NULL: none), then c->log_list rewritten
  * over all of c's logs, dated now. */
 void th_ca_start_logs(th_ca *c, size_t n, const char *const *specs, const char *const *extra);
+/* th_ca_log_restart: starts t (one of c's logs, stopped) again on its port
+ * with its key, accepting c->roots, with the flags extra. */
+void th_ca_log_restart(const th_ca *c, th_testlog *t, const char *extra);
 /* th_ca_stop_logs: stops c's logs and forgets them. */
 void th_ca_stop_logs(th_ca *c);
 /* th_ca_config_set: sets section.key (section "": the top level) of the CA's
