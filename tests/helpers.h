@@ -24,6 +24,15 @@ int th_run(char **output, const char *fmt, ...) __attribute__((format(printf, 2,
 char *th_tmpdir(void);
 void th_rmdir(const char *path);
 
+/* TH_NEED_FAILPOINTS(): skips the calling test unless the build has the
+ * crash tests' pause points (-DCTCA_FAILPOINTS=ON, as scripts/test.sh
+ * builds); the binaries of any other build never pause. */
+#ifdef CTCA_FAILPOINTS
+#define TH_NEED_FAILPOINTS() ((void)0)
+#else
+#define TH_NEED_FAILPOINTS() cr_skip_test("needs a build with -DCTCA_FAILPOINTS=ON")
+#endif
+
 /* A running ctca-testlog process. */
 typedef struct th_testlog {
     int pid;

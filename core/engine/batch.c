@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/base/failpoint_int.h"
 #include "core/engine/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -901,7 +902,7 @@ static void commit(driver *d)
         case C_JOURNALED: to_workers(d, it, W_SIGN); break;
         case C_PRECERT: start_collecting(d, it); break;
         case C_CLAIMED:
-            ctca_test_pause("batch-claimed");
+            CTCA_TEST_PAUSE("batch-claimed");
             start_collecting(d, it);
             break;
         case C_FINAL: to_workers(d, it, W_OUTPUT); break;

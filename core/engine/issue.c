@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/failpoint_int.h"
 #include "core/ca/ca_int.h"
 #include "core/engine/owner_int.h"
 #include "ctca/cms.h"
@@ -274,7 +275,7 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
     rc = ctca_store_add_sct(is->store, is->serial, c->log->log_id, CTCA_ENTRY_PRECERT,
                             (int)is->ct_version, timestamp, r->sct.data, r->sct.len, is->now_ms);
     if (rc == CTCA_OK)
-        ctca_test_pause("sct");
+        CTCA_TEST_PAUSE("sct");
     if (rc != CTCA_OK) {
         is->store_err = rc;
         snprintf(is->store_msg, sizeof is->store_msg, "storing the SCT from %s: %s",
@@ -515,7 +516,7 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
     ctca_err rc = ctca_store_journal(store, &je);
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
-    ctca_test_pause("journaled");
+    CTCA_TEST_PAUSE("journaled");
     return CTCA_OK;
 }
 
@@ -538,7 +539,7 @@ ctca_err ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
                                ctca_store_errmsg(store));
-    ctca_test_pause("precert");
+    CTCA_TEST_PAUSE("precert");
     return CTCA_OK;
 }
 
@@ -975,7 +976,7 @@ out:
 ctca_err ctca_issuance_store_final(ctca_issuance *is, ctca_store *store, ctca_issue_result *res,
                                    ctca_errbuf *eb)
 {
-    ctca_test_pause("final");
+    CTCA_TEST_PAUSE("final");
     ctca_err rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
@@ -1132,7 +1133,7 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                          ctca_view_make(is->precert, is->precert_len),
                                          preca_of(is), eb)) != CTCA_OK)
         goto out;
-    ctca_test_pause("final");
+    CTCA_TEST_PAUSE("final");
     if ((rc = ctca_store_put_final_queued(store, is->serial, res->cert, res->cert_len, ids, n,
                                           is->now_ms)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));

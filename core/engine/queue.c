@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/failpoint_int.h"
 #include "core/engine/owner_int.h"
 #include "core/x509/x509_int.h"
 #include "ctca/ctclient.h"
@@ -225,7 +226,7 @@ static bool on_result(const ctca_ctresult *r, void *arg)
         (void)store_failed(w, rc, "storing an SCT");
         return true;
     }
-    ctca_test_pause("queue-sct");
+    CTCA_TEST_PAUSE("queue-sct");
     w->stats->done++;
     item_done(w, it, "SCT stored", true);
     progress(w, "serial %s: %s SCT from %s stored", it->serial,
@@ -671,7 +672,7 @@ static void run_round(worker *w, int64_t due_ms, size_t *leased)
     *leased = items.count;
     if (items.count == 0)
         goto out;
-    ctca_test_pause("queue-leased");
+    CTCA_TEST_PAUSE("queue-leased");
     jobs = calloc(items.count, sizeof *jobs);
     touched = calloc(items.count, sizeof *touched);
     if (jobs == NULL || touched == NULL) {
@@ -700,7 +701,7 @@ static void run_round(worker *w, int64_t due_ms, size_t *leased)
     }
     if (w->err != CTCA_OK)
         goto out;
-    ctca_test_pause("queue-done");
+    CTCA_TEST_PAUSE("queue-done");
     for (size_t i = 0; i < n_touched && w->err == CTCA_OK; i++) {
         ctca_store_cert c = {0};
         if ((rc = ctca_store_get_cert(w->store, touched[i], &c)) != CTCA_OK) {

@@ -594,6 +594,7 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
  * pause; returns its pid (it stays paused until killed). */
 static pid_t pause_at(const char *step, const char *cmd)
 {
+    TH_NEED_FAILPOINTS();
     char log[400], full[2000];
     snprintf(log, sizeof log, "%s/paused-%s.out", fx.dir, step);
     snprintf(full, sizeof full, "CTCA_TEST_PAUSE_AT=%s exec %s >'%s' 2>&1", step, cmd, log);
