@@ -17,22 +17,18 @@
  * -> driver (store it) -> worker (write the PEM) -> driver (count). Items change
  * hands only through the two mutex-protected queues, so one issuance is never
  * in two steps at once. */
-#define _GNU_SOURCE /* strdup, dirfd, fstatat */
+#define _GNU_SOURCE /* strdup */
 #include "ctca/batch.h"
 
-#include <cjson/cJSON.h>
-#include <dirent.h>
-#include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/base/failpoint_int.h"
+#include "core/engine/batch_files_int.h"
 #include "core/engine/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -40,7 +36,6 @@
 #include "ctca/store.h"
 #include "ctca/util.h"
 
-#define MAX_NAME 255
 /* How long the driver lets the client wait for logs when workers may hand it
  * something meanwhile (their results wait for the next iteration), and when
  * they may not. */
@@ -80,7 +75,7 @@ typedef enum outcome {
 
 typedef struct item {
     struct item *next;
-    char name[MAX_NAME + 1];
+    char name[CTCA_BATCH_MAX_NAME + 1];
     stage stage;
     ctca_issuance *is;
     ctca_issue_result res; /* from W_BUILD on */
@@ -102,8 +97,7 @@ typedef struct batch {
     const ctca_ca *ca;
     const ctca_batch_options *opt;
     const ctca_log_list *log_list;
-    uint64_t *dup_stems; /* hashes of output names two CSR files share, sorted */
-    size_t n_dup_stems;
+    ctca_batch_names names; /* output names two CSR files share */
     ctca_store_owner self; /* this process, as records name their owners */
     bool self_known;
     int64_t recover_after_ms; /* queue.recover_after_ms */
@@ -169,158 +163,7 @@ static void fail_item(item *it, ctca_err err)
     it->stage = D_DONE;
 }
 
-/* ---- names and output files --------------------------------------------------- */
-
-/* The output name of a CSR file: its name without the last extension. */
-static void stem_of(const char *name, char *out, size_t len)
-{
-    const char *dot = strrchr(name, '.');
-    size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-    snprintf(out, len, "%.*s", (int)n, name);
-}
-
-/* FNV-1a: only compares output names within one directory. */
-static uint64_t stem_hash(const char *name)
-{
-    char stem[MAX_NAME + 1];
-    stem_of(name, stem, sizeof stem);
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = stem; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static bool is_dup_stem(const batch *b, const char *name)
-{
-    uint64_t h = stem_hash(name);
-    return b->n_dup_stems > 0 &&
-           bsearch(&h, b->dup_stems, b->n_dup_stems, sizeof h, cmp_u64) != NULL;
-}
-
-/* The next CSR file of d: a regular file (symlinks followed) whose name does
- * not start with '.'. */
-static bool next_csr(DIR *d, const char **name)
-{
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (e->d_name[0] == '.' || strlen(e->d_name) > MAX_NAME ||
-            fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        *name = e->d_name;
-        return true;
-    }
-    return false;
-}
-
-/* Counts the CSR files and finds output names shared by two of them. */
-static ctca_err scan_dir(batch *b, size_t *total, ctca_errbuf *eb)
-{
-    DIR *d = opendir(b->opt->csr_dir);
-    if (d == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", b->opt->csr_dir, strerror(errno));
-    uint64_t *hashes = NULL;
-    size_t n = 0, cap = 0;
-    const char *name;
-    ctca_err rc = CTCA_OK;
-    while (next_csr(d, &name)) {
-        if (n == CTCA_BATCH_MAX_FILES) {
-            rc = ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "%s: more than %d CSR files",
-                                 b->opt->csr_dir, CTCA_BATCH_MAX_FILES);
-            goto out;
-        }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            uint64_t *p = realloc(hashes, ncap * sizeof *p);
-            if (p == NULL) {
-                rc = CTCA_ERR_NOMEM;
-                goto out;
-            }
-            hashes = p;
-            cap = ncap;
-        }
-        hashes[n++] = stem_hash(name);
-    }
-    qsort(hashes, n, sizeof *hashes, cmp_u64);
-    size_t dups = 0;
-    for (size_t i = 1; i < n; i++)
-        if (hashes[i] == hashes[i - 1] && (dups == 0 || hashes[dups - 1] != hashes[i]))
-            hashes[dups++] = hashes[i]; /* in place: dups <= i - 1 */
-    b->dup_stems = hashes;
-    b->n_dup_stems = dups;
-    hashes = NULL;
-    *total = n;
-out:
-    free(hashes);
-    closedir(d);
-    return rc;
-}
-
-/* Writes path through a temporary file and a rename, so it is whole or
- * absent, but without an fsync: the store holds every certificate durably,
- * and a re-run rewrites an output that is missing or differs. */
-static ctca_err write_file(const char *path, const char *text, size_t len, ctca_errbuf *eb)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", tmp, strerror(errno));
-    bool ok = fwrite(text, 1, len, f) == len;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        ctca_err rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        return rc;
-    }
-    return CTCA_OK;
-}
-
-/* Writes OUT_DIR/<stem>.pem unless it already holds exactly that certificate. */
-static ctca_err write_output(const batch *b, const char *name, const uint8_t *der, size_t len,
-                             ctca_errbuf *eb)
-{
-    char stem[MAX_NAME + 1], path[4096];
-    stem_of(name, stem, sizeof stem);
-    if (snprintf(path, sizeof path, "%s/%s.pem", b->opt->out_dir, stem) >= (int)sizeof path)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s/%s.pem: path too long", b->opt->out_dir,
-                               stem);
-    char *pem = NULL;
-    uint8_t *old = NULL;
-    size_t old_len = 0;
-    ctca_err rc = ctca_pem_encode(der, len, "CERTIFICATE", &pem);
-    if (rc != CTCA_OK)
-        return rc;
-    size_t pem_len = strlen(pem);
-    if (ctca_file_read(path, pem_len + 1, &old, &old_len, NULL) != CTCA_OK || old_len != pem_len ||
-        memcmp(old, pem, pem_len) != 0)
-        rc = write_file(path, pem, pem_len, eb);
-    free(old);
-    free(pem);
-    return rc;
-}
-
 /* ---- worker steps (no store writes) ---------------------------------------- */
-
-static ctca_err csr_digest(const batch *b, const char *name, uint8_t digest[32], ctca_errbuf *eb)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", b->opt->csr_dir, name);
-    uint8_t *der = NULL;
-    size_t len = 0;
-    CTCA_GUARD(ctca_der_or_pem_load(path, "CERTIFICATE REQUEST", &der, &len, eb));
-    /* The same digest ctca_csr_get0_digest gives the store's journal. */
-    ctca_err rc = EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) == 1 ? CTCA_OK
-                                                                                : CTCA_ERR_CRYPTO;
-    free(der);
-    return rc;
-}
 
 /* Whether this run may resume record u, by the queue's takeover rule (README
  * "ctca queue run"): its owner provably ended, or its liveness cannot be told
@@ -376,16 +219,16 @@ static void in_progress_item(item *it)
 static void step_lookup(batch *b, ctca_store *store, item *it)
 {
     const ctca_batch_options *opt = b->opt;
-    if (is_dup_stem(b, it->name)) {
-        char stem[MAX_NAME + 1];
-        stem_of(it->name, stem, sizeof stem);
+    if (ctca_batch_names_shared(&b->names, it->name)) {
+        char stem[CTCA_BATCH_MAX_NAME + 1];
+        ctca_batch_stem(it->name, stem, sizeof stem);
         ctca_errbuf_set(&it->eb, CTCA_ERR_USAGE,
                         "another CSR file would also be written to %s.pem: rename one", stem);
         fail_item(it, CTCA_ERR_USAGE);
         return;
     }
     uint8_t digest[32];
-    ctca_err rc = csr_digest(b, it->name, digest, &it->eb);
+    ctca_err rc = ctca_batch_csr_digest(opt->csr_dir, it->name, digest, &it->eb);
     if (rc != CTCA_OK) {
         fail_item(it, rc);
         return;
@@ -406,7 +249,8 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
     bool unfinished = rc == CTCA_OK && rec.state != CTCA_STORE_ISSUED;
     if (rc == CTCA_OK && rec.state == CTCA_STORE_ISSUED) {
         snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
-        rc = write_output(b, it->name, rec.final_der, rec.final_len, &it->eb);
+        rc = ctca_batch_write_output(opt->out_dir, it->name, rec.final_der, rec.final_len,
+                                     &it->eb);
         it->outcome = OUT_ALREADY;
         it->stage = D_DONE;
     } else if (unfinished &&
@@ -480,7 +324,8 @@ static void run_step(batch *b, ctca_store *store, item *it)
         step_build(store, it);
         return;
     case W_OUTPUT:
-        rc = write_output(b, it->name, it->res.cert, it->res.cert_len, &it->eb);
+        rc = ctca_batch_write_output(b->opt->out_dir, it->name, it->res.cert, it->res.cert_len,
+                                     &it->eb);
         if (rc != CTCA_OK) {
             ctca_errbuf why = it->eb;
             ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
@@ -566,52 +411,6 @@ static void record(ctca_batch_summary *sum, item *it)
     sum->n_problems++;
 }
 
-static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_summary *sum,
-                              ctca_errbuf *eb)
-{
-    cJSON *j = cJSON_CreateObject(), *def = NULL, *busy = NULL, *fail = NULL;
-    ctca_err rc = CTCA_ERR_NOMEM;
-    char *text = NULL;
-    if (j == NULL || !cJSON_AddStringToObject(j, "csr_dir", opt->csr_dir) ||
-        !cJSON_AddStringToObject(j, "out_dir", opt->out_dir) ||
-        !cJSON_AddNumberToObject(j, "total", (double)sum->total) ||
-        !cJSON_AddNumberToObject(j, "issued", (double)sum->issued) ||
-        !cJSON_AddNumberToObject(j, "already_issued", (double)sum->already_issued) ||
-        !cJSON_AddNumberToObject(j, "deferred", (double)sum->deferred) ||
-        !cJSON_AddNumberToObject(j, "in_progress", (double)sum->in_progress) ||
-        !cJSON_AddNumberToObject(j, "failed", (double)sum->failed) ||
-        !cJSON_AddNumberToObject(j, "unlisted", (double)sum->unlisted) ||
-        !cJSON_AddNumberToObject(j, "elapsed_s", sum->elapsed_s) ||
-        !cJSON_AddNumberToObject(j, "rate_per_s",
-                                 sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0) ||
-        (def = cJSON_AddArrayToObject(j, "deferred_csrs")) == NULL ||
-        (busy = cJSON_AddArrayToObject(j, "in_progress_csrs")) == NULL ||
-        (fail = cJSON_AddArrayToObject(j, "failed_csrs")) == NULL)
-        goto out;
-    for (size_t i = 0; i < sum->n_problems; i++) {
-        const ctca_batch_problem *p = &sum->problems[i];
-        cJSON *o = cJSON_CreateObject();
-        if (o == NULL ||
-            !cJSON_AddItemToArray(p->deferred ? def : p->in_progress ? busy : fail, o) ||
-            !cJSON_AddStringToObject(o, "csr", p->csr) ||
-            (p->deferred      ? !cJSON_AddStringToObject(o, "serial", p->serial) ||
-                                    !cJSON_AddBoolToObject(o, "queued", p->queued)
-             : p->in_progress ? !cJSON_AddStringToObject(o, "serial", p->serial)
-                              : !cJSON_AddStringToObject(o, "error", ctca_err_name(p->err))) ||
-            !cJSON_AddStringToObject(o, "reason", p->reason))
-            goto out;
-    }
-    if ((text = cJSON_Print(j)) == NULL)
-        goto out;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
-    rc = ctca_file_write_atomic(path, text, strlen(text), 0644, eb);
-out:
-    cJSON_free(text);
-    cJSON_Delete(j);
-    return rc;
-}
-
 /* ---- setting up ----------------------------------------------------------------- */
 
 static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
@@ -623,17 +422,7 @@ static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "jobs: at most %d", CTCA_BATCH_MAX_JOBS);
     if (opt->window > CTCA_BATCH_MAX_WINDOW)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "window: at most %d", CTCA_BATCH_MAX_WINDOW);
-    struct stat in, out;
-    if (stat(opt->csr_dir, &in) != 0 || !S_ISDIR(in.st_mode))
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->csr_dir);
-    if (mkdir(opt->out_dir, 0755) != 0 && errno != EEXIST)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->out_dir, strerror(errno));
-    if (stat(opt->out_dir, &out) != 0 || !S_ISDIR(out.st_mode))
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->out_dir);
-    if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-        return ctca_errbuf_set(eb, CTCA_ERR_USAGE,
-                               "the output directory must not be the CSR directory");
-    return CTCA_OK;
+    return ctca_batch_dirs_check(opt->csr_dir, opt->out_dir, eb);
 }
 
 /* The log list every new issuance of the run shares (read only). */
@@ -659,7 +448,7 @@ typedef struct driver {
     batch *b;
     ctca_ctclient *client;
     ctca_store *store; /* the only connection that writes */
-    DIR *dir;
+    ctca_batch_csrs csrs; /* the pass that feeds the run */
     bool dir_done;
     size_t window;
     size_t in_flight;  /* items between their file being read and their count */
@@ -706,7 +495,7 @@ static ctca_err feed(driver *d)
 {
     const char *name;
     while (!d->dir_done && d->in_flight < d->window) {
-        if (!next_csr(d->dir, &name)) {
+        if (!ctca_batch_csrs_next(&d->csrs, &name)) {
             d->dir_done = true;
             break;
         }
@@ -996,7 +785,7 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     ctca_err rc = CTCA_ERR_NOMEM;
     if (workers == NULL || d.collecting == NULL)
         goto out;
-    if ((rc = scan_dir(&b, &sum->total, eb)) != CTCA_OK)
+    if ((rc = ctca_batch_names_scan(opt->csr_dir, &b.names, &sum->total, eb)) != CTCA_OK)
         goto out;
     const char *store_path = ctca_ca_get0_store_path(ca);
     if ((rc = ctca_store_open(store_path, &d.store, eb)) != CTCA_OK)
@@ -1015,10 +804,8 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
                                  .max_connections = 8 * per_host};
     if ((rc = ctca_ctclient_new(&ccfg, &d.client)) != CTCA_OK)
         goto out;
-    if ((d.dir = opendir(opt->csr_dir)) == NULL) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->csr_dir, strerror(errno));
+    if ((rc = ctca_batch_csrs_open(opt->csr_dir, &d.csrs, eb)) != CTCA_OK)
         goto out;
-    }
     for (unsigned i = 0; i < jobs; i++) {
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
             rc = ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "cannot start signing thread %u", i);
@@ -1032,7 +819,7 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     }
     sum->elapsed_s = (double)(now_ms(&b) - d.t0_ms) / 1000.0;
     if (rc == CTCA_OK)
-        rc = write_summary(opt, sum, eb);
+        rc = ctca_batch_write_summary(opt, sum, eb);
 out:
     pthread_mutex_lock(&b.mu);
     b.stop = true;
@@ -1055,14 +842,13 @@ out:
         d.free_items = it->next;
         free(it);
     }
-    if (d.dir)
-        closedir(d.dir);
+    ctca_batch_csrs_close(&d.csrs);
     for (unsigned i = 0; workers && i < jobs; i++)
         ctca_store_close(workers[i].store);
     ctca_store_close(d.store); /* rolls back a batch a failure left open */
     free(workers);
     free(d.collecting);
-    free(b.dup_stems);
+    ctca_batch_names_cleanup(&b.names);
     ctca_log_list_free(list);
     pthread_cond_destroy(&b.work_cv);
     pthread_cond_destroy(&b.done_cv);
