@@ -14,9 +14,10 @@
  * An item (one CSR file) goes: worker (look up by CSR digest; prepare or
  * resume) -> driver (journal) -> worker (sign the precertificate) -> driver
  * (store it; submit) -> driver (SCTs) -> worker (build the final certificate)
- * -> driver (store it) -> worker (write the PEM) -> driver (count). Items change
- * hands only through the two mutex-protected queues, so one issuance is never
- * in two steps at once. */
+ * -> driver (store it) -> worker (write the PEM) -> driver (count), each
+ * step a row of STEPS, the one table the workers, the driver and the commit
+ * ask. Items change hands only through the two mutex-protected queues, so one
+ * issuance is never in two steps at once. */
 #define _GNU_SOURCE /* strdup */
 #include "ctca/batch.h"
 
@@ -42,6 +43,9 @@
 #define POLL_BUSY_MS 2
 #define POLL_IDLE_MS 100
 
+/* Where an item is. What each stage does, where it runs and where the item
+ * goes next is its row of STEPS (below): the workers, the driver and the
+ * commit all ask that table. */
 typedef enum stage {
     /* on a worker */
     W_LOOKUP = 0, /* find the CSR's record; then prepare, resume, or skip */
@@ -62,8 +66,20 @@ typedef enum stage {
     C_DEFERRED,
     C_CLAIMED,    /* a resumed record this run now owns */
     C_RELOOK,     /* its journal was refused: the CSR got a record meanwhile */
-    COLLECTING    /* its SCTs are being collected on the client */
+    COLLECTING,   /* its SCTs are being collected on the client */
+    N_STAGES,
+    /* not stages, what a step may answer */
+    NEXT = N_STAGES, /* on to its row's next */
+    COUNTED          /* the item is counted and gone */
 } stage;
+
+/* Where a stage's step runs. */
+typedef enum place {
+    ON_WORKER,    /* a signing thread, reading the store through its own connection */
+    ON_DRIVER,    /* the driver, as the item reaches it; writes go in the open batch */
+    AFTER_COMMIT, /* the driver, once the batch holding the item's writes committed */
+    ON_CLIENT     /* no step: waiting for SCTs on the client (collect moves it on) */
+} place;
 
 typedef enum outcome {
     OUT_ISSUED = 0,
@@ -151,7 +167,7 @@ static item *queue_pop(queue *q)
 
 /* Ends the item as failed: its issuance (if any) is dropped, whatever the
  * store already holds for it stays there. */
-static void fail_item(item *it, ctca_err err)
+static stage fail_item(item *it, ctca_err err)
 {
     it->outcome = OUT_FAILED;
     it->err = err;
@@ -160,8 +176,17 @@ static void fail_item(item *it, ctca_err err)
     ctca_issuance_free(it->is);
     it->is = NULL;
     ctca_issue_result_cleanup(&it->res);
-    it->stage = D_DONE;
+    return D_DONE;
 }
+
+/* What a step gets: the run, the store connection of the thread it runs on,
+ * and on the driver the driver. */
+typedef struct driver driver;
+typedef struct step_ctx {
+    batch *b;
+    ctca_store *store;
+    driver *d; /* NULL on a worker */
+} step_ctx;
 
 /* ---- worker steps (no store writes) ---------------------------------------- */
 
@@ -203,46 +228,45 @@ static void owner_reason(item *it, const ctca_store_unfinished *u, bool alive, i
 /* Ends the item as in progress (the reason in it->eb): its record belongs to
  * another process, which (or, once it ends, a queue worker or a re-run)
  * finishes it. */
-static void in_progress_item(item *it)
+static stage in_progress_item(item *it)
 {
     it->err = CTCA_ERR_IN_PROGRESS;
     it->outcome = OUT_IN_PROGRESS;
     ctca_issuance_free(it->is);
     it->is = NULL;
-    it->stage = D_DONE;
+    return D_DONE;
 }
 
 /* Looks the CSR up by digest; then skips it (issued: only its output is
  * checked), leaves it to the live process that owns its unfinished record,
  * resumes it (a precertificate without a final certificate, whose owner is
  * gone: the driver claims it before going on), or prepares a new issuance. */
-static void step_lookup(batch *b, ctca_store *store, item *it)
+static stage step_lookup(step_ctx *c, item *it)
 {
+    batch *b = c->b;
+    ctca_store *store = c->store;
     const ctca_batch_options *opt = b->opt;
     if (ctca_batch_names_shared(&b->names, it->name)) {
         char stem[CTCA_BATCH_MAX_NAME + 1];
         ctca_batch_stem(it->name, stem, sizeof stem);
         ctca_errbuf_set(&it->eb, CTCA_ERR_USAGE,
                         "another CSR file would also be written to %s.pem: rename one", stem);
-        fail_item(it, CTCA_ERR_USAGE);
-        return;
+        return fail_item(it, CTCA_ERR_USAGE);
     }
     uint8_t digest[32];
     ctca_err rc = ctca_batch_csr_digest(opt->csr_dir, it->name, digest, &it->eb);
-    if (rc != CTCA_OK) {
-        fail_item(it, rc);
-        return;
-    }
+    if (rc != CTCA_OK)
+        return fail_item(it, rc);
     ctca_store_cert rec = {0};
     ctca_owner_liveness owner = CTCA_OWNER_UNKNOWN;
     const char *profile = opt->profile ? opt->profile : CTCA_DEFAULT_PROFILE;
     rc = ctca_store_get_cert_by_csr(store, digest, profile, &rec);
     if (rc != CTCA_OK && rc != CTCA_ERR_STORE_NOT_FOUND) {
         ctca_errbuf_set(&it->eb, rc, "looking the CSR up: %s", ctca_store_errmsg(store));
-        fail_item(it, rc);
-        return;
+        return fail_item(it, rc);
     }
     int64_t now = now_ms(b);
+    stage next = D_DONE;
     /* An unfinished record's owner is read before the resume reads the
      * record, so that the claim, which holds only if nothing changed since,
      * covers what was resumed. */
@@ -252,7 +276,6 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
         rc = ctca_batch_write_output(opt->out_dir, it->name, rec.final_der, rec.final_len,
                                      &it->eb);
         it->outcome = OUT_ALREADY;
-        it->stage = D_DONE;
     } else if (unfinished &&
                (rc = ctca_store_get_unfinished(store, rec.serial, &it->seen)) != CTCA_OK) {
         ctca_errbuf_set(&it->eb, rc, "reading serial %s: %s", rec.serial,
@@ -262,14 +285,14 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
          * fresh start here would issue a second certificate for the CSR. */
         snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
         owner_reason(it, &it->seen, owner == CTCA_OWNER_ALIVE, now);
-        in_progress_item(it);
+        next = in_progress_item(it);
     } else if (unfinished && rec.state != CTCA_STORE_JOURNALED) {
         rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
                                   &it->eb);
         if (rc == CTCA_OK)
             ctca_issuance_set_clock(it->is, b->clock_ms, b->clock_arg);
         it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
-        it->stage = D_RESUMED;
+        next = D_RESUMED;
     } else {
         /* Nothing on record, or a journaled TBS that was never signed and
          * whose owner is gone: start afresh (that serial stays journaled,
@@ -284,85 +307,50 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
                                   .once_per_csr = true,
                                   .supersedes = unfinished ? &it->seen : NULL};
         rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
-        it->stage = D_PREPARED;
+        next = NEXT; /* to journal */
     }
     ctca_store_cert_cleanup(&rec);
     if (rc != CTCA_OK)
-        fail_item(it, rc);
-    else if (it->is)
+        return fail_item(it, rc);
+    if (it->is)
         snprintf(it->serial, sizeof it->serial, "%s", ctca_issuance_serial(it->is));
+    return next;
 }
 
-static void step_build(ctca_store *store, item *it)
+static stage step_sign(step_ctx *c, item *it)
 {
-    ctca_err rc = ctca_issuance_build_final(it->is, store, &it->res, &it->eb);
-    if (rc == CTCA_OK) {
-        it->stage = D_BUILT;
-    } else if (rc == CTCA_ERR_POLICY_UNMET) {
+    (void)c;
+    ctca_err rc = ctca_issuance_sign_precert(it->is, &it->eb);
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage step_build(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_build_final(it->is, c->store, &it->res, &it->eb);
+    if (rc == CTCA_OK)
+        return NEXT;
+    if (rc == CTCA_ERR_POLICY_UNMET) {
         it->err = rc;
-        it->stage = D_UNMET;
-    } else {
-        fail_item(it, rc);
+        return D_UNMET;
     }
+    return fail_item(it, rc);
 }
 
-static void run_step(batch *b, ctca_store *store, item *it)
+static stage step_output(step_ctx *c, item *it)
 {
-    ctca_err rc;
-    switch (it->stage) {
-    case W_LOOKUP:
-        step_lookup(b, store, it);
-        return;
-    case W_SIGN:
-        rc = ctca_issuance_sign_precert(it->is, &it->eb);
-        if (rc != CTCA_OK)
-            fail_item(it, rc);
-        else
-            it->stage = D_SIGNED;
-        return;
-    case W_BUILD:
-        step_build(store, it);
-        return;
-    case W_OUTPUT:
-        rc = ctca_batch_write_output(b->opt->out_dir, it->name, it->res.cert, it->res.cert_len,
-                                     &it->eb);
-        if (rc != CTCA_OK) {
-            ctca_errbuf why = it->eb;
-            ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
-                            why.msg);
-            fail_item(it, rc);
-            return;
-        }
-        it->outcome = OUT_ISSUED;
-        ctca_issue_result_cleanup(&it->res);
-        ctca_issuance_free(it->is);
-        it->is = NULL;
-        it->stage = D_DONE;
-        return;
-    default:
-        fail_item(it, CTCA_ERR_INTERNAL);
-        return;
+    ctca_err rc = ctca_batch_write_output(c->b->opt->out_dir, it->name, it->res.cert,
+                                          it->res.cert_len, &it->eb);
+    if (rc != CTCA_OK) {
+        ctca_errbuf why = it->eb;
+        ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
+                        why.msg);
+        return fail_item(it, rc);
     }
-}
-
-static void *worker_main(void *arg)
-{
-    worker *w = arg;
-    batch *b = w->b;
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        while (b->work.head == NULL && !b->stop)
-            pthread_cond_wait(&b->work_cv, &b->mu);
-        item *it = b->stop ? NULL : queue_pop(&b->work);
-        pthread_mutex_unlock(&b->mu);
-        if (it == NULL)
-            return NULL;
-        run_step(b, w->store, it);
-        pthread_mutex_lock(&b->mu);
-        queue_push(&b->done, it);
-        pthread_cond_signal(&b->done_cv);
-        pthread_mutex_unlock(&b->mu);
-    }
+    it->outcome = OUT_ISSUED;
+    ctca_issue_result_cleanup(&it->res);
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    return NEXT;
 }
 
 /* ---- the summary -------------------------------------------------------------- */
@@ -444,7 +432,7 @@ static unsigned default_jobs(void)
 
 /* ---- the driver ------------------------------------------------------------------ */
 
-typedef struct driver {
+struct driver {
     batch *b;
     ctca_ctclient *client;
     ctca_store *store; /* the only connection that writes */
@@ -459,7 +447,7 @@ typedef struct driver {
     item *free_items;
     ctca_batch_summary *sum;
     int64_t t0_ms;
-} driver;
+};
 
 static item *item_get(driver *d)
 {
@@ -479,10 +467,11 @@ static void item_free(item *it)
     free(it);
 }
 
-static void to_workers(driver *d, item *it, stage st)
+static void move(driver *d, item *it, stage next);
+
+static void to_workers(driver *d, item *it)
 {
     batch *b = d->b;
-    it->stage = st;
     pthread_mutex_lock(&b->mu);
     queue_push(&b->work, it);
     pthread_cond_signal(&b->work_cv);
@@ -504,13 +493,17 @@ static ctca_err feed(driver *d)
             return CTCA_ERR_NOMEM;
         snprintf(it->name, sizeof it->name, "%s", name);
         d->in_flight++;
-        to_workers(d, it, W_LOOKUP);
+        move(d, it, W_LOOKUP);
     }
     return CTCA_OK;
 }
 
-static void count(driver *d, item *it)
+/* ---- driver steps (store writes in the open batch) ------------------------------ */
+
+/* Counts the item in the summary and frees it for the next CSR. */
+static stage drive_count(step_ctx *c, item *it)
 {
+    driver *d = c->d;
     record(d->sum, it);
     d->in_flight--;
     it->next = d->free_items;
@@ -524,22 +517,7 @@ static void count(driver *d, item *it)
             .elapsed_s = (double)(now_ms(d->b) - d->t0_ms) / 1000.0};
         opt->progress(&p, opt->progress_arg);
     }
-}
-
-static void start_collecting(driver *d, item *it)
-{
-    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca));
-    uint64_t deadline = ctca_ctclient_now_ms(d->client) + ct->deadline_ms;
-    ctca_err rc = ctca_issuance_start(it->is, d->client, d->store, deadline);
-    if (rc != CTCA_OK) {
-        /* Nothing was submitted: the record keeps its precertificate. */
-        ctca_errbuf_set(&it->eb, rc, "starting the submissions: %s", ctca_err_str(rc));
-        fail_item(it, rc);
-        count(d, it);
-        return;
-    }
-    it->stage = COLLECTING;
-    d->collecting[d->n_collecting++] = it;
+    return COUNTED;
 }
 
 /* The policy was not met by the deadline: the fallback decides, as in
@@ -607,70 +585,193 @@ static ctca_err claim(driver *d, item *it, stage *next)
     return CTCA_OK;
 }
 
-/* The driver's part of an item a worker handed back: its store write, in the
- * open batch. */
-static void handle_returned(driver *d, item *it)
+static stage drive_journal(step_ctx *c, item *it)
 {
-    ctca_err rc = CTCA_OK;
-    stage next = D_DONE;
-    switch (it->stage) {
-    case D_PREPARED:
-        rc = ctca_issuance_journal(it->is, d->store, &it->eb);
-        next = C_JOURNALED;
-        if (rc == CTCA_ERR_STORE_DUPLICATE) {
-            /* Another process journaled the CSR since the lookup: look again
-             * once this batch is committed, and leave it to its owner if it
-             * happens twice. */
-            it->serial[0] = '\0'; /* never journaled */
-            if (!it->relooked) {
-                rc = CTCA_OK;
-                next = C_RELOOK;
-            } else {
-                in_progress_item(it);
-                count(d, it);
-                return;
-            }
-        }
-        break;
-    case D_SIGNED:
-        rc = ctca_issuance_store_precert(it->is, d->store, &it->eb);
-        next = C_PRECERT;
-        break;
-    case D_BUILT:
-        rc = ctca_issuance_store_final(it->is, d->store, &it->res, &it->eb);
-        /* The queue's items for a deferred issuance finished here are done. */
-        if (rc == CTCA_OK && it->was_deferred &&
-            ctca_store_queue_settle(d->store, it->serial, CTCA_ENTRY_PRECERT,
-                                    "not needed: the certificate was issued by ctca batch",
-                                    now_ms(d->b), NULL) != CTCA_OK)
-            rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
-                                 ctca_store_errmsg(d->store));
-        next = C_FINAL;
-        break;
-    case D_UNMET:
-        rc = fall_back(d, it, &next);
-        break;
-    case D_RESUMED:
-        rc = claim(d, it, &next);
-        if (rc == CTCA_OK && next == D_DONE) {
-            count(d, it);
-            return;
-        }
-        break;
-    case D_DONE:
-        count(d, it);
-        return;
-    default:
-        rc = CTCA_ERR_INTERNAL;
-        break;
+    ctca_err rc = ctca_issuance_journal(it->is, c->store, &it->eb);
+    if (rc == CTCA_ERR_STORE_DUPLICATE) {
+        /* Another process journaled the CSR since the lookup: look again
+         * once this batch is committed, and leave it to its owner if it
+         * happens twice. */
+        it->serial[0] = '\0'; /* never journaled */
+        return it->relooked ? in_progress_item(it) : C_RELOOK;
     }
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_claim(step_ctx *c, item *it)
+{
+    stage next = NEXT; /* claim answers C_CLAIMED (won) or D_DONE (someone else's) */
+    ctca_err rc = claim(c->d, it, &next);
+    return rc != CTCA_OK ? fail_item(it, rc) : next;
+}
+
+static stage drive_store_precert(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_store_precert(it->is, c->store, &it->eb);
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_store_final(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_store_final(it->is, c->store, &it->res, &it->eb);
+    /* The queue's items for a deferred issuance finished here are done. */
+    if (rc == CTCA_OK && it->was_deferred &&
+        ctca_store_queue_settle(c->store, it->serial, CTCA_ENTRY_PRECERT,
+                                "not needed: the certificate was issued by ctca batch",
+                                now_ms(c->b), NULL) != CTCA_OK)
+        rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
+                             ctca_store_errmsg(c->store));
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_fall_back(step_ctx *c, item *it)
+{
+    stage next = NEXT;
+    ctca_err rc = fall_back(c->d, it, &next);
+    return rc != CTCA_OK ? fail_item(it, rc) : next;
+}
+
+/* ---- after the commit --------------------------------------------------------------- */
+
+/* Starts submitting the stored precertificate on the client. */
+static stage after_precert(step_ctx *c, item *it)
+{
+    driver *d = c->d;
+    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca));
+    uint64_t deadline = ctca_ctclient_now_ms(d->client) + ct->deadline_ms;
+    ctca_err rc = ctca_issuance_start(it->is, d->client, d->store, deadline);
     if (rc != CTCA_OK) {
-        fail_item(it, rc);
-        count(d, it);
-        return;
+        /* Nothing was submitted: the record keeps its precertificate. */
+        ctca_errbuf_set(&it->eb, rc, "starting the submissions: %s", ctca_err_str(rc));
+        return fail_item(it, rc);
     }
-    it->stage = next;
-    queue_push(&d->written, it);
+    return NEXT;
+}
+
+static stage after_claimed(step_ctx *c, item *it)
+{
+    CTCA_TEST_PAUSE("batch-claimed");
+    return after_precert(c, it);
+}
+
+static stage after_relook(step_ctx *c, item *it)
+{
+    (void)c;
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    it->relooked = true;
+    it->eb.msg[0] = '\0';
+    return NEXT;
+}
+
+static stage after_deferred(step_ctx *c, item *it)
+{
+    (void)c;
+    it->outcome = OUT_DEFERRED;
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    ctca_issue_result_cleanup(&it->res);
+    return NEXT;
+}
+
+/* ---- the steps -------------------------------------------------------------------- */
+
+/* One row per stage: where its step runs, what it does (NULL: nothing but
+ * go on), and where the item goes next when the step answers NEXT; a step
+ * that branches (a failure, a refused journal, an unmet policy) answers
+ * the stage itself. A failed item goes to D_DONE and is counted. Items
+ * change hands only between places: a worker's step always answers a
+ * driver stage. */
+typedef struct step {
+    place where;
+    stage (*run)(step_ctx *c, item *it);
+    stage next;
+} step;
+
+static const step STEPS[N_STAGES] = {
+    /* find the record; D_RESUMED to resume, D_DONE when issued or someone else's */
+    [W_LOOKUP] = {ON_WORKER, step_lookup, D_PREPARED},
+    [W_SIGN] = {ON_WORKER, step_sign, D_SIGNED},
+    /* D_UNMET when the SCTs do not meet the policy */
+    [W_BUILD] = {ON_WORKER, step_build, D_BUILT},
+    [W_OUTPUT] = {ON_WORKER, step_output, D_DONE},
+    /* C_RELOOK when the CSR got a record since the lookup */
+    [D_PREPARED] = {ON_DRIVER, drive_journal, C_JOURNALED},
+    /* D_DONE when another process claimed it first */
+    [D_RESUMED] = {ON_DRIVER, drive_claim, C_CLAIMED},
+    [D_SIGNED] = {ON_DRIVER, drive_store_precert, C_PRECERT},
+    [D_BUILT] = {ON_DRIVER, drive_store_final, C_FINAL},
+    /* C_FINAL when issued without embedded SCTs, else C_DEFERRED */
+    [D_UNMET] = {ON_DRIVER, drive_fall_back, C_DEFERRED},
+    [D_DONE] = {ON_DRIVER, drive_count, COUNTED},
+    [C_JOURNALED] = {AFTER_COMMIT, NULL, W_SIGN},
+    [C_PRECERT] = {AFTER_COMMIT, after_precert, COLLECTING},
+    [C_FINAL] = {AFTER_COMMIT, NULL, W_OUTPUT},
+    [C_DEFERRED] = {AFTER_COMMIT, after_deferred, D_DONE},
+    [C_CLAIMED] = {AFTER_COMMIT, after_claimed, COLLECTING},
+    [C_RELOOK] = {AFTER_COMMIT, after_relook, W_LOOKUP},
+    /* collect() moves it on once its collection is over */
+    [COLLECTING] = {ON_CLIENT, NULL, W_BUILD},
+};
+
+/* Runs stage st's step on it; the stage it goes to. */
+static stage run_step(stage st, step_ctx *c, item *it)
+{
+    const step *s = &STEPS[st];
+    stage got = s->run ? s->run(c, it) : NEXT;
+    return got == NEXT ? s->next : got;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        while (b->work.head == NULL && !b->stop)
+            pthread_cond_wait(&b->work_cv, &b->mu);
+        item *it = b->stop ? NULL : queue_pop(&b->work);
+        pthread_mutex_unlock(&b->mu);
+        if (it == NULL)
+            return NULL;
+        step_ctx c = {.b = b, .store = w->store};
+        it->stage = run_step(it->stage, &c, it);
+        pthread_mutex_lock(&b->mu);
+        queue_push(&b->done, it);
+        pthread_cond_signal(&b->done_cv);
+        pthread_mutex_unlock(&b->mu);
+    }
+}
+
+
+/* Takes it to stage next and on as far as the driver can now: a driver step
+ * runs at once (its writes in the open batch), until the item waits for a
+ * worker, the commit or the client, or is counted. */
+static void move(driver *d, item *it, stage next)
+{
+    step_ctx c = {.b = d->b, .store = d->store, .d = d};
+    while (next != COUNTED) {
+        if (next >= N_STAGES)
+            next = fail_item(it, CTCA_ERR_INTERNAL);
+        it->stage = next;
+        switch (STEPS[next].where) {
+        case ON_WORKER:
+            to_workers(d, it);
+            return;
+        case AFTER_COMMIT:
+            queue_push(&d->written, it);
+            return;
+        case ON_CLIENT:
+            d->collecting[d->n_collecting++] = it;
+            return;
+        case ON_DRIVER:
+            next = run_step(next, &c, it);
+            break;
+        default:
+            next = fail_item(it, CTCA_ERR_INTERNAL);
+            break;
+        }
+    }
 }
 
 /* Commits the batch, then lets every item it held go on; when the commit
@@ -678,38 +779,16 @@ static void handle_returned(driver *d, item *it)
 static void commit(driver *d)
 {
     ctca_err rc = ctca_store_batch_commit(d->store);
+    step_ctx c = {.b = d->b, .store = d->store, .d = d};
     item *it;
     while ((it = queue_pop(&d->written)) != NULL) {
         if (rc != CTCA_OK) {
             ctca_errbuf_set(&it->eb, rc, "committing to the store: %s",
                             ctca_store_errmsg(d->store));
-            fail_item(it, rc);
-            count(d, it);
+            move(d, it, fail_item(it, rc));
             continue;
         }
-        switch (it->stage) {
-        case C_JOURNALED: to_workers(d, it, W_SIGN); break;
-        case C_PRECERT: start_collecting(d, it); break;
-        case C_CLAIMED:
-            CTCA_TEST_PAUSE("batch-claimed");
-            start_collecting(d, it);
-            break;
-        case C_FINAL: to_workers(d, it, W_OUTPUT); break;
-        case C_RELOOK:
-            ctca_issuance_free(it->is);
-            it->is = NULL;
-            it->relooked = true;
-            it->eb.msg[0] = '\0';
-            to_workers(d, it, W_LOOKUP);
-            break;
-        default: /* C_DEFERRED */
-            it->outcome = OUT_DEFERRED;
-            ctca_issuance_free(it->is);
-            it->is = NULL;
-            ctca_issue_result_cleanup(&it->res);
-            count(d, it);
-            break;
-        }
+        move(d, it, run_step(it->stage, &c, it));
     }
 }
 
@@ -721,7 +800,7 @@ static void collect(driver *d)
     for (size_t i = 0; i < d->n_collecting; i++) {
         item *it = d->collecting[i];
         if (ctca_issuance_collected(it->is))
-            to_workers(d, it, W_BUILD);
+            move(d, it, STEPS[COLLECTING].next);
         else
             d->collecting[k++] = it;
     }
@@ -748,7 +827,7 @@ static ctca_err iterate(driver *d, ctca_errbuf *eb)
         item *it = returned;
         returned = it->next;
         d->at_workers--;
-        handle_returned(d, it);
+        move(d, it, it->stage); /* a driver stage, from a worker */
     }
     if (d->n_collecting > 0) {
         /* Writes waiting for the commit: only a quick pass before it. */
