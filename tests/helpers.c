@@ -5,6 +5,7 @@
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,46 @@ void th_ca_start_logs(th_ca *c, size_t n, const char *const *specs, const char *
     }
     /* Dated now: Chrome's policy refuses a list 70 days old. */
     th_log_list_write(c->log_list, c->logs, c->n_logs, (int64_t)time(NULL) * 1000);
+}
+
+void th_ca_log_restart(const th_ca *c, th_testlog *t, const char *extra)
+{
+    int port = 0;
+    cr_assert_eq(sscanf(t->url, "http://127.0.0.1:%d/", &port), 1);
+    char out[600], cmd[4096];
+    snprintf(out, sizeof out, "%s/%s.restart.out", c->dir, t->name);
+    char *bin = th_bin("ctca-testlog");
+    snprintf(cmd, sizeof cmd,
+             "exec '%s' --listen 127.0.0.1:%d --key '%s' --roots '%s' %s >'%s' 2>&1", bin, port,
+             t->key, c->roots, extra, out);
+    free(bin);
+    for (int attempt = 0; attempt < 50; attempt++) {
+        unlink(out);
+        pid_t pid = fork();
+        cr_assert(pid >= 0);
+        if (pid == 0) {
+            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+            _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+            char line[256] = "";
+            FILE *f = fopen(out, "r");
+            bool up = f && fgets(line, sizeof line, f) && strncmp(line, "listening on", 12) == 0;
+            if (f)
+                fclose(f);
+            if (up) {
+                t->pid = pid;
+                return;
+            }
+            if (waitpid(pid, NULL, WNOHANG) == pid)
+                break; /* the port is not free yet */
+            usleep(20000);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        usleep(100000);
+    }
+    cr_assert_fail("ctca-testlog %s did not come back on port %d", t->name, port);
 }
 
 void th_ca_stop_logs(th_ca *c)

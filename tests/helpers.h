@@ -24,6 +24,15 @@ int th_run(char **output, const char *fmt, ...) __attribute__((format(printf, 2,
 char *th_tmpdir(void);
 void th_rmdir(const char *path);
 
+/* TH_NEED_FAILPOINTS(): skips the calling test unless the build has the
+ * crash tests' pause points (-DCTCA_FAILPOINTS=ON, as scripts/test.sh
+ * builds); the binaries of any other build never pause. */
+#ifdef CTCA_FAILPOINTS
+#define TH_NEED_FAILPOINTS() ((void)0)
+#else
+#define TH_NEED_FAILPOINTS() cr_skip_test("needs a build with -DCTCA_FAILPOINTS=ON")
+#endif
+
 /* A running ctca-testlog process. */
 typedef struct th_testlog {
     int pid;
@@ -73,6 +82,9 @@ void th_ca_csr(th_ca *c, const char *san);
  * with the flags extra[i] (extra NULL: none), then c->log_list rewritten
  * over all of c's logs, dated now. */
 void th_ca_start_logs(th_ca *c, size_t n, const char *const *specs, const char *const *extra);
+/* th_ca_log_restart: starts t (one of c's logs, stopped) again on its port
+ * with its key, accepting c->roots, with the flags extra. */
+void th_ca_log_restart(const th_ca *c, th_testlog *t, const char *extra);
 /* th_ca_stop_logs: stops c's logs and forgets them. */
 void th_ca_stop_logs(th_ca *c);
 /* th_ca_config_set: sets section.key (section "": the top level) of the CA's

@@ -368,14 +368,3 @@ int64_t ctca_now_ms(void)
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-void ctca_test_pause(const char *step)
-{
-    const char *want = getenv("CTCA_TEST_PAUSE_AT");
-    if (want == NULL || strcmp(want, step) != 0)
-        return;
-    fprintf(stderr, "ctca: paused at %s\n", step);
-    fflush(stderr);
-    for (;;)
-        pause();
-}

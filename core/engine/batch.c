@@ -14,24 +14,22 @@
  * An item (one CSR file) goes: worker (look up by CSR digest; prepare or
  * resume) -> driver (journal) -> worker (sign the precertificate) -> driver
  * (store it; submit) -> driver (SCTs) -> worker (build the final certificate)
- * -> driver (store it) -> worker (write the PEM) -> driver (count). Items change
- * hands only through the two mutex-protected queues, so one issuance is never
- * in two steps at once. */
-#define _GNU_SOURCE /* strdup, dirfd, fstatat */
+ * -> driver (store it) -> worker (write the PEM) -> driver (count), each
+ * step a row of STEPS, the one table the workers, the driver and the commit
+ * ask. Items change hands only through the two mutex-protected queues, so one
+ * issuance is never in two steps at once. */
+#define _GNU_SOURCE /* strdup */
 #include "ctca/batch.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "asn1/json_int.h"
+#include "core/base/failpoint_int.h"
+#include "core/engine/batch_files_int.h"
 #include "core/engine/owner_int.h"
 #include "ctca/ctclient.h"
 #include "ctca/issue.h"
@@ -39,13 +37,15 @@
 #include "ctca/store.h"
 #include "ctca/util.h"
 
-#define MAX_NAME 255
 /* How long the driver lets the client wait for logs when workers may hand it
  * something meanwhile (their results wait for the next iteration), and when
  * they may not. */
 #define POLL_BUSY_MS 2
 #define POLL_IDLE_MS 100
 
+/* Where an item is. What each stage does, where it runs and where the item
+ * goes next is its row of STEPS (below): the workers, the driver and the
+ * commit all ask that table. */
 typedef enum stage {
     /* on a worker */
     W_LOOKUP = 0, /* find the CSR's record; then prepare, resume, or skip */
@@ -66,8 +66,20 @@ typedef enum stage {
     C_DEFERRED,
     C_CLAIMED,    /* a resumed record this run now owns */
     C_RELOOK,     /* its journal was refused: the CSR got a record meanwhile */
-    COLLECTING    /* its SCTs are being collected on the client */
+    COLLECTING,   /* its SCTs are being collected on the client */
+    N_STAGES,
+    /* not stages, what a step may answer */
+    NEXT = N_STAGES, /* on to its row's next */
+    COUNTED          /* the item is counted and gone */
 } stage;
+
+/* Where a stage's step runs. */
+typedef enum place {
+    ON_WORKER,    /* a signing thread, reading the store through its own connection */
+    ON_DRIVER,    /* the driver, as the item reaches it; writes go in the open batch */
+    AFTER_COMMIT, /* the driver, once the batch holding the item's writes committed */
+    ON_CLIENT     /* no step: waiting for SCTs on the client (collect moves it on) */
+} place;
 
 typedef enum outcome {
     OUT_ISSUED = 0,
@@ -79,7 +91,7 @@ typedef enum outcome {
 
 typedef struct item {
     struct item *next;
-    char name[MAX_NAME + 1];
+    char name[CTCA_BATCH_MAX_NAME + 1];
     stage stage;
     ctca_issuance *is;
     ctca_issue_result res; /* from W_BUILD on */
@@ -101,11 +113,12 @@ typedef struct batch {
     const ctca_ca *ca;
     const ctca_batch_options *opt;
     const ctca_log_list *log_list;
-    uint64_t *dup_stems; /* hashes of output names two CSR files share, sorted */
-    size_t n_dup_stems;
+    ctca_batch_names names; /* output names two CSR files share */
     ctca_store_owner self; /* this process, as records name their owners */
     bool self_known;
     int64_t recover_after_ms; /* queue.recover_after_ms */
+    int64_t (*clock_ms)(void *arg); /* opt's, or ctca_now_ms */
+    void *clock_arg;
     pthread_mutex_t mu;
     pthread_cond_t work_cv, done_cv;
     queue work, done;
@@ -118,6 +131,18 @@ typedef struct worker {
     pthread_t thread;
     bool started;
 } worker;
+
+static int64_t default_clock(void *arg)
+{
+    (void)arg;
+    return ctca_now_ms();
+}
+
+/* The run's wall clock (ctca_batch_options.clock_ms). */
+static int64_t now_ms(const batch *b)
+{
+    return b->clock_ms(b->clock_arg);
+}
 
 static void queue_push(queue *q, item *it)
 {
@@ -142,7 +167,7 @@ static item *queue_pop(queue *q)
 
 /* Ends the item as failed: its issuance (if any) is dropped, whatever the
  * store already holds for it stays there. */
-static void fail_item(item *it, ctca_err err)
+static stage fail_item(item *it, ctca_err err)
 {
     it->outcome = OUT_FAILED;
     it->err = err;
@@ -151,143 +176,19 @@ static void fail_item(item *it, ctca_err err)
     ctca_issuance_free(it->is);
     it->is = NULL;
     ctca_issue_result_cleanup(&it->res);
-    it->stage = D_DONE;
+    return D_DONE;
 }
 
-/* ---- names and output files --------------------------------------------------- */
-
-/* The output name of a CSR file: its name without the last extension. */
-static void stem_of(const char *name, char *out, size_t len)
-{
-    const char *dot = strrchr(name, '.');
-    size_t n = dot && dot != name ? (size_t)(dot - name) : strlen(name);
-    snprintf(out, len, "%.*s", (int)n, name);
-}
-
-/* FNV-1a: only compares output names within one directory. */
-static uint64_t stem_hash(const char *name)
-{
-    char stem[MAX_NAME + 1];
-    stem_of(name, stem, sizeof stem);
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = stem; *p; p++)
-        h = (h ^ (uint8_t)*p) * 1099511628211ull;
-    return h;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static bool is_dup_stem(const batch *b, const char *name)
-{
-    uint64_t h = stem_hash(name);
-    return b->n_dup_stems > 0 &&
-           bsearch(&h, b->dup_stems, b->n_dup_stems, sizeof h, cmp_u64) != NULL;
-}
-
-/* The next CSR file of d: a regular file (symlinks followed) whose name does
- * not start with '.'. */
-static bool next_csr(DIR *d, const char **name)
-{
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        struct stat st;
-        if (e->d_name[0] == '.' || strlen(e->d_name) > MAX_NAME ||
-            fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        *name = e->d_name;
-        return true;
-    }
-    return false;
-}
-
-/* Counts the CSR files and finds output names shared by two of them. */
-static ctca_err scan_dir(batch *b, size_t *total, ctca_errbuf *eb)
-{
-    DIR *d = opendir(b->opt->csr_dir);
-    if (d == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", b->opt->csr_dir, strerror(errno));
-    uint64_t *hashes = NULL;
-    size_t n = 0, cap = 0;
-    const char *name;
-    ctca_err rc = CTCA_OK;
-    while (next_csr(d, &name)) {
-        if (n == CTCA_BATCH_MAX_FILES) {
-            rc = ctca_errbuf_set(eb, CTCA_ERR_VALUE_RANGE, "%s: more than %d CSR files",
-                                 b->opt->csr_dir, CTCA_BATCH_MAX_FILES);
-            goto out;
-        }
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 1024;
-            uint64_t *p = realloc(hashes, ncap * sizeof *p);
-            if (p == NULL) {
-                rc = CTCA_ERR_NOMEM;
-                goto out;
-            }
-            hashes = p;
-            cap = ncap;
-        }
-        hashes[n++] = stem_hash(name);
-    }
-    qsort(hashes, n, sizeof *hashes, cmp_u64);
-    size_t dups = 0;
-    for (size_t i = 1; i < n; i++)
-        if (hashes[i] == hashes[i - 1] && (dups == 0 || hashes[dups - 1] != hashes[i]))
-            hashes[dups++] = hashes[i]; /* in place: dups <= i - 1 */
-    b->dup_stems = hashes;
-    b->n_dup_stems = dups;
-    hashes = NULL;
-    *total = n;
-out:
-    free(hashes);
-    closedir(d);
-    return rc;
-}
-
-/* Writes OUT_DIR/<stem>.pem unless it already holds exactly that certificate. */
-static ctca_err write_output(const batch *b, const char *name, const uint8_t *der, size_t len,
-                             ctca_errbuf *eb)
-{
-    char stem[MAX_NAME + 1], path[4096];
-    stem_of(name, stem, sizeof stem);
-    if (snprintf(path, sizeof path, "%s/%s.pem", b->opt->out_dir, stem) >= (int)sizeof path)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s/%s.pem: path too long", b->opt->out_dir,
-                               stem);
-    char *pem = NULL;
-    uint8_t *old = NULL;
-    size_t old_len = 0;
-    ctca_err rc = ctca_pem_encode(der, len, "CERTIFICATE", &pem);
-    if (rc != CTCA_OK)
-        return rc;
-    size_t pem_len = strlen(pem);
-    if (ctca_file_read(path, pem_len + 1, &old, &old_len, NULL) != CTCA_OK || old_len != pem_len ||
-        memcmp(old, pem, pem_len) != 0)
-        /* No fsync: the store holds every certificate durably, and a re-run
-         * rewrites an output that is missing or differs. */
-        rc = ctca_file_write(path, pem, pem_len, 0644, CTCA_WRITE_NO_FSYNC, eb);
-    free(old);
-    free(pem);
-    return rc;
-}
+/* What a step gets: the run, the store connection of the thread it runs on,
+ * and on the driver the driver. */
+typedef struct driver driver;
+typedef struct step_ctx {
+    batch *b;
+    ctca_store *store;
+    driver *d; /* NULL on a worker */
+} step_ctx;
 
 /* ---- worker steps (no store writes) ---------------------------------------- */
-
-static ctca_err csr_digest(const batch *b, const char *name, uint8_t digest[32], ctca_errbuf *eb)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", b->opt->csr_dir, name);
-    uint8_t *der = NULL;
-    size_t len = 0;
-    CTCA_GUARD(ctca_der_or_pem_load(path, "CERTIFICATE REQUEST", &der, &len, eb));
-    /* The same digest ctca_csr_get0_digest gives the store's journal. */
-    ctca_err rc = EVP_Digest(der, len, digest, NULL, EVP_sha256(), NULL) == 1 ? CTCA_OK
-                                                                                : CTCA_ERR_CRYPTO;
-    free(der);
-    return rc;
-}
 
 /* Whether this run may resume record u, by the queue's takeover rule (README
  * "ctca queue run"): its owner provably ended, or its liveness cannot be told
@@ -327,55 +228,54 @@ static void owner_reason(item *it, const ctca_store_unfinished *u, bool alive, i
 /* Ends the item as in progress (the reason in it->eb): its record belongs to
  * another process, which (or, once it ends, a queue worker or a re-run)
  * finishes it. */
-static void in_progress_item(item *it)
+static stage in_progress_item(item *it)
 {
     it->err = CTCA_ERR_IN_PROGRESS;
     it->outcome = OUT_IN_PROGRESS;
     ctca_issuance_free(it->is);
     it->is = NULL;
-    it->stage = D_DONE;
+    return D_DONE;
 }
 
 /* Looks the CSR up by digest; then skips it (issued: only its output is
  * checked), leaves it to the live process that owns its unfinished record,
  * resumes it (a precertificate without a final certificate, whose owner is
  * gone: the driver claims it before going on), or prepares a new issuance. */
-static void step_lookup(batch *b, ctca_store *store, item *it)
+static stage step_lookup(step_ctx *c, item *it)
 {
+    batch *b = c->b;
+    ctca_store *store = c->store;
     const ctca_batch_options *opt = b->opt;
-    if (is_dup_stem(b, it->name)) {
-        char stem[MAX_NAME + 1];
-        stem_of(it->name, stem, sizeof stem);
+    if (ctca_batch_names_shared(&b->names, it->name)) {
+        char stem[CTCA_BATCH_MAX_NAME + 1];
+        ctca_batch_stem(it->name, stem, sizeof stem);
         ctca_errbuf_set(&it->eb, CTCA_ERR_USAGE,
                         "another CSR file would also be written to %s.pem: rename one", stem);
-        fail_item(it, CTCA_ERR_USAGE);
-        return;
+        return fail_item(it, CTCA_ERR_USAGE);
     }
     uint8_t digest[32];
-    ctca_err rc = csr_digest(b, it->name, digest, &it->eb);
-    if (rc != CTCA_OK) {
-        fail_item(it, rc);
-        return;
-    }
+    ctca_err rc = ctca_batch_csr_digest(opt->csr_dir, it->name, digest, &it->eb);
+    if (rc != CTCA_OK)
+        return fail_item(it, rc);
     ctca_store_cert rec = {0};
     ctca_owner_liveness owner = CTCA_OWNER_UNKNOWN;
     const char *profile = opt->profile ? opt->profile : CTCA_DEFAULT_PROFILE;
     rc = ctca_store_get_cert_by_csr(store, digest, profile, &rec);
     if (rc != CTCA_OK && rc != CTCA_ERR_STORE_NOT_FOUND) {
         ctca_errbuf_set(&it->eb, rc, "looking the CSR up: %s", ctca_store_errmsg(store));
-        fail_item(it, rc);
-        return;
+        return fail_item(it, rc);
     }
-    int64_t now = ctca_now_ms();
+    int64_t now = now_ms(b);
+    stage next = D_DONE;
     /* An unfinished record's owner is read before the resume reads the
      * record, so that the claim, which holds only if nothing changed since,
      * covers what was resumed. */
     bool unfinished = rc == CTCA_OK && rec.state != CTCA_STORE_ISSUED;
     if (rc == CTCA_OK && rec.state == CTCA_STORE_ISSUED) {
         snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
-        rc = write_output(b, it->name, rec.final_der, rec.final_len, &it->eb);
+        rc = ctca_batch_write_output(opt->out_dir, it->name, rec.final_der, rec.final_len,
+                                     &it->eb);
         it->outcome = OUT_ALREADY;
-        it->stage = D_DONE;
     } else if (unfinished &&
                (rc = ctca_store_get_unfinished(store, rec.serial, &it->seen)) != CTCA_OK) {
         ctca_errbuf_set(&it->eb, rc, "reading serial %s: %s", rec.serial,
@@ -385,14 +285,16 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
          * fresh start here would issue a second certificate for the CSR. */
         snprintf(it->serial, sizeof it->serial, "%s", rec.serial);
         owner_reason(it, &it->seen, owner == CTCA_OWNER_ALIVE, now);
-        in_progress_item(it);
+        next = in_progress_item(it);
     } else if (unfinished && rec.state != CTCA_STORE_JOURNALED) {
         rc = ctca_issuance_resume(b->ca, store, rec.serial, b->log_list, NULL, now, &it->is,
                                   &it->eb);
         if (rc == CTCA_OK) /* a re-run's --fallback over the one journaled */
             ctca_issuance_set_fallback(it->is, opt->fallback);
+        if (rc == CTCA_OK)
+            ctca_issuance_set_clock(it->is, b->clock_ms, b->clock_arg);
         it->was_deferred = rec.state == CTCA_STORE_DEFERRED;
-        it->stage = D_RESUMED;
+        next = D_RESUMED;
     } else {
         /* Nothing on record, or a journaled TBS that was never signed and
          * whose owner is gone: start afresh (that serial stays journaled,
@@ -404,87 +306,54 @@ static void step_lookup(batch *b, ctca_store *store, item *it)
                                   .log_list_path = opt->log_list_path,
                                   .log_list = b->log_list, .now_ms = now,
                                   .fallback = opt->fallback,
+                                  .clock_ms = b->clock_ms, .clock_arg = b->clock_arg,
                                   .once_per_csr = true,
                                   .supersedes = unfinished ? &it->seen : NULL};
         rc = ctca_issuance_prepare(b->ca, store, &req, &it->is, &it->eb);
-        it->stage = D_PREPARED;
+        next = NEXT; /* to journal */
     }
     ctca_store_cert_cleanup(&rec);
     if (rc != CTCA_OK)
-        fail_item(it, rc);
-    else if (it->is)
+        return fail_item(it, rc);
+    if (it->is)
         snprintf(it->serial, sizeof it->serial, "%s", ctca_issuance_serial(it->is));
+    return next;
 }
 
-static void step_build(ctca_store *store, item *it)
+static stage step_sign(step_ctx *c, item *it)
 {
-    ctca_err rc = ctca_issuance_build_final(it->is, store, &it->res, &it->eb);
-    if (rc == CTCA_OK) {
-        it->stage = D_BUILT;
-    } else if (rc == CTCA_ERR_POLICY_UNMET) {
+    (void)c;
+    ctca_err rc = ctca_issuance_sign_precert(it->is, &it->eb);
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage step_build(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_build_final(it->is, c->store, &it->res, &it->eb);
+    if (rc == CTCA_OK)
+        return NEXT;
+    if (rc == CTCA_ERR_POLICY_UNMET) {
         it->err = rc;
-        it->stage = D_UNMET;
-    } else {
-        fail_item(it, rc);
+        return D_UNMET;
     }
+    return fail_item(it, rc);
 }
 
-static void run_step(batch *b, ctca_store *store, item *it)
+static stage step_output(step_ctx *c, item *it)
 {
-    ctca_err rc;
-    switch (it->stage) {
-    case W_LOOKUP:
-        step_lookup(b, store, it);
-        return;
-    case W_SIGN:
-        rc = ctca_issuance_sign_precert(it->is, &it->eb);
-        if (rc != CTCA_OK)
-            fail_item(it, rc);
-        else
-            it->stage = D_SIGNED;
-        return;
-    case W_BUILD:
-        step_build(store, it);
-        return;
-    case W_OUTPUT:
-        rc = write_output(b, it->name, it->res.cert, it->res.cert_len, &it->eb);
-        if (rc != CTCA_OK) {
-            ctca_errbuf why = it->eb;
-            ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
-                            why.msg);
-            fail_item(it, rc);
-            return;
-        }
-        it->outcome = OUT_ISSUED;
-        ctca_issue_result_cleanup(&it->res);
-        ctca_issuance_free(it->is);
-        it->is = NULL;
-        it->stage = D_DONE;
-        return;
-    default:
-        fail_item(it, CTCA_ERR_INTERNAL);
-        return;
+    ctca_err rc = ctca_batch_write_output(c->b->opt->out_dir, it->name, it->res.cert,
+                                          it->res.cert_len, &it->eb);
+    if (rc != CTCA_OK) {
+        ctca_errbuf why = it->eb;
+        ctca_errbuf_set(&it->eb, rc, "serial %s is issued and stored, but %s", it->serial,
+                        why.msg);
+        return fail_item(it, rc);
     }
-}
-
-static void *worker_main(void *arg)
-{
-    worker *w = arg;
-    batch *b = w->b;
-    for (;;) {
-        pthread_mutex_lock(&b->mu);
-        while (b->work.head == NULL && !b->stop)
-            pthread_cond_wait(&b->work_cv, &b->mu);
-        item *it = b->stop ? NULL : queue_pop(&b->work);
-        pthread_mutex_unlock(&b->mu);
-        if (it == NULL)
-            return NULL;
-        run_step(b, w->store, it);
-        pthread_mutex_lock(&b->mu);
-        queue_push(&b->done, it);
-        pthread_cond_signal(&b->done_cv);
-        pthread_mutex_unlock(&b->mu);
-    }
+    it->outcome = OUT_ISSUED;
+    ctca_issue_result_cleanup(&it->res);
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    return NEXT;
 }
 
 /* ---- the summary -------------------------------------------------------------- */
@@ -533,78 +402,6 @@ static void record(ctca_batch_summary *sum, item *it)
     sum->n_problems++;
 }
 
-/* File names and error text are bytes: json_string_nocheck writes them as they
- * are, as summary.json always did. */
-static bool put_str(json_t *o, const char *key, const char *v)
-{
-    return json_object_set_new(o, key, json_string_nocheck(v)) == 0;
-}
-
-static bool put_int(json_t *o, const char *key, size_t v)
-{
-    return json_object_set_new(o, key, json_integer((json_int_t)v)) == 0;
-}
-
-static json_t *problem_json(const ctca_batch_problem *p)
-{
-    json_t *o = json_object();
-    bool ok = o != NULL && put_str(o, "csr", p->csr) &&
-              (p->deferred ? put_str(o, "serial", p->serial) &&
-                                 json_object_set_new(o, "queued", json_boolean(p->queued)) == 0
-               : p->in_progress ? put_str(o, "serial", p->serial)
-                                : put_str(o, "error", ctca_err_name(p->err))) &&
-              put_str(o, "reason", p->reason);
-    if (!ok) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static ctca_err write_summary(const ctca_batch_options *opt, const ctca_batch_summary *sum,
-                              ctca_errbuf *eb)
-{
-    json_t *j = json_object(), *def = json_array(), *busy = json_array(), *fail = json_array();
-    ctca_err rc = CTCA_ERR_NOMEM;
-    char *text = NULL;
-    double rate = sum->elapsed_s > 0 ? (double)sum->issued / sum->elapsed_s : 0;
-    if (j == NULL || def == NULL || busy == NULL || fail == NULL)
-        goto out;
-    for (size_t i = 0; i < sum->n_problems; i++) {
-        const ctca_batch_problem *p = &sum->problems[i];
-        if (json_array_append_new(p->deferred ? def : p->in_progress ? busy : fail,
-                                  problem_json(p)) != 0)
-            goto out;
-    }
-    if (!put_str(j, "csr_dir", opt->csr_dir) || !put_str(j, "out_dir", opt->out_dir) ||
-        !put_int(j, "total", sum->total) || !put_int(j, "issued", sum->issued) ||
-        !put_int(j, "already_issued", sum->already_issued) ||
-        !put_int(j, "deferred", sum->deferred) || !put_int(j, "in_progress", sum->in_progress) ||
-        !put_int(j, "failed", sum->failed) || !put_int(j, "unlisted", sum->unlisted) ||
-        json_object_set_new(j, "elapsed_s", json_real(sum->elapsed_s)) != 0 ||
-        json_object_set_new(j, "rate_per_s", json_real(rate)) != 0)
-        goto out;
-    /* json_object_set_new takes the array over, also when it fails. */
-    int set = json_object_set_new(j, "deferred_csrs", def);
-    set |= json_object_set_new(j, "in_progress_csrs", busy);
-    set |= json_object_set_new(j, "failed_csrs", fail);
-    def = busy = fail = NULL;
-    if (set != 0)
-        goto out;
-    if ((rc = ctca_json_print(j, true, &text)) != CTCA_OK)
-        goto out;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.json", opt->out_dir);
-    rc = ctca_file_write_atomic(path, text, strlen(text), 0644, eb);
-out:
-    free(text);
-    json_decref(def);
-    json_decref(busy);
-    json_decref(fail);
-    json_decref(j);
-    return rc;
-}
-
 /* ---- setting up ----------------------------------------------------------------- */
 
 static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
@@ -616,17 +413,7 @@ static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "jobs: at most %d", CTCA_BATCH_MAX_JOBS);
     if (opt->window > CTCA_BATCH_MAX_WINDOW)
         return ctca_errbuf_set(eb, CTCA_ERR_USAGE, "window: at most %d", CTCA_BATCH_MAX_WINDOW);
-    struct stat in, out;
-    if (stat(opt->csr_dir, &in) != 0 || !S_ISDIR(in.st_mode))
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->csr_dir);
-    if (mkdir(opt->out_dir, 0755) != 0 && errno != EEXIST)
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->out_dir, strerror(errno));
-    if (stat(opt->out_dir, &out) != 0 || !S_ISDIR(out.st_mode))
-        return ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: not a directory", opt->out_dir);
-    if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-        return ctca_errbuf_set(eb, CTCA_ERR_USAGE,
-                               "the output directory must not be the CSR directory");
-    return CTCA_OK;
+    return ctca_batch_dirs_check(opt->csr_dir, opt->out_dir, eb);
 }
 
 /* The log list every new issuance of the run shares (read only). */
@@ -648,11 +435,11 @@ static unsigned default_jobs(void)
 
 /* ---- the driver ------------------------------------------------------------------ */
 
-typedef struct driver {
+struct driver {
     batch *b;
     ctca_ctclient *client;
     ctca_store *store; /* the only connection that writes */
-    DIR *dir;
+    ctca_batch_csrs csrs; /* the pass that feeds the run */
     bool dir_done;
     size_t window;
     size_t in_flight;  /* items between their file being read and their count */
@@ -663,7 +450,7 @@ typedef struct driver {
     item *free_items;
     ctca_batch_summary *sum;
     int64_t t0_ms;
-} driver;
+};
 
 static item *item_get(driver *d)
 {
@@ -683,10 +470,11 @@ static void item_free(item *it)
     free(it);
 }
 
-static void to_workers(driver *d, item *it, stage st)
+static void move(driver *d, item *it, stage next);
+
+static void to_workers(driver *d, item *it)
 {
     batch *b = d->b;
-    it->stage = st;
     pthread_mutex_lock(&b->mu);
     queue_push(&b->work, it);
     pthread_cond_signal(&b->work_cv);
@@ -699,7 +487,7 @@ static ctca_err feed(driver *d)
 {
     const char *name;
     while (!d->dir_done && d->in_flight < d->window) {
-        if (!next_csr(d->dir, &name)) {
+        if (!ctca_batch_csrs_next(&d->csrs, &name)) {
             d->dir_done = true;
             break;
         }
@@ -708,13 +496,17 @@ static ctca_err feed(driver *d)
             return CTCA_ERR_NOMEM;
         snprintf(it->name, sizeof it->name, "%s", name);
         d->in_flight++;
-        to_workers(d, it, W_LOOKUP);
+        move(d, it, W_LOOKUP);
     }
     return CTCA_OK;
 }
 
-static void count(driver *d, item *it)
+/* ---- driver steps (store writes in the open batch) ------------------------------ */
+
+/* Counts the item in the summary and frees it for the next CSR. */
+static stage drive_count(step_ctx *c, item *it)
 {
+    driver *d = c->d;
     record(d->sum, it);
     d->in_flight--;
     it->next = d->free_items;
@@ -725,25 +517,10 @@ static void count(driver *d, item *it)
         ctca_batch_progress p = {
             .done = s->issued + s->already_issued + s->deferred + s->in_progress + s->failed,
             .total = s->total, .issued = s->issued,
-            .elapsed_s = (double)(ctca_now_ms() - d->t0_ms) / 1000.0};
+            .elapsed_s = (double)(now_ms(d->b) - d->t0_ms) / 1000.0};
         opt->progress(&p, opt->progress_arg);
     }
-}
-
-static void start_collecting(driver *d, item *it)
-{
-    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca));
-    uint64_t deadline = ctca_ctclient_now_ms(d->client) + ct->deadline_ms;
-    ctca_err rc = ctca_issuance_start(it->is, d->client, d->store, deadline);
-    if (rc != CTCA_OK) {
-        /* Nothing was submitted: the record keeps its precertificate. */
-        ctca_errbuf_set(&it->eb, rc, "starting the submissions: %s", ctca_err_str(rc));
-        fail_item(it, rc);
-        count(d, it);
-        return;
-    }
-    it->stage = COLLECTING;
-    d->collecting[d->n_collecting++] = it;
+    return COUNTED;
 }
 
 /* The policy was not met by the deadline: the issuance's fallback decides
@@ -782,7 +559,7 @@ static ctca_err claim(driver *d, item *it, stage *next)
     bool won = false;
     ctca_store_unfinished now;
     ctca_err rc = ctca_store_claim(d->store, &it->seen, b->self_known ? &b->self : NULL,
-                                   ctca_now_ms(), &won);
+                                   now_ms(b), &won);
     if (rc == CTCA_OK && !won)
         rc = ctca_store_get_unfinished(d->store, it->serial, &now);
     if (rc != CTCA_OK)
@@ -798,76 +575,199 @@ static ctca_err claim(driver *d, item *it, stage *next)
                         "its certificate",
                         it->serial);
     else
-        owner_reason(it, &now, true, ctca_now_ms());
+        owner_reason(it, &now, true, now_ms(b));
     in_progress_item(it);
     *next = D_DONE;
     return CTCA_OK;
 }
 
-/* The driver's part of an item a worker handed back: its store write, in the
- * open batch. */
-static void handle_returned(driver *d, item *it)
+static stage drive_journal(step_ctx *c, item *it)
 {
-    ctca_err rc = CTCA_OK;
-    stage next = D_DONE;
-    switch (it->stage) {
-    case D_PREPARED:
-        rc = ctca_issuance_journal(it->is, d->store, &it->eb);
-        next = C_JOURNALED;
-        if (rc == CTCA_ERR_STORE_DUPLICATE) {
-            /* Another process journaled the CSR since the lookup: look again
-             * once this batch is committed, and leave it to its owner if it
-             * happens twice. */
-            it->serial[0] = '\0'; /* never journaled */
-            if (!it->relooked) {
-                rc = CTCA_OK;
-                next = C_RELOOK;
-            } else {
-                in_progress_item(it);
-                count(d, it);
-                return;
-            }
-        }
-        break;
-    case D_SIGNED:
-        rc = ctca_issuance_store_precert(it->is, d->store, &it->eb);
-        next = C_PRECERT;
-        break;
-    case D_BUILT:
-        rc = ctca_issuance_store_final(it->is, d->store, &it->res, &it->eb);
-        /* The queue's items for a deferred issuance finished here are done. */
-        if (rc == CTCA_OK && it->was_deferred &&
-            ctca_store_queue_settle(d->store, it->serial, CTCA_ENTRY_PRECERT,
-                                    "not needed: the certificate was issued by ctca batch",
-                                    ctca_now_ms(), NULL) != CTCA_OK)
-            rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
-                                 ctca_store_errmsg(d->store));
-        next = C_FINAL;
-        break;
-    case D_UNMET:
-        rc = fall_back(d, it, &next);
-        break;
-    case D_RESUMED:
-        rc = claim(d, it, &next);
-        if (rc == CTCA_OK && next == D_DONE) {
-            count(d, it);
-            return;
-        }
-        break;
-    case D_DONE:
-        count(d, it);
-        return;
-    default:
-        rc = CTCA_ERR_INTERNAL;
-        break;
+    ctca_err rc = ctca_issuance_journal(it->is, c->store, &it->eb);
+    if (rc == CTCA_ERR_STORE_DUPLICATE) {
+        /* Another process journaled the CSR since the lookup: look again
+         * once this batch is committed, and leave it to its owner if it
+         * happens twice. */
+        it->serial[0] = '\0'; /* never journaled */
+        return it->relooked ? in_progress_item(it) : C_RELOOK;
     }
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_claim(step_ctx *c, item *it)
+{
+    stage next = NEXT; /* claim answers C_CLAIMED (won) or D_DONE (someone else's) */
+    ctca_err rc = claim(c->d, it, &next);
+    return rc != CTCA_OK ? fail_item(it, rc) : next;
+}
+
+static stage drive_store_precert(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_store_precert(it->is, c->store, &it->eb);
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_store_final(step_ctx *c, item *it)
+{
+    ctca_err rc = ctca_issuance_store_final(it->is, c->store, &it->res, &it->eb);
+    /* The queue's items for a deferred issuance finished here are done. */
+    if (rc == CTCA_OK && it->was_deferred &&
+        ctca_store_queue_settle(c->store, it->serial, CTCA_ENTRY_PRECERT,
+                                "not needed: the certificate was issued by ctca batch",
+                                now_ms(c->b), NULL) != CTCA_OK)
+        rc = ctca_errbuf_set(&it->eb, CTCA_ERR_STORE, "settling its queue items: %s",
+                             ctca_store_errmsg(c->store));
+    return rc != CTCA_OK ? fail_item(it, rc) : NEXT;
+}
+
+static stage drive_fall_back(step_ctx *c, item *it)
+{
+    stage next = NEXT;
+    ctca_err rc = fall_back(c->d, it, &next);
+    return rc != CTCA_OK ? fail_item(it, rc) : next;
+}
+
+/* ---- after the commit --------------------------------------------------------------- */
+
+/* Starts submitting the stored precertificate on the client. */
+static stage after_precert(step_ctx *c, item *it)
+{
+    driver *d = c->d;
+    const ctca_ct_settings *ct = ctca_config_get0_ct(ctca_ca_get0_config(d->b->ca));
+    uint64_t deadline = ctca_ctclient_now_ms(d->client) + ct->deadline_ms;
+    ctca_err rc = ctca_issuance_start(it->is, d->client, d->store, deadline);
     if (rc != CTCA_OK) {
-        fail_item(it, rc);
-        count(d, it);
-        return;
+        /* Nothing was submitted: the record keeps its precertificate. */
+        ctca_errbuf_set(&it->eb, rc, "starting the submissions: %s", ctca_err_str(rc));
+        return fail_item(it, rc);
     }
-    it->stage = next;
-    queue_push(&d->written, it);
+    return NEXT;
+}
+
+static stage after_claimed(step_ctx *c, item *it)
+{
+    CTCA_TEST_PAUSE("batch-claimed");
+    return after_precert(c, it);
+}
+
+static stage after_relook(step_ctx *c, item *it)
+{
+    (void)c;
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    it->relooked = true;
+    it->eb.msg[0] = '\0';
+    return NEXT;
+}
+
+static stage after_deferred(step_ctx *c, item *it)
+{
+    (void)c;
+    it->outcome = OUT_DEFERRED;
+    ctca_issuance_free(it->is);
+    it->is = NULL;
+    ctca_issue_result_cleanup(&it->res);
+    return NEXT;
+}
+
+/* ---- the steps -------------------------------------------------------------------- */
+
+/* One row per stage: where its step runs, what it does (NULL: nothing but
+ * go on), and where the item goes next when the step answers NEXT; a step
+ * that branches (a failure, a refused journal, an unmet policy) answers
+ * the stage itself. A failed item goes to D_DONE and is counted. Items
+ * change hands only between places: a worker's step always answers a
+ * driver stage. */
+typedef struct step {
+    place where;
+    stage (*run)(step_ctx *c, item *it);
+    stage next;
+} step;
+
+static const step STEPS[N_STAGES] = {
+    /* find the record; D_RESUMED to resume, D_DONE when issued or someone else's */
+    [W_LOOKUP] = {ON_WORKER, step_lookup, D_PREPARED},
+    [W_SIGN] = {ON_WORKER, step_sign, D_SIGNED},
+    /* D_UNMET when the SCTs do not meet the policy */
+    [W_BUILD] = {ON_WORKER, step_build, D_BUILT},
+    [W_OUTPUT] = {ON_WORKER, step_output, D_DONE},
+    /* C_RELOOK when the CSR got a record since the lookup */
+    [D_PREPARED] = {ON_DRIVER, drive_journal, C_JOURNALED},
+    /* D_DONE when another process claimed it first */
+    [D_RESUMED] = {ON_DRIVER, drive_claim, C_CLAIMED},
+    [D_SIGNED] = {ON_DRIVER, drive_store_precert, C_PRECERT},
+    [D_BUILT] = {ON_DRIVER, drive_store_final, C_FINAL},
+    /* C_FINAL when issued without embedded SCTs, else C_DEFERRED */
+    [D_UNMET] = {ON_DRIVER, drive_fall_back, C_DEFERRED},
+    [D_DONE] = {ON_DRIVER, drive_count, COUNTED},
+    [C_JOURNALED] = {AFTER_COMMIT, NULL, W_SIGN},
+    [C_PRECERT] = {AFTER_COMMIT, after_precert, COLLECTING},
+    [C_FINAL] = {AFTER_COMMIT, NULL, W_OUTPUT},
+    [C_DEFERRED] = {AFTER_COMMIT, after_deferred, D_DONE},
+    [C_CLAIMED] = {AFTER_COMMIT, after_claimed, COLLECTING},
+    [C_RELOOK] = {AFTER_COMMIT, after_relook, W_LOOKUP},
+    /* collect() moves it on once its collection is over */
+    [COLLECTING] = {ON_CLIENT, NULL, W_BUILD},
+};
+
+/* Runs stage st's step on it; the stage it goes to. */
+static stage run_step(stage st, step_ctx *c, item *it)
+{
+    const step *s = &STEPS[st];
+    stage got = s->run ? s->run(c, it) : NEXT;
+    return got == NEXT ? s->next : got;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    batch *b = w->b;
+    for (;;) {
+        pthread_mutex_lock(&b->mu);
+        while (b->work.head == NULL && !b->stop)
+            pthread_cond_wait(&b->work_cv, &b->mu);
+        item *it = b->stop ? NULL : queue_pop(&b->work);
+        pthread_mutex_unlock(&b->mu);
+        if (it == NULL)
+            return NULL;
+        step_ctx c = {.b = b, .store = w->store};
+        it->stage = run_step(it->stage, &c, it);
+        pthread_mutex_lock(&b->mu);
+        queue_push(&b->done, it);
+        pthread_cond_signal(&b->done_cv);
+        pthread_mutex_unlock(&b->mu);
+    }
+}
+
+
+/* Takes it to stage next and on as far as the driver can now: a driver step
+ * runs at once (its writes in the open batch), until the item waits for a
+ * worker, the commit or the client, or is counted. */
+static void move(driver *d, item *it, stage next)
+{
+    step_ctx c = {.b = d->b, .store = d->store, .d = d};
+    while (next != COUNTED) {
+        if (next >= N_STAGES)
+            next = fail_item(it, CTCA_ERR_INTERNAL);
+        it->stage = next;
+        switch (STEPS[next].where) {
+        case ON_WORKER:
+            to_workers(d, it);
+            return;
+        case AFTER_COMMIT:
+            queue_push(&d->written, it);
+            return;
+        case ON_CLIENT:
+            d->collecting[d->n_collecting++] = it;
+            return;
+        case ON_DRIVER:
+            next = run_step(next, &c, it);
+            break;
+        default:
+            next = fail_item(it, CTCA_ERR_INTERNAL);
+            break;
+        }
+    }
 }
 
 /* Commits the batch, then lets every item it held go on; when the commit
@@ -875,38 +775,16 @@ static void handle_returned(driver *d, item *it)
 static void commit(driver *d)
 {
     ctca_err rc = ctca_store_batch_commit(d->store);
+    step_ctx c = {.b = d->b, .store = d->store, .d = d};
     item *it;
     while ((it = queue_pop(&d->written)) != NULL) {
         if (rc != CTCA_OK) {
             ctca_errbuf_set(&it->eb, rc, "committing to the store: %s",
                             ctca_store_errmsg(d->store));
-            fail_item(it, rc);
-            count(d, it);
+            move(d, it, fail_item(it, rc));
             continue;
         }
-        switch (it->stage) {
-        case C_JOURNALED: to_workers(d, it, W_SIGN); break;
-        case C_PRECERT: start_collecting(d, it); break;
-        case C_CLAIMED:
-            ctca_test_pause("batch-claimed");
-            start_collecting(d, it);
-            break;
-        case C_FINAL: to_workers(d, it, W_OUTPUT); break;
-        case C_RELOOK:
-            ctca_issuance_free(it->is);
-            it->is = NULL;
-            it->relooked = true;
-            it->eb.msg[0] = '\0';
-            to_workers(d, it, W_LOOKUP);
-            break;
-        default: /* C_DEFERRED */
-            it->outcome = OUT_DEFERRED;
-            ctca_issuance_free(it->is);
-            it->is = NULL;
-            ctca_issue_result_cleanup(&it->res);
-            count(d, it);
-            break;
-        }
+        move(d, it, run_step(it->stage, &c, it));
     }
 }
 
@@ -918,7 +796,7 @@ static void collect(driver *d)
     for (size_t i = 0; i < d->n_collecting; i++) {
         item *it = d->collecting[i];
         if (ctca_issuance_collected(it->is))
-            to_workers(d, it, W_BUILD);
+            move(d, it, STEPS[COLLECTING].next);
         else
             d->collecting[k++] = it;
     }
@@ -945,7 +823,7 @@ static ctca_err iterate(driver *d, ctca_errbuf *eb)
         item *it = returned;
         returned = it->next;
         d->at_workers--;
-        handle_returned(d, it);
+        move(d, it, it->stage); /* a driver stage, from a worker */
     }
     if (d->n_collecting > 0) {
         /* Writes waiting for the commit: only a quick pass before it. */
@@ -967,10 +845,12 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     ctca_log_list *list = NULL;
     CTCA_GUARD(load_log_list(ca, opt->log_list_path, &list, eb));
     const ctca_queue_settings *qs = ctca_config_get0_queue(ctca_ca_get0_config(ca));
-    batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms};
+    batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms,
+               .clock_ms = opt->clock_ms ? opt->clock_ms : default_clock,
+               .clock_arg = opt->clock_ms ? opt->clock_arg : NULL};
     b.self_known = ctca_owner_self(&b.self);
     driver d = {.b = &b, .window = opt->window ? opt->window : CTCA_BATCH_DEFAULT_WINDOW,
-                .sum = sum, .t0_ms = ctca_now_ms()};
+                .sum = sum, .t0_ms = now_ms(&b)};
     unsigned jobs = opt->jobs ? opt->jobs : default_jobs();
     worker *workers = calloc(jobs, sizeof *workers);
     d.collecting = calloc(d.window, sizeof *d.collecting);
@@ -980,7 +860,7 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     ctca_err rc = CTCA_ERR_NOMEM;
     if (workers == NULL || d.collecting == NULL)
         goto out;
-    if ((rc = scan_dir(&b, &sum->total, eb)) != CTCA_OK)
+    if ((rc = ctca_batch_names_scan(opt->csr_dir, &b.names, &sum->total, eb)) != CTCA_OK)
         goto out;
     const char *store_path = ctca_ca_get0_store_path(ca);
     if ((rc = ctca_store_open(store_path, &d.store, eb)) != CTCA_OK)
@@ -999,10 +879,8 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
                                  .max_connections = 8 * per_host};
     if ((rc = ctca_ctclient_new(&ccfg, &d.client)) != CTCA_OK)
         goto out;
-    if ((d.dir = opendir(opt->csr_dir)) == NULL) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_IO, "%s: %s", opt->csr_dir, strerror(errno));
+    if ((rc = ctca_batch_csrs_open(opt->csr_dir, &d.csrs, eb)) != CTCA_OK)
         goto out;
-    }
     for (unsigned i = 0; i < jobs; i++) {
         if (pthread_create(&workers[i].thread, NULL, worker_main, &workers[i]) != 0) {
             rc = ctca_errbuf_set(eb, CTCA_ERR_NOMEM, "cannot start signing thread %u", i);
@@ -1014,9 +892,9 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
         if ((rc = feed(&d)) != CTCA_OK || d.in_flight == 0 || (rc = iterate(&d, eb)) != CTCA_OK)
             break;
     }
-    sum->elapsed_s = (double)(ctca_now_ms() - d.t0_ms) / 1000.0;
+    sum->elapsed_s = (double)(now_ms(&b) - d.t0_ms) / 1000.0;
     if (rc == CTCA_OK)
-        rc = write_summary(opt, sum, eb);
+        rc = ctca_batch_write_summary(opt, sum, eb);
 out:
     pthread_mutex_lock(&b.mu);
     b.stop = true;
@@ -1039,14 +917,13 @@ out:
         d.free_items = it->next;
         free(it);
     }
-    if (d.dir)
-        closedir(d.dir);
+    ctca_batch_csrs_close(&d.csrs);
     for (unsigned i = 0; workers && i < jobs; i++)
         ctca_store_close(workers[i].store);
     ctca_store_close(d.store); /* rolls back a batch a failure left open */
     free(workers);
     free(d.collecting);
-    free(b.dup_stems);
+    ctca_batch_names_cleanup(&b.names);
     ctca_log_list_free(list);
     pthread_cond_destroy(&b.work_cv);
     pthread_cond_destroy(&b.done_cv);

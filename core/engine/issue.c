@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/failpoint_int.h"
 #include "core/ca/ca_int.h"
 #include "core/engine/owner_int.h"
 #include "core/engine/scheme_int.h"
@@ -294,7 +295,7 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
                             (int)is->scheme->ct_version, timestamp, r->sct.data, r->sct.len,
                             is->now_ms);
     if (rc == CTCA_OK)
-        ctca_test_pause("sct");
+        CTCA_TEST_PAUSE("sct");
     if (rc != CTCA_OK) {
         is->store_err = rc;
         snprintf(is->store_msg, sizeof is->store_msg, "storing the SCT from %s: %s",
@@ -332,6 +333,12 @@ static ctca_issuance *issuance_new(const ctca_ca *ca, int64_t now_ms)
     is->now_ms = now_ms;
     is->clock_ms = default_clock;
     return is;
+}
+
+void ctca_issuance_set_clock(ctca_issuance *is, int64_t (*clock_ms)(void *arg), void *clock_arg)
+{
+    is->clock_ms = clock_ms ? clock_ms : default_clock;
+    is->clock_arg = clock_ms ? clock_arg : NULL;
 }
 
 /* Loads the log list (unless list is given) and the candidates for the
@@ -433,10 +440,7 @@ static ctca_err prepare_into(ctca_issuance *is, ctca_store *store, const ctca_is
                              ctca_errbuf *eb)
 {
     const ctca_ca *ca = is->ca;
-    if (req->clock_ms) {
-        is->clock_ms = req->clock_ms;
-        is->clock_arg = req->clock_arg;
-    }
+    ctca_issuance_set_clock(is, req->clock_ms, req->clock_arg);
     const char *name = req->profile ? req->profile : CTCA_DEFAULT_PROFILE;
     const ctca_profile *profile = ctca_config_get0_profile(ctca_ca_get0_config(ca), name);
     if (profile == NULL)
@@ -500,7 +504,7 @@ ctca_err ctca_issuance_journal(ctca_issuance *is, ctca_store *store, ctca_errbuf
     if (rc != CTCA_OK)
         return ctca_errbuf_set(eb, rc, "journaling: %s", ctca_store_errmsg(store));
     is->step = S_JOURNALED;
-    ctca_test_pause("journaled");
+    CTCA_TEST_PAUSE("journaled");
     return CTCA_OK;
 }
 
@@ -526,7 +530,7 @@ ctca_err ctca_issuance_store_precert(ctca_issuance *is, ctca_store *store, ctca_
         return ctca_errbuf_set(eb, rc, "storing the precertificate: %s",
                                ctca_store_errmsg(store));
     is->step = S_STORED;
-    ctca_test_pause("precert");
+    CTCA_TEST_PAUSE("precert");
     return CTCA_OK;
 }
 
@@ -953,7 +957,7 @@ ctca_err ctca_issuance_store_final(ctca_issuance *is, ctca_store *store, ctca_is
                                    ctca_errbuf *eb)
 {
     CTCA_GUARD(step_allowed(is, AT(S_BUILT), "storing the final certificate", eb));
-    ctca_test_pause("final");
+    CTCA_TEST_PAUSE("final");
     ctca_err rc = ctca_store_put_final(store, is->serial, res->cert, res->cert_len, is->now_ms);
     if (rc != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));
@@ -1123,7 +1127,7 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                          ctca_view_make(is->precert, is->precert_len),
                                          preca_of(is), eb)) != CTCA_OK)
         goto out;
-    ctca_test_pause("final");
+    CTCA_TEST_PAUSE("final");
     if ((rc = ctca_store_put_final_queued(store, is->serial, res->cert, res->cert_len, ids, n,
                                           is->now_ms)) != CTCA_OK) {
         ctca_errbuf_set(eb, rc, "storing the certificate: %s", ctca_store_errmsg(store));

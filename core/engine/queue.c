@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/base/failpoint_int.h"
 #include "core/engine/owner_int.h"
 #include "core/engine/scheme_int.h"
 #include "core/x509/x509_int.h"
@@ -38,6 +39,8 @@ typedef struct worker {
     bool self_known;
     ctca_queue_stats *stats;
     uint64_t rng;
+    int64_t (*clock_ms)(void *arg); /* o's, or ctca_now_ms */
+    void *clock_arg;
     ctca_err err; /* a failure that ends the run (set from callbacks too) */
     ctca_errbuf *eb;
 } worker;
@@ -68,6 +71,18 @@ static void progress(const worker *w, const char *fmt, ...)
     fflush(w->o->progress);
 }
 
+static int64_t default_clock(void *arg)
+{
+    (void)arg;
+    return ctca_now_ms();
+}
+
+/* The worker's wall clock (ctca_queue_run_opts.clock_ms). */
+static int64_t now_ms(const worker *w)
+{
+    return w->clock_ms(w->clock_arg);
+}
+
 /* splitmix64: the backoff's jitter needs spread, not secrecy. */
 static uint32_t next_rand(worker *w)
 {
@@ -93,7 +108,7 @@ static ctca_err store_failed(worker *w, ctca_err rc, const char *what)
 static void item_done(worker *w, const ctca_store_queue_item *it, const char *note, bool log_ok)
 {
     ctca_err rc = ctca_store_queue_complete(w->store, it->id, w->owner, note, log_ok,
-                                            ctca_now_ms());
+                                            now_ms(w));
     if (rc == CTCA_ERR_STORE_CONFLICT) {
         progress(w, "item %lld: %s", (long long)it->id, ctca_store_errmsg(w->store));
         return;
@@ -107,7 +122,7 @@ static void item_failed(worker *w, const ctca_store_queue_item *it, ctca_store_q
     ctca_store_queue_state st = CTCA_QUEUE_PENDING;
     f->rnd = next_rand(w);
     ctca_err rc = ctca_store_queue_fail(w->store, it->id, w->owner, f, &w->policy,
-                                        ctca_now_ms(), &st);
+                                        now_ms(w), &st);
     if (rc == CTCA_ERR_STORE_CONFLICT) {
         progress(w, "item %lld: %s", (long long)it->id, ctca_store_errmsg(w->store));
         return;
@@ -155,7 +170,7 @@ static ctca_err verify_sct(const job_item *j, ctca_view bytes, uint64_t *timesta
 {
     ctca_ct_answer a = {0};
     ctca_err rc = j->scheme->ops->verify(&j->entry, j->log, j->key, bytes,
-                                         (uint64_t)ctca_now_ms(), false, &a);
+                                         (uint64_t)now_ms(j->w), false, &a);
     *timestamp = a.timestamp;
     return rc;
 }
@@ -188,12 +203,12 @@ static bool on_result(const ctca_ctresult *r, void *arg)
     /* Both versions are kept under the log's key hash (ctca/store.h). */
     rc = ctca_store_add_sct(w->store, it->serial, j->log->log_id, it->entry_type,
                             (int)j->scheme->ct_version, timestamp, r->sct.data, r->sct.len,
-                            ctca_now_ms());
+                            now_ms(w));
     if (rc != CTCA_OK) {
         (void)store_failed(w, rc, "storing an SCT");
         return true;
     }
-    ctca_test_pause("queue-sct");
+    CTCA_TEST_PAUSE("queue-sct");
     w->stats->done++;
     item_done(w, it, "SCT stored", true);
     progress(w, "serial %s: %s SCT from %s stored", it->serial,
@@ -326,7 +341,7 @@ static bool may_finish(worker *w, const char *serial)
         if (ctca_owner_liveness_of(&u.owner, &w->self) == CTCA_OWNER_ALIVE)
             return false;
     }
-    rc = ctca_store_claim(w->store, &u, w->self_known ? &w->self : NULL, ctca_now_ms(), &claimed);
+    rc = ctca_store_claim(w->store, &u, w->self_known ? &w->self : NULL, now_ms(w), &claimed);
     if (rc != CTCA_OK)
         (void)store_failed(w, rc, "claiming a deferred issuance");
     return rc == CTCA_OK && claimed;
@@ -344,10 +359,19 @@ static void settle_items(worker *w, const char *serial, const char *note)
 {
     size_t n = 0;
     ctca_err rc = ctca_store_queue_settle(w->store, serial, CTCA_ENTRY_PRECERT, note,
-                                          ctca_now_ms(), &n);
+                                          now_ms(w), &n);
     if (rc != CTCA_OK)
         (void)store_failed(w, rc, "settling queue items");
     w->stats->settled += n;
+}
+
+/* serial's issuance rebuilt from the store, on the worker's clock. */
+static ctca_err resume(worker *w, const char *serial, ctca_issuance **is, ctca_errbuf *eb)
+{
+    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, now_ms(w), is, eb);
+    if (rc == CTCA_OK)
+        ctca_issuance_set_clock(*is, w->clock_ms, w->clock_arg);
+    return rc;
 }
 
 /* The policy is not met and nothing of serial's is leased: spares (for the
@@ -369,7 +393,7 @@ static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, co
     char reason[CTCA_STORE_TEXT_MAX];
     snprintf(reason, sizeof reason, "the queue gave up: every eligible log was tried (see "
              "'ctca queue list'): %s", why);
-    if ((rc = ctca_store_mark_failed(w->store, serial, reason, ctca_now_ms())) != CTCA_OK) {
+    if ((rc = ctca_store_mark_failed(w->store, serial, reason, now_ms(w))) != CTCA_OK) {
         (void)store_failed(w, rc, "marking a deferred issuance failed");
         return;
     }
@@ -380,7 +404,7 @@ static void requeue_or_fail(worker *w, ctca_issuance *is, const char *serial, co
 /* A revoked issuance ends: failed, its queued submissions not needed. */
 static void end_revoked(worker *w, const char *serial, const char *why)
 {
-    ctca_err rc = ctca_store_mark_failed(w->store, serial, why, ctca_now_ms());
+    ctca_err rc = ctca_store_mark_failed(w->store, serial, why, now_ms(w));
     if (rc != CTCA_OK) {
         (void)store_failed(w, rc, "marking a revoked issuance failed");
         return;
@@ -401,8 +425,7 @@ static void finish_serial(worker *w, const char *serial)
     size_t counts[4];
     if (!may_finish(w, serial))
         return;
-    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, ctca_now_ms(),
-                                       &is, &eb);
+    ctca_err rc = resume(w, serial, &is, &eb);
     if (rc == CTCA_ERR_STORE_CONFLICT) {
         /* Finished meanwhile (another worker): what is queued is not needed. */
         settle_items(w, serial, "not needed: the certificate was issued");
@@ -478,8 +501,7 @@ static void take_over(worker *w, const char *serial)
     ctca_issuance *is = NULL;
     ctca_issue_result res = {0};
     ctca_errbuf eb = {{0}};
-    ctca_err rc = ctca_issuance_resume(w->ca, w->store, serial, w->list, NULL, ctca_now_ms(),
-                                       &is, &eb);
+    ctca_err rc = resume(w, serial, &is, &eb);
     if (rc != CTCA_OK) {
         progress(w, "serial %s: cannot take over: %s", serial, eb.msg);
         return;
@@ -548,7 +570,7 @@ static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t c
  * takes a record over, and the others see a live owner. */
 static void recover(worker *w)
 {
-    int64_t cutoff = ctca_now_ms() - (int64_t)w->qs->recover_after_ms;
+    int64_t cutoff = now_ms(w) - (int64_t)w->qs->recover_after_ms;
     char after[CTCA_STORE_SERIAL_MAX + 1] = "";
     ctca_store_owner last;
     ctca_owner_liveness last_verdict = CTCA_OWNER_UNKNOWN;
@@ -566,7 +588,7 @@ static void recover(worker *w)
             bool claimed = false;
             if (!abandoned(w, u, cutoff, &last, &last_verdict))
                 continue;
-            rc = ctca_store_claim(w->store, u, w->self_known ? &w->self : NULL, ctca_now_ms(),
+            rc = ctca_store_claim(w->store, u, w->self_known ? &w->self : NULL, now_ms(w),
                                   &claimed);
             if (rc != CTCA_OK)
                 (void)store_failed(w, rc, "claiming an unfinished issuance");
@@ -593,7 +615,7 @@ static void run_round(worker *w, int64_t due_ms, size_t *leased)
     char (*touched)[CTCA_STORE_SERIAL_MAX + 1] = NULL;
     size_t n_touched = 0;
     *leased = 0;
-    ctca_err rc = ctca_store_queue_lease(w->store, w->owner, ctca_now_ms(), due_ms,
+    ctca_err rc = ctca_store_queue_lease(w->store, w->owner, now_ms(w), due_ms,
                                          w->qs->lease_ms, w->qs->batch, &w->policy, &items);
     if (rc != CTCA_OK) {
         (void)store_failed(w, rc, "leasing queue items");
@@ -602,7 +624,7 @@ static void run_round(worker *w, int64_t due_ms, size_t *leased)
     *leased = items.count;
     if (items.count == 0)
         goto out;
-    ctca_test_pause("queue-leased");
+    CTCA_TEST_PAUSE("queue-leased");
     jobs = calloc(items.count, sizeof *jobs);
     touched = calloc(items.count, sizeof *touched);
     if (jobs == NULL || touched == NULL) {
@@ -631,7 +653,7 @@ static void run_round(worker *w, int64_t due_ms, size_t *leased)
     }
     if (w->err != CTCA_OK)
         goto out;
-    ctca_test_pause("queue-done");
+    CTCA_TEST_PAUSE("queue-done");
     for (size_t i = 0; i < n_touched && w->err == CTCA_OK; i++) {
         ctca_store_cert c = {0};
         if ((rc = ctca_store_get_cert(w->store, touched[i], &c)) != CTCA_OK) {
@@ -680,6 +702,9 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
         .max_attempts = w.qs->max_attempts, .backoff_base_ms = w.qs->backoff_base_ms,
         .backoff_max_ms = w.qs->backoff_max_ms, .breaker_failures = w.qs->breaker_failures,
         .breaker_cooldown_ms = w.qs->breaker_cooldown_ms};
+    w.clock_ms = o->clock_ms ? o->clock_ms : default_clock;
+    w.clock_arg = o->clock_ms ? o->clock_arg : NULL;
+    /* A seed, not a time: two workers with one pinned clock still differ. */
     w.rng = (uint64_t)ctca_now_ms() ^ ((uint64_t)getpid() << 32);
     w.self_known = ctca_owner_self(&w.self);
     if (o->owner != NULL)
@@ -703,10 +728,10 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
     recover(&w);
     sweep_deferred(&w);
     /* --once: what is due now, including what the two passes above queued. */
-    int64_t due = ctca_now_ms();
+    int64_t due = now_ms(&w);
     while (w.err == CTCA_OK && !(o->stop != NULL && *o->stop)) {
         size_t leased = 0;
-        run_round(&w, o->once ? due : ctca_now_ms(), &leased);
+        run_round(&w, o->once ? due : now_ms(&w), &leased);
         if (w.err != CTCA_OK || leased > 0)
             continue;
         sweep_deferred(&w);

@@ -82,6 +82,13 @@ typedef struct ctca_batch_options {
     /* Called on the calling thread after every finished CSR; NULL for none. */
     void (*progress)(const ctca_batch_progress *p, void *arg);
     void *progress_arg;
+    /* The wall clock in ms since the epoch, for everything the run dates or
+     * times: queue.recover_after_ms, claims, records marked failed, the
+     * validity, audit journal and SCT checks of its issuances, elapsed_s.
+     * Called from the signing threads too, so it must be thread-safe. NULL:
+     * ctca_now_ms. Tests pin it instead of sleeping. */
+    int64_t (*clock_ms)(void *arg);
+    void *clock_arg;
 } ctca_batch_options;
 
 /* One CSR that was not issued. Strings are owned by the summary. */

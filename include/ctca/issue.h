@@ -152,6 +152,12 @@ CTCA_RESULT ctca_issuance_resume(const ctca_ca *ca, ctca_store *store, const cha
                                  const ctca_log_list *list, const char *log_list_path,
                                  int64_t now_ms, ctca_issuance **out, ctca_errbuf *eb);
 
+/* ctca_issuance_set_clock: the wall clock it reads from now on (SCT
+ * timestamp checks as SCTs arrive, the CT policy, the release check), as
+ * ctca_issue_request.clock_ms sets it for a new issuance; for one from
+ * ctca_issuance_resume. clock_ms NULL: ctca_now_ms. */
+void ctca_issuance_set_clock(ctca_issuance *is, int64_t (*clock_ms)(void *arg), void *clock_arg);
+
 /* ctca_issuance_start: starts submitting the precertificate on client (which
  * may carry other issuances), with the SCTs' arrival handled inside
  * ctca_ctclient_run: each is verified and stored through store, which must

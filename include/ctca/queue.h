@@ -44,6 +44,13 @@ typedef struct ctca_queue_run_opts {
     /* Without once: run until *stop becomes non-zero (a signal handler sets it). */
     volatile sig_atomic_t *stop;
     FILE *progress;            /* one line per item outcome and issuance; may be NULL */
+    /* The wall clock in ms since the epoch, for everything the worker dates
+     * or times: leases, backoff and breakers, what is due, recover_after_ms,
+     * claims, SCT checks, the audit journal of the issuances it finishes.
+     * NULL: ctca_now_ms. Tests pin it instead of sleeping. (The daemon's
+     * pause between rounds and submission deadlines are real time.) */
+    int64_t (*clock_ms)(void *arg);
+    void *clock_arg;
 } ctca_queue_run_opts;
 
 typedef struct ctca_queue_stats {

@@ -64,10 +64,4 @@ void ctca_time_format_rfc3339(int64_t ms, char *buf, size_t buf_len);
 /* ctca_now_ms: the wall clock in ms since the epoch. */
 int64_t ctca_now_ms(void);
 
-/* ctca_test_pause: a crash-test hook. When the environment variable
- * CTCA_TEST_PAUSE_AT equals step, prints "ctca: paused at STEP" to stderr and
- * blocks until the process is killed, so a test can kill -9 it exactly there;
- * otherwise returns at once. The steps are named where it is called. */
-void ctca_test_pause(const char *step);
-
 #endif

@@ -507,6 +507,7 @@ static size_t audit_count(const char *event, const char *needle)
  * "precert"); returns its pid, a live owner of the record. */
 static pid_t issue_paused_at(const char *step, const char *name)
 {
+    TH_NEED_FAILPOINTS();
     char log[400], cmd[2000], want[64];
     snprintf(log, sizeof log, "%s/issue-paused.out", fx.dir);
     snprintf(want, sizeof want, "paused at %s", step);

@@ -19,6 +19,7 @@
 #include "ctca/sct.h"
 #include "ctca/store.h"
 #include "ctca/util.h"
+#include "tests/engine_helpers.h"
 #include "tests/helpers.h"
 
 static th_ca fx;
@@ -49,47 +50,6 @@ static void config_log_list(void)
     th_ca_config_set(&fx, "", "log_list", value);
 }
 
-/* Starts t again on its port with its key (it was stopped), with extra flags. */
-static void log_restart(th_testlog *t, const char *extra)
-{
-    int port = 0;
-    cr_assert_eq(sscanf(t->url, "http://127.0.0.1:%d/", &port), 1);
-    char out[600], cmd[4096];
-    snprintf(out, sizeof out, "%s/%s.restart.out", fx.dir, t->name);
-    char *bin = th_bin("ctca-testlog");
-    snprintf(cmd, sizeof cmd,
-             "exec '%s' --listen 127.0.0.1:%d --key '%s' --roots '%s' %s >'%s' 2>&1", bin, port,
-             t->key, fx.roots, extra, out);
-    free(bin);
-    for (int attempt = 0; attempt < 50; attempt++) {
-        unlink(out);
-        pid_t pid = fork();
-        cr_assert(pid >= 0);
-        if (pid == 0) {
-            execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-            _exit(127);
-        }
-        for (int i = 0; i < 100; i++) {
-            char line[256] = "";
-            FILE *f = fopen(out, "r");
-            bool up = f && fgets(line, sizeof line, f) && strncmp(line, "listening on", 12) == 0;
-            if (f)
-                fclose(f);
-            if (up) {
-                t->pid = pid;
-                return;
-            }
-            if (waitpid(pid, NULL, WNOHANG) == pid)
-                break; /* the port is not free yet */
-            usleep(20000);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        usleep(100000);
-    }
-    cr_assert_fail("ctca-testlog %s did not come back on port %d", t->name, port);
-}
-
 /* The log's counters from GET /testlog/stats. */
 static void log_stats(const th_testlog *t, long *submissions, long *new_entries, long *dups)
 {
@@ -99,6 +59,20 @@ static void log_stats(const th_testlog *t, long *submissions, long *new_entries,
                         submissions, new_entries, dups),
                  3, "%s", out);
     free(out);
+}
+
+/* `ctca queue run --once` with the wall clock pinned at at_ms: in this
+ * process (th_queue_run_at), so that time passes without a sleep. Returns
+ * the exit status the command gives for that outcome (cli/cmd_queue.c). */
+static int queue_run_at(int64_t at_ms, char **output)
+{
+    ctca_queue_stats st;
+    ctca_err rc = th_queue_run_at(fx.ca_dir, at_ms, &st, output);
+    if (rc != CTCA_OK)
+        return ctca_err_category_of(rc) == CTCA_CAT_INPUT ? 2 : 1;
+    if (st.parked > 0 || st.failed > 0)
+        return 1;
+    return st.pending > 0 ? 75 : 0;
 }
 
 static int issue(char **output, const char *extra)
@@ -231,10 +205,9 @@ Test(queue, deferred_when_logs_are_down_then_completed_by_queue_run, .init = set
     free(out);
 
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
-    /* Due again only after the backoff (1 s base, with jitter). */
-    sleep(2);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+        th_ca_log_restart(&fx, &fx.logs[i], "");
+    /* Due again only after the backoff (1 s base, with jitter): 2 s on. */
+    cr_assert_eq(queue_run_at(ctca_now_ms() + 2000, &out), 0, "%s", out);
     cr_assert_not_null(strstr(out, "issued with 2 embedded SCTs"), "%s", out);
     free(out);
 
@@ -303,7 +276,7 @@ Test(queue, two_workers_over_200_items_submit_each_item_once, .init = setup_logs
         free(out);
     }
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     char cmd[2][1200];
     pid_t pid[2];
     for (int k = 0; k < 2; k++) {
@@ -430,7 +403,7 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
     cr_assert_not_null(strstr(out, "x509    pending"), "%s", out);
     free(out);
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
     ctca_store *store = open_store();
@@ -613,8 +586,7 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
      * waiting out its Retry-After. */
     th_ca_config_set(&fx, "queue", "backoff_base_ms", "1");
     th_ca_config_set(&fx, "queue", "backoff_max_ms", "1");
-    sleep(1);
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 1, "%s", out);
+    cr_assert_eq(queue_run_at(ctca_now_ms() + 1000, &out), 1, "%s", out);
     free(out);
     root = queue_json();
     for (size_t i = 0; i < N_FAULTS; i++) {
@@ -701,6 +673,7 @@ Test(queue, a_long_retry_after_is_capped_and_a_spare_log_finishes_the_issuance,
  * pause; returns its pid (it stays paused until killed). */
 static pid_t pause_at(const char *step, const char *cmd)
 {
+    TH_NEED_FAILPOINTS();
     char log[400], full[2000];
     snprintf(log, sizeof log, "%s/paused-%s.out", fx.dir, step);
     snprintf(full, sizeof full, "CTCA_TEST_PAUSE_AT=%s exec %s >'%s' 2>&1", step, cmd, log);
@@ -735,13 +708,18 @@ static void kill_at(const char *step, const char *cmd)
     cr_assert_eq(wait_status(pid), 128 + SIGKILL);
 }
 
-/* After a crash and one `queue run --once`: exactly one record, issued, its
- * final certificate the precertificate's TBS plus SCTs that verify, and the
- * store intact. */
-static void check_recovered_once(void)
+/* After a crash and one `queue run --once` (with the clock at at_ms, or 0:
+ * the command itself, now): exactly one record, issued, its final
+ * certificate the precertificate's TBS plus SCTs that verify, and the store
+ * intact. */
+static void check_recovered_at(int64_t at_ms)
 {
     char *out = NULL;
-    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
+    if (at_ms == 0)
+        cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s",
+                     out);
+    else
+        cr_assert_eq(queue_run_at(at_ms, &out), 0, "%s", out);
     free(out);
     ctca_store *store = open_store();
     ctca_store_serial_list l;
@@ -779,6 +757,11 @@ static void check_recovered_once(void)
     ctca_store_serial_list_cleanup(&l);
     cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
     ctca_store_close(store);
+}
+
+static void check_recovered_once(void)
+{
+    check_recovered_at(0);
 }
 
 static void setup_listed(void)
@@ -893,12 +876,11 @@ static void crash_worker_at(const char *step)
     cr_assert_eq(issue(&out, ""), 75, "%s", out);
     free(out);
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     char cmd[1500];
     snprintf(cmd, sizeof cmd, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir);
     kill_at(step, cmd);
-    usleep(1200 * 1000); /* queue.lease_ms is 1000 */
-    check_recovered_once();
+    check_recovered_at(ctca_now_ms() + 1200); /* queue.lease_ms is 1000 */
 }
 
 Test(queue, worker_killed_after_leasing_leaves_items_to_be_leased_again,
@@ -931,7 +913,7 @@ Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_si
     serial_after(out, "deferred: serial ", serial);
     free(out);
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     int rc = 75;
     for (int i = 0; i < 300 && rc == 75; i++) {
         usleep(100000);
@@ -1060,7 +1042,7 @@ Test(queue, a_deferred_record_a_live_batch_claimed_is_finished_only_after_the_ba
     cr_assert_eq(issue(&out, ""), 75, "%s", out);
     free(out);
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     snprintf(csr_dir, sizeof csr_dir, "%s/csrs", fx.dir);
     cr_assert_eq(th_run(NULL, "mkdir '%s' && cp '%s' '%s/'", csr_dir, fx.csr, csr_dir), 0);
     snprintf(cmd, sizeof cmd, "'%s' batch --ca '%s' '%s' --out '%s/out'", fx.ctca, fx.ca_dir,
@@ -1154,7 +1136,7 @@ Test(queue, retry_brings_parked_items_back_and_closes_the_logs_breaker,
     cJSON_Delete(root);
 
     for (size_t i = 0; i < fx.n_logs; i++)
-        log_restart(&fx.logs[i], "");
+        th_ca_log_restart(&fx, &fx.logs[i], "");
     /* --log: that log's item, and its breaker closed by hand. */
     cr_assert_eq(th_run(&out, "'%s' queue retry --ca '%s' --log a1", fx.ctca, fx.ca_dir), 0, "%s",
                  out);
