@@ -82,12 +82,7 @@ int cli_cmd_backfill(int argc, char **argv)
         cli_error_code(dir, rc, &eb);
         goto out;
     }
-    const char *ll = log_list ? log_list : ctca_ca_get0_log_list_path(ca);
-    if (ll == NULL) {
-        cli_error("backfill: no log list: set log_list in the config or pass --log-list");
-        goto out;
-    }
-    if ((rc = ctca_log_list_load(ll, &list, &eb)) != CTCA_OK) {
+    if ((rc = ctca_ca_load_log_list(ca, log_list, &list, &eb)) != CTCA_OK) {
         cli_error_code("backfill", rc, &eb);
         goto out;
     }
@@ -96,7 +91,7 @@ int cli_cmd_backfill(int argc, char **argv)
     const ctca_log_info *log = cli_find_log(list, name);
     if (log == NULL) {
         cli_error("backfill: no log '%s' in %s (give its base64 log ID, URL or description)",
-                  name, ll);
+                  name, list->path);
         goto out;
     }
     if ((rc = ctca_store_open(ctca_ca_get0_store_path(ca), &store, &eb)) != CTCA_OK) {

@@ -854,6 +854,17 @@ const char *ctca_ca_get0_log_list_path(const ctca_ca *ca)
     return ca->log_list_path;
 }
 
+ctca_err ctca_ca_load_log_list(const ctca_ca *ca, const char *path, ctca_log_list **out,
+                               ctca_errbuf *eb)
+{
+    const char *ll = path != NULL ? path : ca->log_list_path;
+    *out = NULL;
+    if (ll == NULL)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "no log list: set log_list in the config or pass --log-list");
+    return ctca_log_list_load(ll, out, eb);
+}
+
 const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca)
 {
     return &ca->policy;

@@ -202,9 +202,9 @@ static bool may_resume(const batch *b, const ctca_store_unfinished *u, int64_t n
     *l = CTCA_OWNER_UNKNOWN;
     if (u->has_owner && b->self_known)
         *l = ctca_owner_liveness_of(&u->owner, &b->self);
-    if (*l != CTCA_OWNER_UNKNOWN)
-        return *l == CTCA_OWNER_DEAD;
-    return u->updated_ms < now - b->recover_after_ms;
+    /* This run's own records are in flight here: never its to take over. */
+    return ctca_owner_may_take_over(u, *l, b->self_known ? &b->self : NULL, false, now,
+                                    b->recover_after_ms);
 }
 
 /* Says in it->eb whose record u is: alive when its owner was found running. */
@@ -417,16 +417,6 @@ static ctca_err check_options(const ctca_batch_options *opt, ctca_errbuf *eb)
 }
 
 /* The log list every new issuance of the run shares (read only). */
-static ctca_err load_log_list(const ctca_ca *ca, const char *path, ctca_log_list **out,
-                              ctca_errbuf *eb)
-{
-    const char *ll = path ? path : ctca_ca_get0_log_list_path(ca);
-    if (ll == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                               "no log list: set log_list in the config or pass --log-list");
-    return ctca_log_list_load(ll, out, eb);
-}
-
 static unsigned default_jobs(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -843,7 +833,7 @@ ctca_err ctca_batch_run(const ctca_ca *ca, const ctca_batch_options *opt,
     memset(sum, 0, sizeof *sum);
     CTCA_GUARD(check_options(opt, eb));
     ctca_log_list *list = NULL;
-    CTCA_GUARD(load_log_list(ca, opt->log_list_path, &list, eb));
+    CTCA_GUARD(ctca_ca_load_log_list(ca, opt->log_list_path, &list, eb));
     const ctca_queue_settings *qs = ctca_config_get0_queue(ctca_ca_get0_config(ca));
     batch b = {.ca = ca, .opt = opt, .log_list = list, .recover_after_ms = qs->recover_after_ms,
                .clock_ms = opt->clock_ms ? opt->clock_ms : default_clock,

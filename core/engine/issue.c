@@ -348,10 +348,7 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
 {
     const char *ll = log_list_path ? log_list_path : ctca_ca_get0_log_list_path(is->ca);
     if (list == NULL) {
-        if (ll == NULL)
-            return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                                   "no log list: set log_list in the config or pass --log-list");
-        CTCA_GUARD(ctca_log_list_load(ll, &is->own_list, eb));
+        CTCA_GUARD(ctca_ca_load_log_list(is->ca, log_list_path, &is->own_list, eb));
         list = is->own_list;
     }
     if (ll == NULL)

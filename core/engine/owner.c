@@ -113,3 +113,15 @@ ctca_owner_liveness ctca_owner_liveness_of(const ctca_store_owner *o,
         return CTCA_OWNER_DEAD;
     return CTCA_OWNER_ALIVE;
 }
+
+bool ctca_owner_may_take_over(const ctca_store_unfinished *u, ctca_owner_liveness l,
+                              const ctca_store_owner *self, bool mine_abandoned,
+                              int64_t now_ms, int64_t recover_after_ms)
+{
+    if (l == CTCA_OWNER_DEAD)
+        return true;
+    bool mine = l == CTCA_OWNER_ALIVE && self != NULL && u->owner.pid == self->pid;
+    if (l == CTCA_OWNER_ALIVE && !(mine && mine_abandoned))
+        return false;
+    return u->updated_ms < now_ms - recover_after_ms;
+}

@@ -5,6 +5,7 @@
 #define CTCA_CORE_OWNER_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ctca/store.h"
 
@@ -27,5 +28,20 @@ typedef enum ctca_owner_liveness {
  * when /proc hides it. */
 ctca_owner_liveness ctca_owner_liveness_of(const ctca_store_owner *o,
                                            const ctca_store_owner *self);
+
+/* ctca_owner_may_take_over: the one takeover rule, for ctca batch resuming a
+ * record and the queue worker taking one over or finishing a deferred one:
+ * whether self (NULL: this process cannot name itself) may take over
+ * unfinished record u at now_ms, its owner's liveness being l
+ * (ctca_owner_liveness_of; callers may cache it per owner). An owner that
+ * provably ended: yes. An owner that runs: no, however slow, unless it is
+ * self and mine_abandoned (a queue worker's own earlier claim left
+ * unfinished), which falls to the time rule. An owner whose liveness cannot
+ * be told from here (another kernel or PID namespace, none recorded): the
+ * time rule, yes once u has not changed for recover_after_ms (-1: at
+ * once). */
+bool ctca_owner_may_take_over(const ctca_store_unfinished *u, ctca_owner_liveness l,
+                              const ctca_store_owner *self, bool mine_abandoned,
+                              int64_t now_ms, int64_t recover_after_ms);
 
 #endif

@@ -33,7 +33,6 @@ typedef struct worker {
     ctca_store *store;
     ctca_ctclient *client;
     ctca_log_list *list;
-    const char *list_path;
     char owner[CTCA_STORE_OWNER_MAX + 1];
     ctca_store_owner self; /* this process, as records name their owners */
     bool self_known;
@@ -335,12 +334,16 @@ static bool may_finish(worker *w, const char *serial)
     }
     if (u.state != CTCA_STORE_DEFERRED)
         return u.state == CTCA_STORE_ISSUED;
+    ctca_owner_liveness l = CTCA_OWNER_UNKNOWN;
     if (u.has_owner && w->self_known) {
         if (same_owner(&u.owner, &w->self))
-            return true;
-        if (ctca_owner_liveness_of(&u.owner, &w->self) == CTCA_OWNER_ALIVE)
-            return false;
+            return true; /* this worker's already */
+        l = ctca_owner_liveness_of(&u.owner, &w->self);
     }
+    /* A deferred record waits for no one: an owner that may be gone does
+     * not hold the worker back. */
+    if (!ctca_owner_may_take_over(&u, l, w->self_known ? &w->self : NULL, true, now_ms(w), -1))
+        return false;
     rc = ctca_store_claim(w->store, &u, w->self_known ? &w->self : NULL, now_ms(w), &claimed);
     if (rc != CTCA_OK)
         (void)store_failed(w, rc, "claiming a deferred issuance");
@@ -537,13 +540,11 @@ static void take_over(worker *w, const char *serial)
     ctca_issuance_free(is);
 }
 
-/* Whether precert record u is abandoned: its owner provably dead (it ran in
- * this kernel and PID namespace, core/engine/owner.c), or, when that cannot be told
- * (an owner on another host, none recorded, or this worker's own earlier
- * claim), not updated for queue.recover_after_ms. A live owner here keeps
- * its record however slow it is. *last and *last_verdict cache the previous
- * record's owner: a batch's records are listed together. */
-static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t cutoff,
+/* Whether precert record u is abandoned, by the takeover rule
+ * (ctca_owner_may_take_over; this worker's own earlier claims left
+ * unfinished fall to the time rule). *last and *last_verdict cache the
+ * previous record's owner: a batch's records are listed together. */
+static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t now,
                       ctca_store_owner *last, ctca_owner_liveness *last_verdict)
 {
     ctca_owner_liveness l = CTCA_OWNER_UNKNOWN;
@@ -554,12 +555,8 @@ static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t c
         }
         l = *last_verdict;
     }
-    bool mine = l == CTCA_OWNER_ALIVE && u->owner.pid == w->self.pid;
-    if (l == CTCA_OWNER_DEAD)
-        return true;
-    if (l == CTCA_OWNER_ALIVE && !mine)
-        return false;
-    return u->updated_ms < cutoff;
+    return ctca_owner_may_take_over(u, l, w->self_known ? &w->self : NULL, true, now,
+                                    (int64_t)w->qs->recover_after_ms);
 }
 
 /* A precertificate is a binding commitment to issue (DESIGN.md step 2): one
@@ -570,7 +567,7 @@ static bool abandoned(const worker *w, const ctca_store_unfinished *u, int64_t c
  * takes a record over, and the others see a live owner. */
 static void recover(worker *w)
 {
-    int64_t cutoff = now_ms(w) - (int64_t)w->qs->recover_after_ms;
+    int64_t now = now_ms(w);
     char after[CTCA_STORE_SERIAL_MAX + 1] = "";
     ctca_store_owner last;
     ctca_owner_liveness last_verdict = CTCA_OWNER_UNKNOWN;
@@ -586,7 +583,7 @@ static void recover(worker *w)
         for (size_t i = 0; i < l.count && w->err == CTCA_OK; i++) {
             const ctca_store_unfinished *u = &l.items[i];
             bool claimed = false;
-            if (!abandoned(w, u, cutoff, &last, &last_verdict))
+            if (!abandoned(w, u, now, &last, &last_verdict))
                 continue;
             rc = ctca_store_claim(w->store, u, w->self_known ? &w->self : NULL, now_ms(w),
                                   &claimed);
@@ -711,11 +708,7 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
         snprintf(w.owner, sizeof w.owner, "%s", o->owner);
     else
         default_owner(&w);
-    w.list_path = o->log_list_path ? o->log_list_path : ctca_ca_get0_log_list_path(ca);
-    if (w.list_path == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
-                               "no log list: set log_list in the config or pass --log-list");
-    ctca_err rc = ctca_log_list_load(w.list_path, &w.list, eb);
+    ctca_err rc = ctca_ca_load_log_list(ca, o->log_list_path, &w.list, eb);
     if (rc != CTCA_OK)
         return rc;
     ctca_ctclient_config ccfg = {.log_timeout_ms = w.ct->log_timeout_ms};

@@ -322,6 +322,11 @@ const ctca_config *ctca_ca_get0_config(const ctca_ca *ca);
 const char *ctca_ca_get0_dir(const ctca_ca *ca);
 const char *ctca_ca_get0_store_path(const ctca_ca *ca);    /* resolved against dir */
 const char *ctca_ca_get0_log_list_path(const ctca_ca *ca); /* resolved; NULL when none */
+/* ctca_ca_load_log_list: the log list a command uses: path (a --log-list)
+ * when not NULL, else the CA's configured one; CTCA_ERR_CONFIG saying how to
+ * give one when there is neither. Caller frees *out (ctca_log_list_free). */
+CTCA_RESULT ctca_ca_load_log_list(const ctca_ca *ca, const char *path, ctca_log_list **out,
+                                  ctca_errbuf *eb);
 /* ctca_ca_get0_policy: the CT policy issuance must meet (ct.policy, loaded and
  * checked when the CA is opened), borrowed from ca. */
 const ctca_policy *ctca_ca_get0_policy(const ctca_ca *ca);

@@ -99,3 +99,27 @@ Test(owner, an_owner_of_another_kernel_or_namespace_is_unknown_even_with_a_live_
     snprintf(o.host, sizeof o.host, "renamed");
     cr_assert_eq(ctca_owner_liveness_of(&o, &me), CTCA_OWNER_ALIVE);
 }
+
+/* The one takeover rule (batch and queue ask it alike). */
+Test(owner, the_takeover_rule)
+{
+    ctca_store_owner me = {.host = "h", .kernel = "k", .pid = 10, .start = 1};
+    ctca_store_unfinished u = {.serial = "01", .updated_ms = 1000, .has_owner = true};
+    u.owner = me;
+    /* a dead owner: at once, whatever the time */
+    cr_assert(ctca_owner_may_take_over(&u, CTCA_OWNER_DEAD, &me, false, 1000, 60000));
+    /* a live owner: never, however long unchanged */
+    u.owner.pid = 11;
+    cr_assert_not(ctca_owner_may_take_over(&u, CTCA_OWNER_ALIVE, &me, true, 1e9, 0));
+    /* this process: its own (batch), or its own abandoned claim (queue) */
+    u.owner.pid = 10;
+    cr_assert_not(ctca_owner_may_take_over(&u, CTCA_OWNER_ALIVE, &me, false, 1e9, 0));
+    cr_assert_not(ctca_owner_may_take_over(&u, CTCA_OWNER_ALIVE, &me, true, 61000, 60000));
+    cr_assert(ctca_owner_may_take_over(&u, CTCA_OWNER_ALIVE, &me, true, 61001, 60000));
+    /* liveness unknown: the time rule, -1 meaning at once */
+    cr_assert_not(ctca_owner_may_take_over(&u, CTCA_OWNER_UNKNOWN, &me, false, 61000, 60000));
+    cr_assert(ctca_owner_may_take_over(&u, CTCA_OWNER_UNKNOWN, &me, false, 61001, 60000));
+    cr_assert(ctca_owner_may_take_over(&u, CTCA_OWNER_UNKNOWN, NULL, false, 1000, -1));
+    u.has_owner = false;
+    cr_assert(ctca_owner_may_take_over(&u, CTCA_OWNER_UNKNOWN, NULL, false, 61001, 60000));
+}
