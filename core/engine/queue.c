@@ -243,7 +243,17 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
         goto out;
     }
     if ((j->log = ctca_log_list_find(w->list, it->log_id)) == NULL) {
-        f.error = "the log is not in the log list";
+        /* Name the list the record was issued with when it is another one:
+         * that is where the log was. */
+        bool other = c.log_list_path != NULL &&
+                     (w->list->path == NULL ||
+                      memcmp(c.log_list_sha256, w->list->sha256, sizeof w->list->sha256) != 0);
+        snprintf(why, sizeof why, "the log is not in the log list%s%s%s", other ? " (serial " : "",
+                 other ? it->serial : "", other ? " was issued with " : "");
+        if (other)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s: pass it with --log-list)",
+                     c.log_list_path);
+        f.error = why;
         item_failed(w, it, &f);
         goto out;
     }

@@ -246,6 +246,26 @@ Test(queue, the_deferral_hint_runs_as_printed, .init = init_ca, .fini = teardown
     free(out);
 }
 
+/* A worker whose list lacks a record's log names the list the record was
+ * issued with (journaled with it), so the operator knows what to pass. */
+Test(queue, a_log_missing_from_the_workers_list_names_the_records_list,
+     .init = setup_logs_down, .fini = teardown, .timeout = 60)
+{
+    char *out = NULL, other[400];
+    cr_assert_eq(issue(&out, ""), 75, "%s", out);
+    free(out);
+    snprintf(other, sizeof other, "%s/other_list.json", fx.dir);
+    th_log_list_write(other, fx.logs, 1, ctca_now_ms());
+    cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once --log-list '%s'", fx.ctca,
+                        fx.ca_dir, other),
+                 1, "an item was parked: %s", out);
+    char want[600];
+    snprintf(want, sizeof want, "was issued with %s: pass it with --log-list", fx.log_list);
+    cr_assert_not_null(strstr(out, want), "%s", out);
+    cr_assert_not_null(strstr(out, "(parked)"), "%s", out);
+    free(out);
+}
+
 /* Runs cmd in the background; returns its pid. */
 static pid_t spawn(const char *cmd)
 {
