@@ -412,6 +412,7 @@ static ctca_err prepare_entry(ctca_issuance *is)
     ctca_view tbs = ctca_view_make(is->tbs, is->tbs_len);
     CTCA_GUARD(ops->precert_entry(is->ca, tbs, ctca_view_make(is->precert, is->precert_len),
                                   &is->entry));
+    is->entry.not_before_ms = is->not_before_ms;
     is->preca = is->entry.preca;
     return ops->final_base(is->ca, &is->entry, tbs, &is->final_base, &is->final_base_len);
 }

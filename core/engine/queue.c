@@ -291,6 +291,7 @@ static void job_start(worker *w, job_item *j, uint64_t deadline_ms)
     const struct ctca_scheme_ops *ops = j->scheme->ops;
     rc = precert ? ops->precert_entry(w->ca, ctca_view_make(c.tbs, c.tbs_len), der, &j->entry)
                  : ops->cert_entry(w->ca, der, &j->entry);
+    j->entry.not_before_ms = c.not_before * 1000;
     if (rc != CTCA_OK) {
         snprintf(why, sizeof why, "the stored %s is unusable: %s",
                  precert ? "precertificate" : "certificate", ctca_err_str(rc));

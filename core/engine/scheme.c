@@ -26,6 +26,16 @@ static void chain_from(const ctca_ca *ca, ctca_view first, ctca_ct_entry *e)
         e->chain[i] = ctca_ca_get0_chain_cert(ca, i - 1);
 }
 
+/* An SCT dated long before its certificate was made (1970, say) is a log's
+ * fault even when its signature verifies. */
+static ctca_err check_not_early(const ctca_ct_entry *e, uint64_t timestamp)
+{
+    if (e->not_before_ms > CTCA_SCT_CLOCK_SKEW_MS &&
+        timestamp < (uint64_t)(e->not_before_ms - CTCA_SCT_CLOCK_SKEW_MS))
+        return CTCA_ERR_SCT_TOO_EARLY;
+    return CTCA_OK;
+}
+
 /* ---- RFC 6962 ------------------------------------------------------------------ */
 
 static ctca_err v1_check_request(const ctca_ca *ca, const char *profile, bool preca,
@@ -95,6 +105,8 @@ static ctca_err v1_verify(const ctca_ct_entry *e, const ctca_log_info *log,
     ctca_err rc = ctca_sct_parse(bytes, &sct);
     if (rc == CTCA_OK)
         rc = ctca_sct_verify(&sct, key, &e->v1, now_ms);
+    if (rc == CTCA_OK)
+        rc = check_not_early(e, sct.timestamp);
     a->timestamp = sct.timestamp;
     if (rc == CTCA_OK && keep) {
         a->sct = sct;
@@ -243,6 +255,8 @@ static ctca_err v2_verify(const ctca_ct_entry *e, const ctca_log_info *log,
     CTCA_GUARD(ctca_transitem_parse_as(bytes, want, want, &it));
     ctca_log_v2 v2 = {.log_id = log->log_id_v2, .key = key};
     ctca_err rc = ctca_sct_v2_verify(&it, &v2, &e->v2, now_ms);
+    if (rc == CTCA_OK)
+        rc = check_not_early(e, it.timestamp);
     a->timestamp = it.timestamp;
     ctca_transitem_cleanup(&it);
     return rc;

@@ -29,7 +29,14 @@ typedef struct ctca_ct_entry {
     ctca_view chain[CTCA_PRECERT_CHAIN_MAX]; /* what is submitted, the entry first */
     size_t chain_len;
     bool preca; /* a PreCA signed the precertificate (CT 1.0) */
+    /* The certificate's notBefore (ms; 0: unknown): a log saw the entry only
+     * after it was made, so an SCT dated more than CTCA_SCT_CLOCK_SKEW_MS
+     * before it is refused (CTCA_ERR_SCT_TOO_EARLY), whatever its signature. */
+    int64_t not_before_ms;
 } ctca_ct_entry;
+
+/* How far a log's clock may run behind the CA's. */
+#define CTCA_SCT_CLOCK_SKEW_MS (10 * 60 * 1000)
 
 void ctca_ct_entry_cleanup(ctca_ct_entry *e);
 
@@ -63,7 +70,8 @@ struct ctca_scheme_ops {
                                  ctca_ct_entry *e);
     CTCA_RESULT (*cert_entry)(const ctca_ca *ca, ctca_view cert, ctca_ct_entry *e);
     /* verify: a log's answer (bytes) parsed strictly and verified over e with
-     * log's key at now_ms; a->sct kept when keep and the scheme has one. */
+     * log's key at now_ms, its timestamp bounded below by e->not_before_ms;
+     * a->sct kept when keep and the scheme has one. */
     CTCA_RESULT (*verify)(const ctca_ct_entry *e, const ctca_log_info *log,
                           const ctca_log_key *key, ctca_view bytes, uint64_t now_ms, bool keep,
                           ctca_ct_answer *a);

@@ -82,6 +82,7 @@ typedef enum ctca_err_category {
     X(CTCA_ERR_SIG_ALG_MISMATCH, VERIFY, "signature algorithm does not match the key")  \
     X(CTCA_ERR_SCT_UNKNOWN_LOG, VERIFY, "SCT is from an unknown log")                   \
     X(CTCA_ERR_SCT_FUTURE, VERIFY, "SCT timestamp is in the future")                    \
+    X(CTCA_ERR_SCT_TOO_EARLY, VERIFY, "SCT timestamp is before the certificate's notBefore") \
     X(CTCA_ERR_SCT_LOG_ID_MISMATCH, VERIFY, "SCT log ID does not match the log key")    \
     X(CTCA_ERR_PROOF_INVALID, VERIFY, "Merkle inclusion proof does not verify")        \
     X(CTCA_ERR_TBS_MISMATCH, VERIFY,                                                    \

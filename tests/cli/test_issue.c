@@ -185,6 +185,18 @@ Test(issue, wrong_log_id_never_embedded, .fini = teardown, .timeout = 60)
     run_bad_log_case("--wrong-log-id");
 }
 
+/* Correctly signed SCTs dated 1970, or a day before the certificate's
+ * notBefore, are refused like bad ones (reliability issue M5). */
+Test(issue, sct_dated_1970_never_embedded, .fini = teardown, .timeout = 60)
+{
+    run_bad_log_case("--fixed-time-ms 1000");
+}
+
+Test(issue, sct_dated_before_the_certificate_never_embedded, .fini = teardown, .timeout = 60)
+{
+    run_bad_log_case("--sct-time-offset-ms -86400000");
+}
+
 static void setup_all_down(void)
 {
     setup_with("--fail-rate 1", "--fail-rate 1", "--fail-rate 1");
