@@ -277,13 +277,14 @@ ctca_err ctca_signer_from_key(EVP_PKEY *key, ctca_signer **out)
     return ctca_signer_new(&file_ops, key, pub, out);
 }
 
-/* no_passphrase: a pem_password_cb that refuses instead of prompting on a terminal. */
+/* no_passphrase: a pem_password_cb that refuses instead of prompting on a
+ * terminal, noting in *u (a bool) that the key wanted a passphrase. */
 static int no_passphrase(char *buf, int size, int rwflag, void *u)
 {
     (void)buf;
     (void)size;
     (void)rwflag;
-    (void)u;
+    *(bool *)u = true;
     return -1;
 }
 
@@ -292,8 +293,15 @@ static ctca_err load_key_fd(int fd, const char *path, EVP_PKEY **out, ctca_errbu
     BIO *bio = BIO_new_fd(fd, BIO_NOCLOSE);
     if (bio == NULL)
         return CTCA_ERR_NOMEM;
-    *out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+    bool encrypted = false;
+    *out = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &encrypted);
     BIO_free(bio);
+    if (*out == NULL && encrypted)
+        return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
+                               "%s: the key is encrypted, and ctca takes no passphrase for key "
+                               "files (an HSM key is the way to keep it locked); decrypt it "
+                               "with: openssl pkey -in %s -out KEY.pem (then chmod 600 KEY.pem)",
+                               path, path);
     if (*out == NULL)
         return ctca_errbuf_set(eb, CTCA_ERR_CONFIG,
                                "%s: not an unencrypted PEM private key", path);

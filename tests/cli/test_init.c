@@ -178,6 +178,24 @@ Test(init, imported_non_ca_is_refused_with_exit_2)
     cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0, "nothing left behind");
 }
 
+/* A passphrase-protected key is refused with how to give it to ctca
+ * (issue 12 item 7), not as "not a key". */
+Test(init, an_encrypted_ca_key_is_refused_saying_how_to_decrypt_it)
+{
+    char *out = NULL;
+    int st = th_run(&out,
+                    "cd '%s' && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                    "-passout pass:secret -keyout enc.key -out enc.pem -days 30 "
+                    "-subj '/CN=Encrypted' -addext 'basicConstraints=critical,CA:TRUE' "
+                    ">/dev/null 2>&1 && '%s' init ca --ca-cert enc.pem --ca-key enc.key",
+                    dir, ctca);
+    cr_assert_eq(st, 2, "%s", out);
+    assert_contains(out, "the key is encrypted");
+    assert_contains(out, "openssl pkey -in enc.key -out KEY.pem");
+    free(out);
+    cr_assert_neq(th_run(NULL, "test -e '%s/ca'", dir), 0, "nothing left behind");
+}
+
 Test(init, non_empty_dir_is_refused_with_exit_2)
 {
     char *out = NULL;
