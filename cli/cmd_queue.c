@@ -49,9 +49,10 @@ static void usage(FILE *f)
             "  --dry-run        print what would be done, change nothing\n"
             "  --log-list FILE  v3 log list to find LOG in instead of the configured one\n"
             "\n"
-            "exit status: list: 0 listed; run: 0 nothing left pending, 1 an item was\n"
+            "exit status: list: 0 listed; run: 0 nothing left, 1 an item was\n"
             "parked or an issuance failed in this run (or the run could not proceed),\n"
-            "75 items wait for a later retry; retry: 0 every matching parked item\n"
+            "75 (--once) work is left: items pending or leased elsewhere, or issuances\n"
+            "unfinished; retry: 0 every matching parked item\n"
             "requeued (possibly none), 1 some were refused; 2 usage or input error\n");
 }
 
@@ -340,16 +341,18 @@ static int run_cmd(int argc, char **argv)
     rc = ctca_queue_run(ca, &o, &st, &eb);
     ctca_ca_free(ca);
     printf("queue run: %zu submitted, %zu SCTs stored, %zu to retry, %zu parked, %zu not "
-           "needed; %zu issuances completed, %zu failed, %zu taken over; %zu items pending\n",
+           "needed; %zu issuances completed, %zu failed, %zu taken over; %zu items pending, "
+           "%zu leased by other workers, %zu issuances unfinished\n",
            st.submitted, st.done, st.retried, st.parked, st.settled, st.issued, st.failed,
-           st.recovered, st.pending);
+           st.recovered, st.pending, st.leased, st.unfinished);
     if (rc != CTCA_OK) {
         cli_error_code("queue run", rc, &eb);
         return ctca_err_category_of(rc) == CTCA_CAT_INPUT ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     if (st.parked > 0 || st.failed > 0)
         return CLI_EXIT_FAIL;
-    return st.pending > 0 && once ? CLI_EXIT_DEFERRED : CLI_EXIT_OK;
+    bool left = st.pending > 0 || st.leased > 0 || st.unfinished > 0;
+    return left && once ? CLI_EXIT_DEFERRED : CLI_EXIT_OK;
 }
 
 /* ---- retry ------------------------------------------------------------------- */

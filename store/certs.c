@@ -195,6 +195,22 @@ out:
     return st_end(s, began, err);
 }
 
+ctca_err ctca_store_count_state(ctca_store *s, ctca_store_state state, size_t *n)
+{
+    ctca_err err = CTCA_OK;
+    sqlite3_stmt *st = NULL;
+    bool row = false;
+    *n = 0;
+    ST_TRY(st_prepare(s, "SELECT count(*) FROM certs WHERE state = ?1", &st));
+    ST_TRY(st_bind_text(s, st, 1, ctca_store_state_name(state)));
+    ST_TRY(st_step_row(s, st, "counting records", &row));
+    if (row)
+        *n = (size_t)sqlite3_column_int64(st, 0);
+out:
+    st_release(s, st);
+    return err;
+}
+
 ctca_err ctca_store_serial_exists(ctca_store *s, const char *serial, bool *exists)
 {
     ctca_err err = CTCA_OK;

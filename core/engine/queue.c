@@ -751,9 +751,16 @@ ctca_err ctca_queue_run(const ctca_ca *ca, const ctca_queue_run_opts *o, ctca_qu
         size_t counts[4];
         if ((rc = ctca_store_queue_count(w.store, NULL, -1, counts)) != CTCA_OK)
             ctca_errbuf_set(eb, rc, "counting queue items: %s", ctca_store_errmsg(w.store));
-        /* Items other workers hold are theirs to report. */
         stats->pending = counts[CTCA_QUEUE_PENDING];
+        stats->leased = counts[CTCA_QUEUE_LEASED];
     }
+    /* What is left, so that a run never says "nothing left" while work is. */
+    size_t precert = 0, deferred = 0;
+    if (rc == CTCA_OK &&
+        ((rc = ctca_store_count_state(w.store, CTCA_STORE_PRECERT, &precert)) != CTCA_OK ||
+         (rc = ctca_store_count_state(w.store, CTCA_STORE_DEFERRED, &deferred)) != CTCA_OK))
+        ctca_errbuf_set(eb, rc, "counting unfinished issuances: %s", ctca_store_errmsg(w.store));
+    stats->unfinished = precert + deferred;
 out:
     ctca_ctclient_free(w.client);
     ctca_store_close(w.store);

@@ -63,6 +63,8 @@ typedef struct ctca_queue_stats {
     size_t failed;    /* deferred issuances given up: no log left to try, or revoked */
     size_t recovered; /* unfinished issuances taken over */
     size_t pending;   /* items left pending (waiting for a retry) when the run ended */
+    size_t leased;    /* items other workers held when the run ended */
+    size_t unfinished; /* issuances left unfinished (precert or deferred records) */
 } ctca_queue_stats;
 
 /* ctca_queue_run: runs the worker over ca's store (see the header comment)

@@ -181,6 +181,9 @@ CTCA_RESULT ctca_store_journal(ctca_store *s, const ctca_store_journal_entry *e)
 /* ctca_store_serial_exists: *exists tells whether serial has a record. */
 CTCA_RESULT ctca_store_serial_exists(ctca_store *s, const char *serial, bool *exists);
 
+/* ctca_store_count_state: *n gets the number of records in state st. */
+CTCA_RESULT ctca_store_count_state(ctca_store *s, ctca_store_state st, size_t *n);
+
 /* ctca_store_put_precert: stores the signed precertificate der (borrowed) and
  * moves serial from journaled to precert. Storing the same bytes again, in any
  * later state, is CTCA_OK; other bytes are CTCA_ERR_STORE_CONFLICT. Unknown
