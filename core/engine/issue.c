@@ -357,25 +357,14 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
     if (ll == NULL)
         ll = "the log list";
     is->list = list;
-    const ctca_policy *pol = is->policy;
-    int64_t now = clock_now(is);
-    if (pol->max_list_age_ms > 0 && now - is->list->timestamp_ms >= pol->max_list_age_ms)
-        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
-                               "%s: the log list is %lld days old; policy %s needs one younger "
-                               "than %lld days: fetch a fresh list",
-                               ll, (long long)((now - is->list->timestamp_ms) / CTCA_DAY_MS),
-                               pol->name, (long long)(pol->max_list_age_ms / CTCA_DAY_MS));
-    int64_t lifetime = is->not_after_ms - is->not_before_ms;
-    const ctca_policy_band *band = NULL;
-    for (size_t i = 0; i < pol->n_bands && band == NULL; i++)
-        if (lifetime <= pol->bands[i].max_lifetime_ms)
-            band = &pol->bands[i];
-    if (band == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
-                               "a lifetime of %lld days is longer than policy %s allows",
-                               (long long)((lifetime + CTCA_DAY_MS - 1) / CTCA_DAY_MS),
-                               pol->name);
-    is->needed = band->scts > pol->min_operators ? band->scts : pol->min_operators;
+    ctca_policy_need need;
+    ctca_errbuf why = {{0}};
+    ctca_err prc = ctca_policy_requirement(is->policy, is->not_before_ms, is->not_after_ms,
+                                           is->list, clock_now(is), &need, &why);
+    if (prc != CTCA_OK) /* a list too old is named by its path */
+        return need.rule == CTCA_RULE_LOG_LIST_AGE ? ctca_errbuf_set(eb, prc, "%s: %s", ll, why.msg)
+                                                   : ctca_errbuf_set(eb, prc, "%s", why.msg);
+    is->needed = need.scts;
 
     const ctca_log_info **logs = NULL;
     size_t n = 0;
