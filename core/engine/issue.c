@@ -12,6 +12,7 @@
 #include "core/ca/ca_int.h"
 #include "core/engine/owner_int.h"
 #include "core/engine/scheme_int.h"
+#include "core/engine/selection_int.h"
 #include "ctca/cms.h"
 #include "ctca/loglist.h"
 #include "ctca/policy.h"
@@ -22,8 +23,6 @@
 
 _Static_assert(CTCA_PRECERT_CHAIN_MAX <= CTCA_CTCLIENT_MAX_CHAIN,
                "a precertificate, a PreCA and all of ca.pem fit one submission");
-
-typedef enum cand_state { CAND_UNTRIED = 0, CAND_IN_FLIGHT, CAND_OK, CAND_FAILED } cand_state;
 
 /* Where an issuance is in DESIGN.md's pipeline. Each step runs only from the
  * states it lists (step_allowed), as Boulder's one-use issuance token is
@@ -46,13 +45,11 @@ static const char *const step_names[S_COUNT_] = {
     [S_STORED] = "stored",       [S_COLLECTING] = "collecting", [S_BUILT] = "built",
     [S_DEFERRED] = "deferred",   [S_DONE] = "done"};
 
-/* A log the precertificate may go to, in selection order. */
-typedef struct candidate {
-    const ctca_log_info *log; /* borrowed from the issuance's list, as is its key */
-    cand_state state;
+/* The submission to candidate i (is->cands[i], core/engine/selection_int.h). */
+typedef struct cand_run {
     uint64_t job;
     ctca_issue_log_outcome outcome; /* once tried */
-} candidate;
+} cand_run;
 
 struct ctca_issuance {
     issuance_step step;
@@ -61,7 +58,8 @@ struct ctca_issuance {
     const ctca_ct_settings *ct;
     const ctca_log_list *list; /* own_list or the request's */
     ctca_log_list *own_list;
-    candidate *cands;
+    ctca_candidate *cands; /* the logs the precertificate may go to, in selection order */
+    cand_run *runs;        /* one per candidate */
     size_t n_cands;
     size_t *tried; /* candidate indices in the order they were started */
     size_t n_tried;
@@ -155,8 +153,8 @@ static void outcomes_summary(const ctca_issuance *is, char *buf, size_t len)
     size_t pos = 0;
     buf[0] = '\0';
     for (size_t k = 0; k < is->n_tried && pos < len; k++) {
-        const candidate *c = &is->cands[is->tried[k]];
-        const ctca_issue_log_outcome *o = &c->outcome;
+        const ctca_candidate *c = &is->cands[is->tried[k]];
+        const ctca_issue_log_outcome *o = &is->runs[is->tried[k]].outcome;
         int n = snprintf(buf + pos, len - pos, "%s%s: %s", k ? "; " : "", c->log->url,
                          o->err == CTCA_OK ? "SCT obtained"
                          : o->detail && o->detail[0] ? o->detail
@@ -175,7 +173,8 @@ static bool on_log_result(const ctca_ctresult *r, void *arg);
 
 static ctca_err start_one(ctca_issuance *is, size_t i)
 {
-    candidate *c = &is->cands[i];
+    ctca_candidate *c = &is->cands[i];
+    cand_run *run = &is->runs[i];
     ctca_ctlog_request req = {.base_url = c->log->url,
                               .timeout_ms = is->ct->log_timeout_ms,
                               .user = (void *)(uintptr_t)i};
@@ -185,42 +184,20 @@ static ctca_err start_one(ctca_issuance *is, size_t i)
         .logs = &req, .n_logs = 1, .deadline_ms = is->deadline_ms,
         .cb = on_log_result, .cb_arg = is,
     };
-    c->outcome.description = strdup(c->log->description ? c->log->description : "");
-    c->outcome.url = strdup(c->log->url);
+    run->outcome.description = strdup(c->log->description ? c->log->description : "");
+    run->outcome.url = strdup(c->log->url);
     is->tried[is->n_tried++] = i;
-    ctca_err rc = ctca_ctclient_start(is->client, &sub, &c->job);
+    ctca_err rc = ctca_ctclient_start(is->client, &sub, &run->job);
     if (rc != CTCA_OK) {
-        c->state = CAND_FAILED;
-        set_outcome(&c->outcome, rc, "could not start the submission");
+        c->state = CTCA_CAND_FAILED;
+        set_outcome(&run->outcome, rc, "could not start the submission");
         return rc;
     }
-    c->state = CAND_IN_FLIGHT;
-    c->outcome.err = CTCA_ERR_TIMEOUT;
-    c->outcome.detail = strdup("no answer before the deadline");
+    c->state = CTCA_CAND_IN_FLIGHT;
+    run->outcome.err = CTCA_ERR_TIMEOUT;
+    run->outcome.detail = strdup("no answer before the deadline");
     is->in_flight++;
     return CTCA_OK;
-}
-
-/* The next log to try: first one of an operator that has neither an SCT nor a
- * submission in flight, else the next in selection order. */
-static bool next_candidate(const ctca_issuance *is, size_t *out)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < is->n_cands; i++) {
-            if (is->cands[i].state != CAND_UNTRIED)
-                continue;
-            bool busy = false;
-            for (size_t j = 0; pass == 0 && j < is->n_cands && !busy; j++)
-                busy = is->cands[j].state != CAND_UNTRIED &&
-                       is->cands[j].state != CAND_FAILED &&
-                       is->cands[j].log->operator_index == is->cands[i].log->operator_index;
-            if (!busy) {
-                *out = i;
-                return true;
-            }
-        }
-    }
-    return false;
 }
 
 /* Keeps enough submissions going: as many as the policy still needs plus one
@@ -231,19 +208,19 @@ static void top_up(ctca_issuance *is)
     if (is->compliant || is->stopped ||
         ctca_ctclient_now_ms(is->client) >= is->deadline_ms)
         return;
-    size_t want = is->needed + 1 > is->n_scts ? is->needed + 1 - is->n_scts : 1;
+    size_t want = ctca_selection_wanted(is->needed, is->n_scts);
     size_t i;
-    while (is->in_flight < want && next_candidate(is, &i))
+    while (is->in_flight < want && ctca_selection_next(is->cands, is->n_cands, &i))
         (void)start_one(is, i); /* a log that cannot start is failed; try the next */
 }
 
 static void stop_all(ctca_issuance *is)
 {
     for (size_t i = 0; i < is->n_cands; i++) {
-        if (is->cands[i].state == CAND_IN_FLIGHT) {
-            ctca_ctclient_cancel(is->client, is->cands[i].job);
-            is->cands[i].state = CAND_FAILED;
-            set_outcome(&is->cands[i].outcome, CTCA_ERR_TIMEOUT,
+        if (is->cands[i].state == CTCA_CAND_IN_FLIGHT) {
+            ctca_ctclient_cancel(is->client, is->runs[i].job);
+            is->cands[i].state = CTCA_CAND_FAILED;
+            set_outcome(&is->runs[i].outcome, CTCA_ERR_TIMEOUT,
                         "not needed: abandoned once the policy was met");
             is->in_flight--;
         }
@@ -270,10 +247,10 @@ static ctca_err verify_answer(ctca_issuance *is, const ctca_log_info *log, ctca_
 static bool on_log_result(const ctca_ctresult *r, void *arg)
 {
     ctca_issuance *is = arg;
-    candidate *c = &is->cands[(uintptr_t)r->user];
-    ctca_issue_log_outcome *o = &c->outcome;
+    ctca_candidate *c = &is->cands[(uintptr_t)r->user];
+    ctca_issue_log_outcome *o = &is->runs[(uintptr_t)r->user].outcome;
     is->in_flight--;
-    c->state = CAND_FAILED;
+    c->state = CTCA_CAND_FAILED;
     o->elapsed_ms = r->elapsed_ms;
     if (r->err != CTCA_OK) {
         set_outcome(o, r->err, r->detail);
@@ -309,7 +286,7 @@ static bool on_log_result(const ctca_ctresult *r, void *arg)
     memcpy(p->log_id, c->log->log_id, CTCA_LOG_ID_LEN);
     p->timestamp_ms = timestamp;
     p->delivery = CTCA_SCT_EMBEDDED;
-    c->state = CAND_OK;
+    c->state = CTCA_CAND_OK;
     set_outcome(o, CTCA_OK, "");
     if (policy_met(is, NULL)) {
         is->compliant = true;
@@ -354,25 +331,14 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
     if (ll == NULL)
         ll = "the log list";
     is->list = list;
-    const ctca_policy *pol = is->policy;
-    int64_t now = clock_now(is);
-    if (pol->max_list_age_ms > 0 && now - is->list->timestamp_ms >= pol->max_list_age_ms)
-        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
-                               "%s: the log list is %lld days old; policy %s needs one younger "
-                               "than %lld days: fetch a fresh list",
-                               ll, (long long)((now - is->list->timestamp_ms) / CTCA_DAY_MS),
-                               pol->name, (long long)(pol->max_list_age_ms / CTCA_DAY_MS));
-    int64_t lifetime = is->not_after_ms - is->not_before_ms;
-    const ctca_policy_band *band = NULL;
-    for (size_t i = 0; i < pol->n_bands && band == NULL; i++)
-        if (lifetime <= pol->bands[i].max_lifetime_ms)
-            band = &pol->bands[i];
-    if (band == NULL)
-        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
-                               "a lifetime of %lld days is longer than policy %s allows",
-                               (long long)((lifetime + CTCA_DAY_MS - 1) / CTCA_DAY_MS),
-                               pol->name);
-    is->needed = band->scts > pol->min_operators ? band->scts : pol->min_operators;
+    ctca_policy_need need;
+    ctca_errbuf why = {{0}};
+    ctca_err prc = ctca_policy_requirement(is->policy, is->not_before_ms, is->not_after_ms,
+                                           is->list, clock_now(is), &need, &why);
+    if (prc != CTCA_OK) /* a list too old is named by its path */
+        return need.rule == CTCA_RULE_LOG_LIST_AGE ? ctca_errbuf_set(eb, prc, "%s: %s", ll, why.msg)
+                                                   : ctca_errbuf_set(eb, prc, "%s", why.msg);
+    is->needed = need.scts;
 
     const ctca_log_info **logs = NULL;
     size_t n = 0;
@@ -384,11 +350,12 @@ static ctca_err select_logs(ctca_issuance *is, const ctca_log_list *list,
                                ll, is->scheme->logs);
     CTCA_GUARD(rc);
     is->cands = calloc(n, sizeof *is->cands);
+    is->runs = calloc(n, sizeof *is->runs);
     is->tried = calloc(n, sizeof *is->tried);
     is->scts = calloc(n + stored + 1, sizeof *is->scts);
     is->arrived = calloc(n + 1, sizeof *is->arrived);
     is->arrived_keys = calloc(n + 1, sizeof *is->arrived_keys);
-    if (is->cands == NULL || is->tried == NULL || is->scts == NULL || is->arrived == NULL ||
+    if (is->cands == NULL || is->runs == NULL || is->tried == NULL || is->scts == NULL || is->arrived == NULL ||
         is->arrived_keys == NULL) {
         free(logs);
         return CTCA_ERR_NOMEM;
@@ -588,7 +555,7 @@ static ctca_err take_stored_scts(ctca_issuance *is, const ctca_store_sct_list *s
         p->delivery = CTCA_SCT_EMBEDDED;
         for (size_t c = 0; c < is->n_cands; c++)
             if (memcmp(is->cands[c].log->log_id, s->log_id, CTCA_LOG_ID_LEN) == 0)
-                is->cands[c].state = CAND_OK;
+                is->cands[c].state = CTCA_CAND_OK;
     }
     return CTCA_OK;
 }
@@ -732,87 +699,6 @@ static ctca_err load_embed_set(ctca_issuance *is, ctca_store *store, embed_set *
     return CTCA_OK;
 }
 
-static bool sct_eq(const ctca_sct *a, const ctca_sct *b)
-{
-    return a->version == b->version && memcmp(a->log_id, b->log_id, CTCA_LOG_ID_LEN) == 0 &&
-           a->timestamp == b->timestamp && a->hash_alg == b->hash_alg &&
-           a->sig_alg == b->sig_alg &&
-           ctca_view_eq(ctca_view_make(a->extensions, a->extensions_len),
-                        ctca_view_make(b->extensions, b->extensions_len)) &&
-           ctca_view_eq(ctca_view_make(a->signature, a->signature_len),
-                        ctca_view_make(b->signature, b->signature_len));
-}
-
-/* sct, over entry, with key, is one memo holds as verified. */
-static bool memo_has(const ctca_sct_memo *memo, const ctca_signed_entry *entry,
-                     const ctca_sct *sct, const ctca_log_key *key)
-{
-    if (memo == NULL || memo->issuer_key_hash == NULL ||
-        memcmp(memo->issuer_key_hash, entry->issuer_key_hash, CTCA_LOG_ID_LEN) != 0 ||
-        !ctca_view_eq(memo->tbs, entry->tbs))
-        return false;
-    for (size_t i = 0; i < memo->n; i++)
-        if (memo->keys[i] == key && sct_eq(&memo->scts[i], sct))
-            return true;
-    return false;
-}
-
-/* What the final certificate's TBS must be, less its SCTs or poison: the
- * precertificate's TBS minus the poison, rewritten to the final issuer when
- * preca (non-empty) signed it (RFC 6962 3.2). */
-static ctca_err precert_entry_tbs(ctca_view precert, ctca_view preca, uint8_t **tbs,
-                                  size_t *tbs_len)
-{
-    return preca.len > 0 ? ctca_precert_tbs_from_preca_precert(precert, preca, tbs, tbs_len)
-                         : ctca_precert_tbs_from_precert(precert, tbs, tbs_len);
-}
-
-ctca_err ctca_final_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
-                               const uint8_t issuer_key_hash[CTCA_LOG_ID_LEN],
-                               ctca_log_key *const *keys, size_t n_keys,
-                               const ctca_sct_memo *memo, uint64_t now_ms, ctca_errbuf *eb)
-{
-    uint8_t *pre_tbs = NULL, *fin_tbs = NULL;
-    size_t pre_len = 0, fin_len = 0;
-    ctca_sct_list list = {0};
-    ctca_err rc;
-    if ((rc = precert_entry_tbs(precert, preca, &pre_tbs, &pre_len)) != CTCA_OK ||
-        (rc = ctca_precert_tbs_from_final(final, &fin_tbs, &fin_len)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "reconstructing the TBS: %s", ctca_err_str(rc));
-        goto out;
-    }
-    if (!ctca_view_eq(ctca_view_make(pre_tbs, pre_len), ctca_view_make(fin_tbs, fin_len))) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_TBS_MISMATCH,
-                             "final TBS minus SCT list differs from precert TBS minus poison");
-        goto out;
-    }
-    if ((rc = ctca_cert_get_sct_list(final, &list)) != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "reading the embedded SCT list: %s", ctca_err_str(rc));
-        goto out;
-    }
-    ctca_signed_entry entry = {.type = CTCA_ENTRY_PRECERT, .tbs = ctca_view_make(fin_tbs, fin_len)};
-    memcpy(entry.issuer_key_hash, issuer_key_hash, CTCA_LOG_ID_LEN);
-    for (size_t i = 0; i < list.n; i++) {
-        const ctca_log_key *key = NULL;
-        for (size_t k = 0; k < n_keys && key == NULL; k++)
-            if (memcmp(ctca_log_key_get0_id(keys[k]), list.scts[i].log_id, CTCA_LOG_ID_LEN) == 0)
-                key = keys[k];
-        if (key == NULL)
-            rc = CTCA_ERR_SCT_UNKNOWN_LOG;
-        else if (!memo_has(memo, &entry, &list.scts[i], key))
-            rc = ctca_sct_verify(&list.scts[i], key, &entry, now_ms);
-        if (rc != CTCA_OK) {
-            ctca_errbuf_set(eb, rc, "embedded SCT %zu: %s", i, ctca_err_str(rc));
-            goto out;
-        }
-    }
-out:
-    ctca_sct_list_cleanup(&list);
-    free(pre_tbs);
-    free(fin_tbs);
-    return rc;
-}
-
 /* Nothing unchecked or unstored leaves the engine. */
 static void drop_cert(ctca_issue_result *res)
 {
@@ -840,7 +726,7 @@ static ctca_err fill_result(const ctca_issuance *is, ctca_issue_result *res)
         return CTCA_ERR_NOMEM;
     res->n_logs = is->n_tried;
     for (size_t k = 0; k < is->n_tried; k++) {
-        const ctca_issue_log_outcome *o = &is->cands[is->tried[k]].outcome;
+        const ctca_issue_log_outcome *o = &is->runs[is->tried[k]].outcome;
         ctca_issue_log_outcome *d = &res->logs[k];
         *d = *o;
         d->description = strdup(o->description ? o->description : "");
@@ -975,49 +861,6 @@ ctca_err ctca_issuance_finish(ctca_issuance *is, ctca_store *store, ctca_issue_r
 
 /* ---- fallbacks ------------------------------------------------------------------ */
 
-static bool id_in(const uint8_t *ids, size_t n, const uint8_t *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(ids + i * CTCA_LOG_ID_LEN, id, CTCA_LOG_ID_LEN) == 0)
-            return true;
-    return false;
-}
-
-/* Up to want logs to queue, packed into out (n_cands IDs of room): candidates
- * in selection order, first those of operators without an SCT or a log picked
- * so far, then any; never one in exclude, nor (when skip_with_sct) one that
- * gave an SCT. */
-static size_t pick_logs(const ctca_issuance *is, bool skip_with_sct, const uint8_t *exclude,
-                        size_t n_exclude, size_t want, uint8_t *out)
-{
-    size_t n = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < is->n_cands && n < want; i++) {
-            const candidate *c = &is->cands[i];
-            if ((skip_with_sct && c->state == CAND_OK) || id_in(out, n, c->log->log_id) ||
-                id_in(exclude, n_exclude, c->log->log_id))
-                continue;
-            bool covered = false;
-            for (size_t j = 0; pass == 0 && j < is->n_cands && !covered; j++) {
-                const candidate *d = &is->cands[j];
-                covered = d->log->operator_index == c->log->operator_index &&
-                          ((skip_with_sct && d->state == CAND_OK) ||
-                           id_in(out, n, d->log->log_id));
-            }
-            if (!covered)
-                memcpy(out + n++ * CTCA_LOG_ID_LEN, c->log->log_id, CTCA_LOG_ID_LEN);
-        }
-    }
-    return n;
-}
-
-/* How many logs a fallback queues: the policy's count plus one (as the
- * first wave), less what is already in hand. */
-static size_t logs_wanted(const ctca_issuance *is, size_t in_hand)
-{
-    return is->needed + 1 > in_hand ? is->needed + 1 - in_hand : 1;
-}
-
 ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *reason,
                              size_t *n_queued, ctca_errbuf *eb)
 {
@@ -1052,10 +895,8 @@ ctca_err ctca_issuance_defer(ctca_issuance *is, ctca_store *store, const char *r
         active += live && (it->state == CTCA_QUEUE_LEASED ||
                            it->next_attempt_ms <= is->now_ms + (int64_t)is->ct->deadline_ms);
     }
-    size_t want = logs_wanted(is, is->n_scts + active);
-    if (active > 0 && is->n_scts + active >= is->needed + 1)
-        want = 0;
-    n = pick_logs(is, true, exclude, n_exclude, want, ids);
+    size_t want = ctca_selection_spares(is->needed, is->n_scts, active);
+    n = ctca_selection_pick(is->cands, is->n_cands, true, exclude, n_exclude, want, ids);
     if (n == 0 && waiting == 0) {
         rc = ctca_errbuf_set(eb, CTCA_ERR_NO_LOGS,
                              "serial %s: every eligible log has been tried", is->serial);
@@ -1077,30 +918,6 @@ out:
     return rc;
 }
 
-ctca_err ctca_unembedded_cert_check(ctca_view final, ctca_view precert, ctca_view preca,
-                                    ctca_errbuf *eb)
-{
-    uint8_t *pre_tbs = NULL;
-    size_t pre_len = 0;
-    ctca_cert_parts parts;
-    ctca_cms_precert cms;
-    /* A CT 2.0 precertificate wraps the very TBS the certificate must have. */
-    bool v2 = ctca_cms_precert_parse(precert, &cms) == CTCA_OK;
-    ctca_err rc = v2 ? CTCA_OK : precert_entry_tbs(precert, preca, &pre_tbs, &pre_len);
-    ctca_view want = v2 ? cms.tbs : ctca_view_make(pre_tbs, pre_len);
-    if (rc == CTCA_OK)
-        rc = ctca_cert_split(final, &parts);
-    if (rc != CTCA_OK) {
-        ctca_errbuf_set(eb, rc, "reconstructing the TBS: %s", ctca_err_str(rc));
-    } else if (!ctca_view_eq(parts.tbs, want)) {
-        rc = ctca_errbuf_set(eb, CTCA_ERR_TBS_MISMATCH,
-                             v2 ? "certificate TBS differs from the CMS eContent"
-                                : "certificate TBS differs from precert TBS minus poison");
-    }
-    free(pre_tbs);
-    return rc;
-}
-
 ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
                                          ctca_issue_result *res, ctca_errbuf *eb)
 {
@@ -1110,7 +927,8 @@ ctca_err ctca_issuance_finish_unembedded(ctca_issuance *is, ctca_store *store,
     uint8_t *ids = calloc(is->n_cands + 1, CTCA_LOG_ID_LEN);
     if (ids == NULL)
         return CTCA_ERR_NOMEM;
-    size_t n = pick_logs(is, false, NULL, 0, logs_wanted(is, 0), ids);
+    size_t n = ctca_selection_pick(is->cands, is->n_cands, false, NULL, 0,
+                                   ctca_selection_wanted(is->needed, 0), ids);
     /* The precertificate TBS minus the poison (CT 2.0: the journaled TBS, the
      * CMS eContent) is the certificate's TBS: the final TBS of DESIGN.md step
      * 4 with no SCTs to add. */
@@ -1146,11 +964,12 @@ void ctca_issuance_free(ctca_issuance *is)
     if (is == NULL)
         return;
     for (size_t i = 0; i < is->n_cands; i++) {
-        free(is->cands[i].outcome.description);
-        free(is->cands[i].outcome.url);
-        free(is->cands[i].outcome.detail);
+        free(is->runs[i].outcome.description);
+        free(is->runs[i].outcome.url);
+        free(is->runs[i].outcome.detail);
     }
     free(is->cands);
+    free(is->runs);
     free(is->tried);
     free(is->scts);
     for (size_t i = 0; i < is->n_arrived; i++)

@@ -226,14 +226,12 @@ static long lifetime_days(int64_t lifetime_ms)
  * the logs whose SCTs count; seen also those of Retired logs that do not.
  * Chromium judges diversity over seen, so a failure there is reported first;
  * chrome-ct_policy.md requires it among the SCTs that count, so it is checked
- * there too once the count is met. */
-static ctca_verdict judge_embedded(const ctca_policy *p, int64_t lifetime_ms, const tally *t,
+ * there too once the count is met. band is the lifetime's
+ * (ctca_policy_requirement), NULL when it is longer than the policy allows. */
+static ctca_verdict judge_embedded(const ctca_policy *p, int64_t lifetime_ms,
+                                   const ctca_policy_band *band, const tally *t,
                                    const tally *seen, ctca_policy_result *r)
 {
-    const ctca_policy_band *band = NULL;
-    for (size_t i = 0; i < p->n_bands && band == NULL; i++)
-        if (lifetime_ms <= p->bands[i].max_lifetime_ms)
-            band = &p->bands[i];
     long days = lifetime_days(lifetime_ms);
     if (band == NULL)
         return fail(r, CTCA_VERDICT_NOT_ENOUGH_SCTS, CTCA_RULE_LIFETIME,
@@ -304,6 +302,42 @@ static ctca_verdict judge_tls(const ctca_policy *p, const tally *t, ctca_policy_
     return CTCA_VERDICT_COMPLIANT;
 }
 
+ctca_err ctca_policy_requirement(const ctca_policy *policy, int64_t not_before_ms,
+                                 int64_t not_after_ms, const ctca_log_list *list,
+                                 int64_t now_ms, ctca_policy_need *out, ctca_errbuf *eb)
+{
+    if (out == NULL)
+        return CTCA_ERR_INTERNAL;
+    memset(out, 0, sizeof *out);
+    if (policy == NULL || list == NULL)
+        return CTCA_ERR_INTERNAL;
+    out->list_age_ms = now_ms - list->timestamp_ms;
+    if (policy->max_list_age_ms > 0 && out->list_age_ms >= policy->max_list_age_ms) {
+        out->rule = CTCA_RULE_LOG_LIST_AGE;
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
+                               "the log list is %lld days old; policy %s needs one younger "
+                               "than %lld days: fetch a fresh list",
+                               (long long)(out->list_age_ms / CTCA_DAY_MS), policy->name,
+                               (long long)(policy->max_list_age_ms / CTCA_DAY_MS));
+    }
+    int64_t lifetime = not_after_ms - not_before_ms;
+    for (size_t i = 0; i < policy->n_bands && out->band == NULL; i++)
+        if (lifetime <= policy->bands[i].max_lifetime_ms)
+            out->band = &policy->bands[i];
+    if (out->band == NULL) {
+        out->rule = CTCA_RULE_LIFETIME;
+        return ctca_errbuf_set(eb, CTCA_ERR_POLICY_UNMET,
+                               "a lifetime of %lld days is longer than policy %s allows",
+                               (long long)((lifetime + CTCA_DAY_MS - 1) / CTCA_DAY_MS),
+                               policy->name);
+    }
+    /* Operator diversity needs an SCT per operator even when the band asks
+     * for fewer. */
+    out->operators = policy->min_operators;
+    out->scts = out->band->scts > policy->min_operators ? out->band->scts : policy->min_operators;
+    return CTCA_OK;
+}
+
 ctca_err ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list *list,
                               int64_t not_before_ms, int64_t not_after_ms,
                               const ctca_policy_sct *scts, size_t n, int64_t at_ms,
@@ -312,11 +346,14 @@ ctca_err ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list *li
     if (policy == NULL || list == NULL || out == NULL || (n > 0 && scts == NULL))
         return CTCA_ERR_INTERNAL;
     memset(out, 0, sizeof *out);
-    if (policy->max_list_age_ms > 0 && at_ms - list->timestamp_ms >= policy->max_list_age_ms) {
+    ctca_policy_need need;
+    if (ctca_policy_requirement(policy, not_before_ms, not_after_ms, list, at_ms, &need, NULL) !=
+            CTCA_OK &&
+        need.rule == CTCA_RULE_LOG_LIST_AGE) {
         fail(out, CTCA_VERDICT_NOT_TIMELY, CTCA_RULE_LOG_LIST_AGE,
              "the log list is %lld days old at the time of check; it must be younger than "
              "%lld days",
-             (long long)((at_ms - list->timestamp_ms) / CTCA_DAY_MS),
+             (long long)(need.list_age_ms / CTCA_DAY_MS),
              (long long)(policy->max_list_age_ms / CTCA_DAY_MS));
         return CTCA_OK;
     }
@@ -358,7 +395,8 @@ ctca_err ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list *li
     ctca_policy_result re, rt;
     memset(&re, 0, sizeof re);
     memset(&rt, 0, sizeof rt);
-    ctca_verdict ve = judge_embedded(policy, not_after_ms - not_before_ms, emb, seen, &re);
+    ctca_verdict ve = judge_embedded(policy, not_after_ms - not_before_ms, need.band, emb, seen,
+                                     &re);
     ctca_verdict vt = tls->n_tls > 0 ? judge_tls(policy, tls, &rt)
                                      : fail(&rt, CTCA_VERDICT_NOT_ENOUGH_SCTS,
                                             CTCA_RULE_TLS_LOG_COUNT, "no TLS/OCSP SCTs");

@@ -142,6 +142,30 @@ CTCA_RESULT ctca_policy_evaluate(const ctca_policy *policy, const ctca_log_list 
                                  const ctca_policy_sct *scts, size_t n, int64_t at_ms,
                                  ctca_policy_result *out);
 
+/* What a policy asks of a certificate's embedded SCTs for its lifetime: the
+ * one home of the band and count arithmetic, asked by the evaluator and by
+ * the issuance engine alike. */
+typedef struct ctca_policy_need {
+    const ctca_policy_band *band; /* the lifetime's band, borrowed from the policy;
+                                   * NULL unless CTCA_OK */
+    unsigned scts;                /* SCTs to collect from distinct logs: the band's
+                                   * count, and at least one per operator needed */
+    unsigned operators;           /* distinct log operators needed */
+    ctca_policy_rule rule;        /* CTCA_RULE_NONE, or what failed: LOG_LIST_AGE, LIFETIME */
+    int64_t list_age_ms;          /* at now_ms */
+} ctca_policy_need;
+
+/* ctca_policy_requirement: how many SCTs from how many operators policy
+ * needs for a certificate valid from not_before_ms to not_after_ms, judged
+ * with list at now_ms, into *out. CTCA_ERR_POLICY_UNMET, with out->rule and a
+ * message in eb, when list is as old as the policy's max_list_age_ms or
+ * older (CTCA_RULE_LOG_LIST_AGE, checked first) or the lifetime is longer
+ * than its last band (CTCA_RULE_LIFETIME); CTCA_ERR_INTERNAL on bad
+ * arguments. */
+CTCA_RESULT ctca_policy_requirement(const ctca_policy *policy, int64_t not_before_ms,
+                                    int64_t not_after_ms, const ctca_log_list *list,
+                                    int64_t now_ms, ctca_policy_need *out, ctca_errbuf *eb);
+
 /* ctca_verdict_name: "compliant", "not_enough_scts", "not_diverse_scts",
  * "not_timely". */
 const char *ctca_verdict_name(ctca_verdict verdict);

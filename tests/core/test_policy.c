@@ -326,3 +326,109 @@ Test(policy, apple_and_chrome_need_an_rfc6962_log)
     cr_expect_eq(judge_logs("chrome", 90 * DAY, idx, 2, &r), CTCA_VERDICT_COMPLIANT, "%s",
                  r.failed_rule);
 }
+
+/* ---- ctca_policy_requirement: how many SCTs from whom ----------------------- */
+
+static ctca_err need_of(const ctca_policy *p, int64_t lifetime_ms, int64_t at_ms,
+                        ctca_policy_need *n, ctca_errbuf *eb)
+{
+    return ctca_policy_requirement(p, T0, T0 + lifetime_ms, &list, at_ms, n, eb);
+}
+
+Test(policy, requirement_follows_the_lifetime_bands)
+{
+    ctca_policy chrome, apple;
+    ctca_policy_chrome(&chrome);
+    ctca_policy_apple(&apple);
+    ctca_policy_need n;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(need_of(&chrome, 180 * DAY, AT, &n, &eb), CTCA_OK, "%s", eb.msg);
+    cr_expect_eq(n.scts, 2);
+    cr_expect_eq(n.operators, 2);
+    cr_expect_eq(n.band, &chrome.bands[0]);
+    cr_expect_eq(n.rule, CTCA_RULE_NONE);
+    cr_assert_eq(need_of(&chrome, 180 * DAY + 1000, AT, &n, &eb), CTCA_OK);
+    cr_expect_eq(n.scts, 3);
+    cr_expect_eq(n.band, &chrome.bands[1]);
+    cr_assert_eq(need_of(&apple, 398 * DAY, AT, &n, &eb), CTCA_OK);
+    cr_expect_eq(n.scts, 3);
+    cr_expect_eq(n.band->max_per_operator, 2);
+    cr_assert_eq(need_of(&apple, -DAY, AT, &n, &eb), CTCA_OK, "a negative lifetime: first band");
+    cr_expect_eq(n.band, &apple.bands[0]);
+}
+
+Test(policy, requirement_asks_an_sct_per_operator_when_the_band_asks_fewer)
+{
+    ctca_policy p;
+    ctca_policy_chrome(&p);
+    p.bands[0].scts = 1;
+    p.min_operators = 3;
+    ctca_policy_need n;
+    cr_assert_eq(need_of(&p, 90 * DAY, AT, &n, NULL), CTCA_OK);
+    cr_expect_eq(n.scts, 3);
+    cr_expect_eq(n.operators, 3);
+    cr_expect_eq(n.band->scts, 1, "the band itself is unchanged");
+}
+
+Test(policy, requirement_refuses_a_lifetime_beyond_the_last_band)
+{
+    ctca_policy p;
+    ctca_policy_apple(&p);
+    ctca_policy_need n;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(need_of(&p, 398 * DAY + 1000, AT, &n, &eb), CTCA_ERR_POLICY_UNMET);
+    cr_expect_eq(n.rule, CTCA_RULE_LIFETIME);
+    cr_expect_null(n.band);
+    cr_expect_str_eq(eb.msg, "a lifetime of 399 days is longer than policy apple allows");
+}
+
+Test(policy, requirement_refuses_a_log_list_as_old_as_the_policy_allows)
+{
+    ctca_policy p;
+    ctca_policy_chrome(&p);
+    ctca_policy_need n;
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(need_of(&p, 90 * DAY, T0 + 70 * DAY - 1, &n, &eb), CTCA_OK);
+    cr_assert_eq(need_of(&p, 90 * DAY, T0 + 70 * DAY, &n, &eb), CTCA_ERR_POLICY_UNMET);
+    cr_expect_eq(n.rule, CTCA_RULE_LOG_LIST_AGE);
+    cr_expect_eq(n.list_age_ms, 70 * DAY);
+    cr_expect_str_eq(eb.msg, "the log list is 70 days old; policy chrome needs one younger "
+                             "than 70 days: fetch a fresh list");
+    /* The age is checked first: a lifetime too long too still names the list. */
+    cr_assert_eq(need_of(&p, 4000 * DAY, T0 + 71 * DAY, &n, &eb), CTCA_ERR_POLICY_UNMET);
+    cr_expect_eq(n.rule, CTCA_RULE_LOG_LIST_AGE);
+    /* Apple's policy has no age check. */
+    ctca_policy_apple(&p);
+    cr_expect_eq(need_of(&p, 90 * DAY, T0 + 4000 * DAY, &n, &eb), CTCA_OK);
+}
+
+Test(policy, requirement_and_evaluation_agree_on_the_count)
+{
+    /* The evaluator complies with exactly the SCTs the requirement asks for,
+     * one per operator first. */
+    ctca_policy p;
+    ctca_policy_chrome(&p);
+    const int64_t lifetimes[] = {90 * DAY, 180 * DAY, 181 * DAY, 398 * DAY};
+    for (size_t k = 0; k < sizeof lifetimes / sizeof lifetimes[0]; k++) {
+        ctca_policy_need n;
+        cr_assert_eq(need_of(&p, lifetimes[k], AT, &n, NULL), CTCA_OK);
+        const size_t spread[] = {0, 2, 4};
+        ctca_policy_result r;
+        cr_expect_eq(judge_logs("chrome", lifetimes[k], spread, n.scts, &r),
+                     CTCA_VERDICT_COMPLIANT, "%zu: %s", k, r.failed_rule);
+        cr_expect_neq(judge_logs("chrome", lifetimes[k], spread, n.scts - 1, &r),
+                      CTCA_VERDICT_COMPLIANT, "%zu", k);
+    }
+}
+
+Test(policy, requirement_bad_arguments_are_internal)
+{
+    ctca_policy p;
+    ctca_policy_chrome(&p);
+    ctca_policy_need n;
+    cr_expect_eq(ctca_policy_requirement(NULL, T0, T0 + DAY, &list, AT, &n, NULL),
+                 CTCA_ERR_INTERNAL);
+    cr_expect_eq(ctca_policy_requirement(&p, T0, T0 + DAY, NULL, AT, &n, NULL), CTCA_ERR_INTERNAL);
+    cr_expect_eq(ctca_policy_requirement(&p, T0, T0 + DAY, &list, AT, NULL, NULL),
+                 CTCA_ERR_INTERNAL);
+}

@@ -1,10 +1,13 @@
-/* The CT 1.0 release check (ctca_final_cert_check): a final certificate is
+/* The release check (ctca/release.h, core/ct/release.c), on its own.
+ * ctca_final_cert_check, for CT 1.0: a final certificate is
  * released only when its TBS minus the SCT list is the precertificate's TBS
  * minus the poison and every embedded SCT verifies. With a memo of SCTs the
  * engine verified on arrival, only an SCT equal to a memo entry, under the
  * same key and over the same entry bytes, is spared a second verification:
  * every other case is still verified and still refused. SCTs are signed here
- * with a real P-256 log key. */
+ * with a real P-256 log key. ctca_unembedded_cert_check: a certificate issued
+ * without SCTs carries exactly the precertificate's TBS minus the poison (CT
+ * 1.0, with or without a PreCA) or the CMS eContent (CT 2.0). */
 #include <criterion/criterion.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -12,7 +15,7 @@
 #include <string.h>
 
 #include "core/ca/ca_int.h"
-#include "ctca/issue.h"
+#include "ctca/release.h"
 #include "tests/core/test_ca_helpers.h"
 
 static char *dir;
@@ -230,4 +233,218 @@ Test(release_check, an_sct_from_a_log_not_given_is_unknown_despite_the_memo)
                  CTCA_ERR_SCT_UNKNOWN_LOG);
     free(cert);
     ctca_sct_cleanup(&sct);
+}
+
+Test(release_check, a_memo_hit_spares_verification_for_the_same_entry_and_key)
+{
+    /* The memo is trusted for exactly what it names: a tampered SCT the memo
+     * lists under the very key and entry is not verified again. */
+    ctca_sct bad;
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &bad);
+    bad.signature[bad.signature_len - 1] ^= 0x01;
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    make_final(ctca_view_make(precert, precert_len), &bad, 1, &cert, &cert_len);
+    const ctca_log_key *keys[] = {log_key};
+    ctca_sct_memo memo = memo_of(&bad, keys, 1);
+    cr_expect_eq(check(ctca_view_make(cert, cert_len), &memo), CTCA_OK);
+    cr_expect_eq(check(ctca_view_make(cert, cert_len), NULL), CTCA_ERR_SIG_INVALID);
+    free(cert);
+    ctca_sct_cleanup(&bad);
+}
+
+Test(release_check, a_memo_under_another_key_or_issuer_spares_nothing)
+{
+    ctca_sct bad;
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &bad);
+    bad.signature[bad.signature_len - 1] ^= 0x01;
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    make_final(ctca_view_make(precert, precert_len), &bad, 1, &cert, &cert_len);
+    /* The same log's key, loaded again: the memo names another key object. */
+    unsigned char *spki = NULL;
+    int n = i2d_PUBKEY(log_pkey, &spki);
+    ctca_log_key *again = NULL;
+    cr_assert_eq(ctca_log_key_from_spki(ctca_view_make(spki, (size_t)n), &again), CTCA_OK);
+    OPENSSL_free(spki);
+    const ctca_log_key *other_keys[] = {again};
+    ctca_sct_memo memo = memo_of(&bad, other_keys, 1);
+    cr_expect_eq(check(ctca_view_make(cert, cert_len), &memo), CTCA_ERR_SIG_INVALID);
+    /* The right key, but the memo's entry names another issuer. */
+    const ctca_log_key *keys[] = {log_key};
+    uint8_t other_issuer[CTCA_LOG_ID_LEN];
+    memcpy(other_issuer, ctca_ca_get0_issuer_key_hash(ca), CTCA_LOG_ID_LEN);
+    other_issuer[0] ^= 0x01;
+    memo = memo_of(&bad, keys, 1);
+    memo.issuer_key_hash = other_issuer;
+    cr_expect_eq(check(ctca_view_make(cert, cert_len), &memo), CTCA_ERR_SIG_INVALID);
+    /* A memo without an issuer key hash holds nothing. */
+    memo.issuer_key_hash = NULL;
+    cr_expect_eq(check(ctca_view_make(cert, cert_len), &memo), CTCA_ERR_SIG_INVALID);
+    ctca_log_key_free(again);
+    free(cert);
+    ctca_sct_cleanup(&bad);
+}
+
+Test(release_check, a_memo_hit_on_one_sct_still_verifies_the_others)
+{
+    ctca_sct scts[2];
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &scts[0]);
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &scts[1]);
+    scts[1].timestamp -= 1; /* its signature no longer covers it */
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    make_final(ctca_view_make(precert, precert_len), scts, 2, &cert, &cert_len);
+    const ctca_log_key *keys[] = {log_key};
+    ctca_sct_memo memo = memo_of(&scts[0], keys, 1);
+    ctca_errbuf eb = {{0}};
+    ctca_log_key *vkeys[] = {log_key};
+    cr_expect_eq(ctca_final_cert_check(ctca_view_make(cert, cert_len),
+                                       ctca_view_make(precert, precert_len),
+                                       ctca_view_make(NULL, 0),
+                                       ctca_ca_get0_issuer_key_hash(ca), vkeys, 1, &memo,
+                                       (uint64_t)TCA_NOW * 1000, &eb),
+                 CTCA_ERR_SIG_INVALID);
+    cr_expect_str_eq(eb.msg, "embedded SCT 1: signature does not verify", "%s", eb.msg);
+    free(cert);
+    ctca_sct_cleanup(&scts[0]);
+    ctca_sct_cleanup(&scts[1]);
+}
+
+Test(release_check, a_tbs_mismatch_names_what_differs)
+{
+    uint8_t *other = NULL;
+    size_t other_len = 0;
+    make_precert("other", &other, &other_len);
+    ctca_sct sct;
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &sct);
+    uint8_t *cert = NULL;
+    size_t cert_len = 0;
+    make_final(ctca_view_make(other, other_len), &sct, 1, &cert, &cert_len);
+    ctca_errbuf eb = {{0}};
+    ctca_log_key *keys[] = {log_key};
+    cr_expect_eq(ctca_final_cert_check(ctca_view_make(cert, cert_len),
+                                       ctca_view_make(precert, precert_len),
+                                       ctca_view_make(NULL, 0),
+                                       ctca_ca_get0_issuer_key_hash(ca), keys, 1, NULL,
+                                       (uint64_t)TCA_NOW * 1000, &eb),
+                 CTCA_ERR_TBS_MISMATCH);
+    cr_expect_str_eq(eb.msg, "final TBS minus SCT list differs from precert TBS minus poison");
+    ctca_sct_cleanup(&sct);
+    free(cert);
+    free(other);
+}
+
+/* ---- without embedded SCTs ------------------------------------------------- */
+
+static ctca_err unembedded(ctca_view cert, ctca_view pre, ctca_view preca, ctca_errbuf *eb)
+{
+    return ctca_unembedded_cert_check(cert, pre, preca, eb);
+}
+
+Test(release_check, ct1_unembedded_is_the_precert_tbs_minus_the_poison)
+{
+    uint8_t *cert = NULL, *bad = NULL, *other = NULL, *other_tbs = NULL;
+    size_t cert_len = 0, bad_len = 0, other_len = 0, other_tbs_len = 0;
+    ctca_errbuf eb = {{0}};
+    ctca_view pre = ctca_view_make(precert, precert_len), none = ctca_view_make(NULL, 0);
+    cr_assert_eq(ctca_ca_sign_tbs(ca, ctca_view_make(entry_tbs, entry_tbs_len), &cert, &cert_len),
+                 CTCA_OK);
+    cr_expect_eq(unembedded(ctca_view_make(cert, cert_len), pre, none, &eb), CTCA_OK, "%s",
+                 eb.msg);
+    /* Another precertificate's TBS, and one carrying an SCT list: refused. */
+    make_precert("other", &other, &other_len);
+    cr_assert_eq(ctca_precert_tbs_from_precert(ctca_view_make(other, other_len), &other_tbs,
+                                               &other_tbs_len),
+                 CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_tbs(ca, ctca_view_make(other_tbs, other_tbs_len), &bad, &bad_len),
+                 CTCA_OK);
+    cr_expect_eq(unembedded(ctca_view_make(bad, bad_len), pre, none, &eb), CTCA_ERR_TBS_MISMATCH);
+    cr_expect_str_eq(eb.msg, "certificate TBS differs from precert TBS minus poison");
+    free(bad);
+    bad = NULL;
+    ctca_sct sct;
+    make_sct(ctca_view_make(entry_tbs, entry_tbs_len), &sct);
+    make_final(pre, &sct, 1, &bad, &bad_len);
+    cr_expect_eq(unembedded(ctca_view_make(bad, bad_len), pre, none, &eb), CTCA_ERR_TBS_MISMATCH);
+    /* The precertificate itself still has the poison. */
+    cr_expect_eq(unembedded(pre, pre, none, &eb), CTCA_ERR_TBS_MISMATCH);
+    ctca_sct_cleanup(&sct);
+    free(cert);
+    free(bad);
+    free(other);
+    free(other_tbs);
+}
+
+Test(release_check, ct1_unembedded_with_a_preca_is_the_tbs_rewritten_to_the_ca)
+{
+    char *cadir = tca_path(dir, "preca-ca");
+    ctca_init_params p = {.dir = cadir,
+                          .key_type = CTCA_KEY_EC_P256,
+                          .subject = "CN=Test CA,O=ctca tests,C=NL",
+                          .validity_days = 3650,
+                          .now = TCA_NOW - 86400,
+                          .preca = true};
+    ctca_errbuf eb = {{0}};
+    cr_assert_eq(ctca_ca_init(&p, &eb), CTCA_OK, "%s", eb.msg);
+    ctca_ca *pca = NULL;
+    cr_assert_eq(ctca_ca_open(cadir, &pca, &eb), CTCA_OK, "%s", eb.msg);
+    ctca_view preca = ctca_ca_get0_preca_cert(pca);
+    cr_assert_gt(preca.len, 0);
+
+    char *path = tca_make_csr(dir, "pleaf", KEY_P256, "/", "DNS:example.com");
+    ctca_csr *csr = tca_load_csr(path);
+    const ctca_profile *prof = ctca_config_get0_profile(ctca_ca_get0_config(pca), "tls-server");
+    uint8_t serial[CTCA_SERIAL_LEN], *direct = NULL, *tbs = NULL, *pre = NULL, *fin_tbs = NULL,
+                                     *cert = NULL;
+    size_t direct_len = 0, tbs_len = 0, pre_len = 0, fin_tbs_len = 0, cert_len = 0;
+    cr_assert_eq(ctca_serial_generate(NULL, NULL, serial), CTCA_OK);
+    cr_assert_eq(ctca_tbs_build_precert(pca, prof, csr, serial, sizeof serial, TCA_NOW, &direct,
+                                        &direct_len, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_tbs_to_preca(pca, ctca_view_make(direct, direct_len), &tbs, &tbs_len, &eb),
+                 CTCA_OK, "%s", eb.msg);
+    cr_assert_eq(ctca_preca_sign_tbs(pca, ctca_view_make(tbs, tbs_len), &pre, &pre_len), CTCA_OK);
+    ctca_view vpre = ctca_view_make(pre, pre_len);
+    cr_assert_eq(ctca_precert_tbs_from_preca_precert(vpre, preca, &fin_tbs, &fin_tbs_len),
+                 CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_tbs(pca, ctca_view_make(fin_tbs, fin_tbs_len), &cert, &cert_len),
+                 CTCA_OK);
+    ctca_view vcert = ctca_view_make(cert, cert_len);
+    cr_expect_eq(unembedded(vcert, vpre, preca, &eb), CTCA_OK, "%s", eb.msg);
+    /* Judged as if the CA had signed the precertificate: the issuer differs. */
+    cr_expect_eq(unembedded(vcert, vpre, ctca_view_make(NULL, 0), &eb), CTCA_ERR_TBS_MISMATCH);
+    free(cert);
+    free(fin_tbs);
+    free(pre);
+    free(tbs);
+    free(direct);
+    ctca_csr_free(csr);
+    free(path);
+    ctca_ca_free(pca);
+    free(cadir);
+}
+
+Test(release_check, ct2_unembedded_is_the_cms_econtent)
+{
+    uint8_t *tbs = NULL, *other = NULL, *cms = NULL, *cert = NULL, *bad = NULL;
+    size_t tbs_len = 0, other_len = 0, cms_len = 0, cert_len = 0, bad_len = 0;
+    tca_v2_tbs(ca, dir, "v2leaf", &tbs, &tbs_len);
+    tca_v2_tbs(ca, dir, "v2other", &other, &other_len);
+    cr_assert_eq(ctca_ca_sign_cms_precert(ca, ctca_view_make(tbs, tbs_len), &cms, &cms_len),
+                 CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_tbs(ca, ctca_view_make(tbs, tbs_len), &cert, &cert_len), CTCA_OK);
+    cr_assert_eq(ctca_ca_sign_tbs(ca, ctca_view_make(other, other_len), &bad, &bad_len), CTCA_OK);
+    ctca_errbuf eb = {{0}};
+    ctca_view vcms = ctca_view_make(cms, cms_len), none = ctca_view_make(NULL, 0);
+    cr_expect_eq(unembedded(ctca_view_make(cert, cert_len), vcms, none, &eb), CTCA_OK, "%s",
+                 eb.msg);
+    cr_expect_eq(unembedded(ctca_view_make(bad, bad_len), vcms, none, &eb),
+                 CTCA_ERR_TBS_MISMATCH);
+    cr_expect_str_eq(eb.msg, "certificate TBS differs from the CMS eContent");
+    free(tbs);
+    free(other);
+    free(cms);
+    free(cert);
+    free(bad);
 }
