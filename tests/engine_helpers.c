@@ -33,3 +33,23 @@ ctca_err th_queue_run_at(const char *ca_dir, int64_t at_ms, ctca_queue_stats *st
         free(text);
     return rc;
 }
+
+ctca_store *th_ca_store(const th_ca *c)
+{
+    ctca_store *store = NULL;
+    char path[400];
+    snprintf(path, sizeof path, "%s/ctca.db", c->ca_dir);
+    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
+    return store;
+}
+
+size_t th_ca_records_in(const th_ca *c, ctca_store_state st)
+{
+    ctca_store *store = th_ca_store(c);
+    ctca_store_serial_list l;
+    cr_assert_eq(ctca_store_list_serials(store, st, INT64_MAX, NULL, 10, &l), CTCA_OK);
+    size_t n = l.count;
+    ctca_store_serial_list_cleanup(&l);
+    ctca_store_close(store);
+    return n;
+}

@@ -7,6 +7,8 @@
 #include <stdint.h>
 
 #include "ctca/queue.h"
+#include "ctca/store.h"
+#include "tests/helpers.h"
 
 /* A wall clock that stands still: pass th_clock_ms and a th_clock as a
  * clock_ms/clock_arg pair; the test moves now_ms by hand instead of
@@ -23,5 +25,11 @@ int64_t th_clock_ms(void *arg);
  * gets its progress lines and, on failure, the error. */
 ctca_err th_queue_run_at(const char *ca_dir, int64_t at_ms, ctca_queue_stats *stats,
                          char **progress);
+
+/* th_ca_store: a connection to c's store (ctca.db in its CA directory);
+ * aborts the test when it cannot be opened. Close it with ctca_store_close. */
+ctca_store *th_ca_store(const th_ca *c);
+/* th_ca_records_in: how many of c's records are in state st (up to 10). */
+size_t th_ca_records_in(const th_ca *c, ctca_store_state st);
 
 #endif

@@ -381,15 +381,6 @@ static size_t verified_x509_scts(ctca_store *store, const char *serial, const ch
     return n;
 }
 
-static ctca_store *open_store(void)
-{
-    ctca_store *store = NULL;
-    char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
-    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
-    return store;
-}
-
 Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
      .init = setup_logs_down, .fini = teardown, .timeout = 120)
 {
@@ -435,7 +426,7 @@ Test(queue, unembedded_issues_now_and_the_queue_stores_verifiable_x509_scts,
         th_ca_log_restart(&fx, &fx.logs[i], "");
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     cr_assert_eq(verified_x509_scts(store, serial, fx.logs[0].pub), 1);
     cr_assert_eq(verified_x509_scts(store, serial, fx.logs[1].pub), 1);
     ctca_store_close(store);
@@ -505,7 +496,7 @@ Test(queue, backfill_of_100_certificates_stores_100_verified_scts, .init = setup
     log_stats(&fx.logs[2], &subs, &fresh, &dups);
     cr_assert_eq(fresh, 100);
     cr_assert_eq(dups, 0);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     for (int i = 0; i < 100; i++)
         cr_assert_eq(verified_x509_scts(store, serials[i], fx.logs[2].pub), 1, "serial %s",
                      serials[i]);
@@ -632,7 +623,7 @@ Test(queue, every_log_fault_is_retried_then_parked_with_its_reason, .init = setu
     }
     cJSON_Delete(root);
     /* No faulty log's SCT was ever stored. */
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_sct_list l;
     cr_assert_eq(ctca_store_list_scts(store, serial, &l), CTCA_OK);
     cr_assert_eq(l.count, 2, "only the healthy logs' embedded SCTs");
@@ -750,7 +741,7 @@ static void check_recovered_at(int64_t at_ms)
     else
         cr_assert_eq(queue_run_at(at_ms, &out), 0, "%s", out);
     free(out);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_serial_list l;
     cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_ISSUED, INT64_MAX, NULL, 10, &l),
                  CTCA_OK);
@@ -822,7 +813,7 @@ Test(queue, issue_killed_after_journaling_leaves_an_unsigned_record_alone,
     kill_at("journaled", cmd);
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_serial_list l;
     cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_JOURNALED, INT64_MAX, NULL, 10, &l),
                  CTCA_OK);
@@ -860,7 +851,7 @@ Test(queue, a_taken_over_issue_keeps_the_fallback_it_chose, .init = setup_listed
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "taken over and failed (fallback fail)"), "%s", out);
     free(out);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_serial_list l;
     cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_FAILED, INT64_MAX, NULL, 10, &l),
                  CTCA_OK);
@@ -967,7 +958,7 @@ Test(queue, daemon_finishes_a_deferred_issuance_once_logs_return_and_stops_on_si
 
 static size_t audit_count(const char *event, const char *needle)
 {
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     size_t n = 0;
     for (int64_t after = 0;;) {
         ctca_store_audit_list a;
@@ -981,17 +972,6 @@ static size_t audit_count(const char *event, const char *needle)
         if (got < CTCA_STORE_AUDIT_PAGE_MAX)
             break;
     }
-    ctca_store_close(store);
-    return n;
-}
-
-static size_t records_in(ctca_store_state st)
-{
-    ctca_store *store = open_store();
-    ctca_store_serial_list l;
-    cr_assert_eq(ctca_store_list_serials(store, st, INT64_MAX, NULL, 10, &l), CTCA_OK);
-    size_t n = l.count;
-    ctca_store_serial_list_cleanup(&l);
     ctca_store_close(store);
     return n;
 }
@@ -1019,7 +999,7 @@ Test(queue, a_live_issuer_is_never_taken_over_and_a_killed_one_is_at_once,
         cr_assert_not_null(strstr(out, "1 issuances unfinished"), "%s", out);
         free(out);
     }
-    cr_assert_eq(records_in(CTCA_STORE_PRECERT), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_PRECERT), 1);
     cr_assert_eq(audit_count("cert.claimed", ""), 0);
 
     kill(pid, SIGKILL);
@@ -1056,7 +1036,7 @@ Test(queue, an_owner_on_another_host_is_taken_over_only_after_recover_after_ms,
                  "the record is left unfinished: %s", out);
     cr_assert_not_null(strstr(out, " 0 taken over;"), "not before recover_after_ms: %s", out);
     free(out);
-    cr_assert_eq(records_in(CTCA_STORE_PRECERT), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_PRECERT), 1);
     th_ca_config_set(&fx, "queue", "recover_after_ms", "0");
     check_recovered_once();
     cr_assert_eq(audit_count("cert.claimed", "was: host=ca2"), 1);
@@ -1085,9 +1065,9 @@ Test(queue, a_deferred_record_a_live_batch_claimed_is_finished_only_after_the_ba
                  "the live batch's record is left unfinished: %s", out);
     cr_assert_null(strstr(out, "issued with"), "the live batch's record: %s", out);
     free(out);
-    cr_assert_eq(records_in(CTCA_STORE_DEFERRED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_DEFERRED), 1);
     cr_assert_eq(audit_count("cert.claimed", ""), 1, "the worker claimed nothing");
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     size_t counts[4];
     cr_assert_eq(ctca_store_queue_count(store, NULL, CTCA_ENTRY_PRECERT, counts), CTCA_OK);
     ctca_store_close(store);
@@ -1098,7 +1078,7 @@ Test(queue, a_deferred_record_a_live_batch_claimed_is_finished_only_after_the_ba
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     cr_assert_not_null(strstr(out, "issued with 2 embedded SCTs"), "%s", out);
     free(out);
-    cr_assert_eq(records_in(CTCA_STORE_ISSUED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_ISSUED), 1);
     cr_assert_eq(audit_count("cert.claimed", "state=deferred"), 2, "then the worker claimed it");
     cr_assert_eq(audit_count("cert.issued", ""), 1);
 }
@@ -1209,7 +1189,7 @@ Test(queue, retry_brings_parked_items_back_and_closes_the_logs_breaker,
     free(out);
     cr_assert_eq(th_run(&out, "'%s' queue run --ca '%s' --once", fx.ctca, fx.ca_dir), 0, "%s", out);
     free(out);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     cr_assert_eq(verified_x509_scts(store, serial, fx.logs[0].pub), 1);
     cr_assert_eq(verified_x509_scts(store, serial, fx.logs[1].pub), 1);
     cr_assert_eq(ctca_store_integrity_check(store), CTCA_OK);
@@ -1242,5 +1222,5 @@ Test(queue, retry_refuses_the_items_of_a_failed_issuance, .init = setup_logs_dow
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(root, "items"))
         cr_assert_str_eq(str_of(it, "state"), "parked");
     cJSON_Delete(root);
-    cr_assert_eq(records_in(CTCA_STORE_FAILED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_FAILED), 1);
 }

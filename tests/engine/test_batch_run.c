@@ -49,15 +49,6 @@ static void run_at(int64_t at_ms, ctca_batch_summary *sum)
     ctca_ca_free(ca);
 }
 
-static ctca_store *open_store(void)
-{
-    ctca_store *store = NULL;
-    char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
-    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
-    return store;
-}
-
 /* A precertificate record of csr that names no owner (as one journaled
  * before owners were recorded, store schema version 3, or by a process that
  * could not tell who it was); *updated_ms gets when it last changed. */
@@ -66,7 +57,7 @@ static void ownerless_precert(char serial[CTCA_STORE_SERIAL_MAX + 1], int64_t *u
     ctca_errbuf eb = {{0}};
     ctca_ca *ca = NULL;
     cr_assert_eq(ctca_ca_open(fx.ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_issue_request req = {.csr_path = csr, .log_list_path = fx.log_list,
                               .now_ms = ctca_now_ms(), .once_per_csr = true};
     ctca_issuance *is = NULL;
@@ -91,7 +82,7 @@ static void ownerless_precert(char serial[CTCA_STORE_SERIAL_MAX + 1], int64_t *u
                  SQLITE_OK, "%s", sqlite3_errmsg(db));
     sqlite3_close(db);
 
-    store = open_store();
+    store = th_ca_store(&fx);
     ctca_store_unfinished u;
     cr_assert_eq(ctca_store_get_unfinished(store, serial, &u), CTCA_OK);
     cr_assert(!u.has_owner);
@@ -128,7 +119,7 @@ Test(batch_run, an_ownerless_record_is_resumed_once_the_clock_passes_recover_aft
     cr_assert_eq(sum.in_progress + sum.failed + sum.deferred, 0);
     ctca_batch_summary_cleanup(&sum);
     cr_assert_eq(access(pem, F_OK), 0);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_cert c;
     cr_assert_eq(ctca_store_get_cert(store, serial, &c), CTCA_OK);
     cr_assert_eq(c.state, CTCA_STORE_ISSUED, "the same serial, resumed");
@@ -148,7 +139,7 @@ Test(batch_run, a_new_issuance_is_dated_by_the_runs_clock, .init = setup, .fini 
     run_at(at, &sum);
     cr_assert_eq(sum.issued, 1);
     ctca_batch_summary_cleanup(&sum);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_serial_list l;
     cr_assert_eq(ctca_store_list_serials(store, CTCA_STORE_ISSUED, INT64_MAX, NULL, 10, &l),
                  CTCA_OK);

@@ -33,26 +33,6 @@ static void teardown(void)
     th_ca_cleanup(&fx);
 }
 
-static ctca_store *open_store(void)
-{
-    ctca_store *store = NULL;
-    char path[400];
-    snprintf(path, sizeof path, "%s/ctca.db", fx.ca_dir);
-    cr_assert_eq(ctca_store_open(path, &store, NULL), CTCA_OK);
-    return store;
-}
-
-static size_t records_in(ctca_store_state st)
-{
-    ctca_store *store = open_store();
-    ctca_store_serial_list l;
-    cr_assert_eq(ctca_store_list_serials(store, st, INT64_MAX, NULL, 10, &l), CTCA_OK);
-    size_t n = l.count;
-    ctca_store_serial_list_cleanup(&l);
-    ctca_store_close(store);
-    return n;
-}
-
 /* `ctca issue` with every log stopped: deferred, an item per log queued;
  * then the logs come back. */
 static void issue_deferred(void)
@@ -99,14 +79,14 @@ Test(queue_run, a_failed_item_is_due_again_only_once_the_clock_passes_its_backof
     run_at(t + 30000 - 1, &st);
     cr_assert_eq(st.submitted, 0, "not due before half the backoff");
     cr_assert_eq(st.pending, 2);
-    cr_assert_eq(records_in(CTCA_STORE_DEFERRED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_DEFERRED), 1);
 
     run_at(t + 60000, &st);
     cr_assert_eq(st.submitted, 2);
     cr_assert_eq(st.done, 2);
     cr_assert_eq(st.issued, 1, "the deferred issuance completed");
     cr_assert_eq(st.pending, 0);
-    cr_assert_eq(records_in(CTCA_STORE_ISSUED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_ISSUED), 1);
 }
 
 /* Items a dead worker leased are leased again once its lease has expired on
@@ -118,7 +98,7 @@ Test(queue_run, items_a_dead_worker_leased_are_taken_once_the_clock_passes_the_l
     issue_deferred();
     logs_back();
     int64_t t = ctca_now_ms();
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_store_queue_policy p = {.max_attempts = 10, .backoff_base_ms = 1000,
                                  .backoff_max_ms = 3600000, .breaker_failures = 5,
                                  .breaker_cooldown_ms = 60000};
@@ -133,13 +113,13 @@ Test(queue_run, items_a_dead_worker_leased_are_taken_once_the_clock_passes_the_l
     run_at(t + 600000 - 1, &st);
     cr_assert_eq(st.submitted, 0, "the lease still holds");
     cr_assert_eq(st.issued, 0);
-    cr_assert_eq(records_in(CTCA_STORE_DEFERRED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_DEFERRED), 1);
 
     run_at(t + 600000 + 1, &st);
     cr_assert_eq(st.submitted, 2, "leased again once expired");
     cr_assert_eq(st.done, 2);
     cr_assert_eq(st.issued, 1);
-    cr_assert_eq(records_in(CTCA_STORE_ISSUED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_ISSUED), 1);
 }
 
 /* A precertificate whose owner cannot be checked from here (another host)
@@ -151,7 +131,7 @@ Test(queue_run, an_owner_elsewhere_is_taken_over_once_the_clock_passes_recover_a
     ctca_errbuf eb = {{0}};
     ctca_ca *ca = NULL;
     cr_assert_eq(ctca_ca_open(fx.ca_dir, &ca, &eb), CTCA_OK, "%s", eb.msg);
-    ctca_store *store = open_store();
+    ctca_store *store = th_ca_store(&fx);
     ctca_issue_request req = {.csr_path = fx.csr, .now_ms = ctca_now_ms()};
     ctca_issuance *is = NULL;
     cr_assert_eq(ctca_issuance_begin(ca, store, &req, &is, &eb), CTCA_OK, "%s", eb.msg);
@@ -179,10 +159,10 @@ Test(queue_run, an_owner_elsewhere_is_taken_over_once_the_clock_passes_recover_a
     cr_assert_eq(st.recovered, 0);
     run_at(t + 600000 - 1, &st);
     cr_assert_eq(st.recovered, 0, "not before recover_after_ms");
-    cr_assert_eq(records_in(CTCA_STORE_PRECERT), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_PRECERT), 1);
 
     run_at(t + 600000 + 1, &st);
     cr_assert_eq(st.recovered, 1);
     cr_assert_eq(st.issued, 1);
-    cr_assert_eq(records_in(CTCA_STORE_ISSUED), 1);
+    cr_assert_eq(th_ca_records_in(&fx, CTCA_STORE_ISSUED), 1);
 }
