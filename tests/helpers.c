@@ -25,7 +25,7 @@ static char *join(const char *a, const char *b)
 
 char *th_upstream(const char *rel)
 {
-    return join(CTCA_SHARED_DIR "/vectors/upstream", rel);
+    return join(CTCA_SOURCE_DIR "/tests/data/upstream", rel);
 }
 
 char *th_bin(const char *name)

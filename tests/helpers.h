@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Path of a file under ../shared/vectors/upstream/ (static buffer per call site
- * is not kept: the result is malloc'd, caller frees). */
+/* Path of a file under tests/data/upstream/ (the upstream CT vectors, see its
+ * README.md); malloc'd, caller frees. */
 char *th_upstream(const char *rel);
 /* Path of a built binary, e.g. th_bin("ctca"); malloc'd. */
 char *th_bin(const char *name);

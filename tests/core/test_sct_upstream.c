@@ -1,4 +1,4 @@
-/* The upstream RFC 6962 vectors (../shared/vectors/upstream/README.md): log IDs,
+/* The upstream RFC 6962 vectors (tests/data/upstream/README.md): log IDs,
  * issuer key hashes, signed inputs (length and SHA-256), TBS reconstructions,
  * signatures by the EC and RSA test logs, Merkle leaf hashes, and the order of
  * ctca_sct_verify's checks. */
